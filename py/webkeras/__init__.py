@@ -1,0 +1,13 @@
+"""webkeras: Keras in Python, in a browser tab, on the GPU.
+
+`import webkeras as keras` runs classic Keras tutorial code on NumPy or WebGPU.
+"""
+
+from webkeras import activations, backend, callbacks, datasets, initializers  # noqa: F401
+from webkeras import layers, losses, metrics, models, ops, optimizers, utils  # noqa: F401
+from webkeras.backend import Variable  # noqa: F401
+from webkeras.layers import Input, Layer  # noqa: F401
+from webkeras.models import Model, Sequential  # noqa: F401
+from webkeras.ops.tape import GradientTape  # noqa: F401
+
+__version__ = "0.1.0"

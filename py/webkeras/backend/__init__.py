@@ -1,0 +1,79 @@
+"""Backend selection: the one place the backend is chosen.
+
+`WEBKERAS_BACKEND` (``numpy`` or ``webgpu``) picks the backend at import; `set_backend` switches
+later. Layers and ops never import a backend module directly: they call `get_backend()`.
+"""
+
+import os
+
+from webkeras.backend.tensor import Tensor, Variable, is_tensor  # noqa: F401
+
+_BACKEND_NAMES = ("numpy", "webgpu")
+_current = None
+_image_data_format = "channels_last"
+_epsilon = 1e-7
+_floatx = "float32"
+
+
+def _create(name):
+    if name == "numpy":
+        from webkeras.backend.numpy import NumpyBackend
+
+        return NumpyBackend()
+    if name == "webgpu":
+        from webkeras.backend.webgpu import WebGPUBackend
+
+        return WebGPUBackend()
+    raise ValueError(
+        f"Unknown backend: received '{name}'. Expected one of {_BACKEND_NAMES} "
+        "(set WEBKERAS_BACKEND or call keras.backend.set_backend)."
+    )
+
+
+def set_backend(name):
+    """Select the backend by name ('numpy' or 'webgpu') for everything created afterwards."""
+    global _current
+    _current = _create(str(name).lower())
+    return _current
+
+
+def get_backend():
+    """The active backend object (created on first use)."""
+    global _current
+    if _current is None:
+        set_backend(os.environ.get("WEBKERAS_BACKEND", "numpy"))
+    return _current
+
+
+def backend():
+    """The active backend's name, as `keras.backend.backend()` returns it."""
+    return get_backend().name
+
+
+def image_data_format():
+    return _image_data_format
+
+
+def set_image_data_format(data_format):
+    global _image_data_format
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "Expected data_format to be 'channels_last' or 'channels_first', "
+            f"received: {data_format!r}"
+        )
+    _image_data_format = data_format
+
+
+def epsilon():
+    return _epsilon
+
+
+def floatx():
+    return _floatx
+
+
+def clear_session():
+    """Reset layer-name counters (Keras semantics); the backend stays selected."""
+    from webkeras.utils import naming
+
+    naming.reset_uids()

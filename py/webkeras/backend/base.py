@@ -1,0 +1,126 @@
+"""The primitive interface every backend implements.
+
+A backend works on its own raw arrays (``numpy.ndarray`` for the NumPy backend, ``GPUArray`` for
+the WebGPU backend). `webkeras.ops` validates arguments, infers shapes and records gradients; the
+backend only computes. Every method here is a primitive: the set is small and closed, and
+everything else in `webkeras.ops` is composed from it.
+
+Dtypes are strings: "float32", "float64" (NumPy backend only, for gradient checks), "int32",
+"bool". Shapes are tuples of ints. Axes passed to a backend are already normalised
+(non-negative, sorted tuples).
+"""
+
+UNARY_OPS = (
+    "neg", "exp", "log", "sqrt", "abs", "sign", "square", "reciprocal",
+    "relu", "sigmoid", "tanh",
+)
+# Arithmetic binaries keep the (common) input dtype; comparisons return "bool".
+ARITHMETIC_OPS = ("add", "sub", "mul", "div", "maximum", "minimum", "pow")
+COMPARISON_OPS = ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal")
+BINARY_OPS = ARITHMETIC_OPS + COMPARISON_OPS
+REDUCE_OPS = ("sum", "mean", "max", "min")
+
+
+class Backend:
+    """Abstract primitive set. Subclasses: NumpyBackend, WebGPUBackend."""
+
+    name = None
+
+    # -- conversion --------------------------------------------------------------------------
+    def from_numpy(self, array):
+        """Host ndarray -> raw array (uploads for device backends)."""
+        raise NotImplementedError
+
+    def to_numpy(self, x):
+        """Raw array -> host ndarray (the only readback point)."""
+        raise NotImplementedError
+
+    def shape(self, x):
+        raise NotImplementedError
+
+    def dtype(self, x):
+        raise NotImplementedError
+
+    def full(self, shape, value, dtype):
+        raise NotImplementedError
+
+    # -- element-wise ------------------------------------------------------------------------
+    def unary(self, op, x):
+        """One of UNARY_OPS applied element-wise."""
+        raise NotImplementedError
+
+    def binary(self, op, a, b):
+        """One of BINARY_OPS with NumPy broadcasting; a and b share a dtype."""
+        raise NotImplementedError
+
+    def where(self, condition, a, b):
+        """Element-wise select with broadcasting; condition is "bool"."""
+        raise NotImplementedError
+
+    def clip(self, x, low, high):
+        raise NotImplementedError
+
+    def cast(self, x, dtype):
+        raise NotImplementedError
+
+    # -- reductions --------------------------------------------------------------------------
+    def reduce(self, op, x, axis, keepdims):
+        """One of REDUCE_OPS over the axes in `axis` (a sorted tuple)."""
+        raise NotImplementedError
+
+    def argmax(self, x, axis):
+        """Index of the maximum along one axis, as "int32"."""
+        raise NotImplementedError
+
+    # -- linear algebra / shape --------------------------------------------------------------
+    def matmul(self, a, b):
+        """[..., m, k] @ [..., k, n] with batch broadcasting; both rank >= 2."""
+        raise NotImplementedError
+
+    def reshape(self, x, shape):
+        raise NotImplementedError
+
+    def transpose(self, x, perm):
+        raise NotImplementedError
+
+    def broadcast_to(self, x, shape):
+        raise NotImplementedError
+
+    # -- fused -------------------------------------------------------------------------------
+    def softmax(self, x):
+        """Softmax over the last axis."""
+        raise NotImplementedError
+
+    def log_softmax(self, x):
+        """Log-softmax over the last axis."""
+        raise NotImplementedError
+
+    def one_hot(self, indices, depth, dtype):
+        """int32 indices [...] -> [..., depth]; out-of-range indices give all zeros."""
+        raise NotImplementedError
+
+    # -- variables and optimizer updates (in place) ------------------------------------------
+    def assign(self, target, value):
+        """Copy `value` into the raw array `target` in place."""
+        raise NotImplementedError
+
+    def sgd_update(self, var, grad, velocity, learning_rate, momentum, nesterov):
+        """In place. velocity is None when momentum == 0.
+
+        Keras 3: v = momentum * v - lr * g; var += v  (nesterov: var += momentum * v - lr * g);
+        without momentum: var -= lr * g.
+        """
+        raise NotImplementedError
+
+    def adam_update(self, var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step):
+        """In place, Keras 3's Adam (step counts from 1):
+
+        alpha = lr * sqrt(1 - beta_2**step) / (1 - beta_1**step)
+        m += (g - m) * (1 - beta_1); v += (g*g - v) * (1 - beta_2)
+        var -= alpha * m / (sqrt(v) + epsilon)
+        """
+        raise NotImplementedError
+
+    # -- synchronisation ---------------------------------------------------------------------
+    def flush(self):
+        """Submit queued device work (no-op on the host)."""

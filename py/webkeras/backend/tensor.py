@@ -1,0 +1,158 @@
+"""Tensor and Variable: thin, backend-independent wrappers around a backend's raw array.
+
+A Tensor never leaves its device by itself: only `.numpy()` (and `float()`, `repr`) read back.
+`_node` holds the gradient record (parents and VJP) when a GradientTape recorded the op.
+"""
+
+import itertools
+
+
+class Tensor:
+    __slots__ = ("data", "backend", "_node", "__weakref__")
+    # NumPy defers to our operators (ndarray + Tensor calls Tensor.__radd__).
+    __array_priority__ = 100
+
+    def __init__(self, data, backend):
+        self.data = data
+        self.backend = backend
+        self._node = None
+
+    @property
+    def shape(self):
+        return self.backend.shape(self.data)
+
+    @property
+    def dtype(self):
+        return self.backend.dtype(self.data)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def numpy(self):
+        return self.backend.to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array.astype(dtype) if dtype is not None else array
+
+    def __float__(self):
+        return float(self.numpy())
+
+    def __int__(self):
+        return int(self.numpy())
+
+    def __bool__(self):
+        return bool(self.numpy())
+
+    def __repr__(self):
+        return f"<{type(self).__name__} shape={self.shape} dtype={self.dtype}\n{self.numpy()}>"
+
+    # Python operators map onto webkeras.ops (imported late: ops depends on this module).
+    def _op(name):
+        def method(self, *args):
+            from webkeras import ops
+
+            return getattr(ops, name)(self, *args)
+
+        return method
+
+    def _rop(name):
+        def method(self, other):
+            from webkeras import ops
+
+            return getattr(ops, name)(other, self)
+
+        return method
+
+    __add__, __radd__ = _op("add"), _rop("add")
+    __sub__, __rsub__ = _op("subtract"), _rop("subtract")
+    __mul__, __rmul__ = _op("multiply"), _rop("multiply")
+    __truediv__, __rtruediv__ = _op("divide"), _rop("divide")
+    __matmul__, __rmatmul__ = _op("matmul"), _rop("matmul")
+    __pow__, __rpow__ = _op("power"), _rop("power")
+    __neg__ = _op("negative")
+    __abs__ = _op("abs")
+    __lt__, __le__ = _op("less"), _op("less_equal")
+    __gt__, __ge__ = _op("greater"), _op("greater_equal")
+    __getitem__ = _op("getitem")
+    del _op, _rop
+
+    def reshape(self, *shape):
+        from webkeras import ops
+
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return ops.reshape(self, shape)
+
+    @property
+    def T(self):
+        from webkeras import ops
+
+        return ops.transpose(self)
+
+
+_variable_ids = itertools.count()
+
+
+class Variable(Tensor):
+    """A mutable tensor owned by a layer or optimizer (`keras.Variable`)."""
+
+    __slots__ = ("name", "path", "trainable", "_uid", "regularizer", "constraint")
+
+    def __init__(self, initializer, shape=None, dtype="float32", trainable=True, name=None):
+        from webkeras import ops
+
+        if callable(initializer):
+            value = initializer(tuple(shape), dtype=dtype)
+        else:
+            value = initializer
+        value = ops.cast(ops.convert_to_tensor(value), dtype)
+        super().__init__(value.data, value.backend)
+        self._uid = next(_variable_ids)
+        self.name = name or f"variable_{self._uid}"
+        self.path = self.name
+        self.trainable = trainable
+        self.regularizer = None
+        self.constraint = None
+
+    def assign(self, value):
+        from webkeras import ops
+
+        value = ops.convert_to_tensor(value, dtype=self.dtype)
+        if value.shape != self.shape:
+            raise ValueError(
+                f"Cannot assign a value of shape {value.shape} to variable '{self.path}' "
+                f"of shape {self.shape}."
+            )
+        self.backend.assign(self.data, value.data)
+        return self
+
+    def assign_add(self, value):
+        return self.assign(self + value)
+
+    def assign_sub(self, value):
+        return self.assign(self - value)
+
+    @property
+    def value(self):
+        return self
+
+    def __hash__(self):
+        return hash(self._uid)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __repr__(self):
+        return (
+            f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, "
+            f"value={self.numpy()}>"
+        )
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)

@@ -1,0 +1,60 @@
+"""The small device interface the WebGPU backend is written against.
+
+Two drivers implement it: `WgpuDriver` (wgpu-py, natively) and `BrowserDriver` (navigator.gpu in
+the Pyodide worker, through web/gpu_bridge.js). Handles are plain ints, so the browser driver can
+pass them across the Python/JS boundary cheaply.
+
+Conventions every kernel follows (so one bind-group scheme serves all):
+- entry point `main`; everything in `@group(0)`;
+- `@binding(0)` is a `var<uniform>` params struct (every kernel declares and uses it);
+- storage buffers follow at bindings 1..n, in the order they are passed to `dispatch`.
+
+Ordering: `dispatch` and `copy` are queued and go to the GPU in one submit at `flush()`.
+`write` and `read` flush queued work first, so they always see (and never overtake) earlier ops.
+"""
+
+
+class Driver:
+    #: e.g. "llvmpipe (LLVM 15.0.6, 256 bits) / Vulkan" or "swiftshader (google)"
+    adapter_info = ""
+    #: adapter limits used to pick tile sizes: maxComputeInvocationsPerWorkgroup,
+    #: maxComputeWorkgroupSizeX, maxStorageBufferBindingSize, maxComputeWorkgroupsPerDimension
+    limits = {}
+
+    def create_buffer(self, nbytes):
+        """A storage buffer (usage STORAGE | COPY_SRC | COPY_DST) -> handle."""
+        raise NotImplementedError
+
+    def destroy_buffer(self, handle):
+        raise NotImplementedError
+
+    def write(self, handle, data):
+        """Upload bytes-like `data` (a C-contiguous ndarray) at offset 0. Flushes first."""
+        raise NotImplementedError
+
+    def read(self, handle, nbytes):
+        """Synchronous readback of the first `nbytes` -> bytes. Flushes first."""
+        raise NotImplementedError
+
+    def create_uniform(self, data):
+        """An immutable uniform buffer holding `data` (bytes) -> handle."""
+        raise NotImplementedError
+
+    def destroy_uniform(self, handle):
+        raise NotImplementedError
+
+    def create_pipeline(self, wgsl):
+        """Compile a compute shader (entry point `main`) -> handle. Callers cache by source."""
+        raise NotImplementedError
+
+    def dispatch(self, pipeline, uniform, buffers, groups):
+        """Queue one dispatch: uniform at binding 0, `buffers` at 1..n, `groups` = (x, y, z)."""
+        raise NotImplementedError
+
+    def copy(self, src, dst, nbytes):
+        """Queue a buffer-to-buffer copy."""
+        raise NotImplementedError
+
+    def flush(self):
+        """Submit everything queued in one command buffer."""
+        raise NotImplementedError

@@ -1,0 +1,3 @@
+"""keras.datasets."""
+
+from webkeras.datasets import mnist  # noqa: F401

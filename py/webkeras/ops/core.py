@@ -1,0 +1,83 @@
+"""Conversion, dtypes and the helper every primitive op uses to call its backend."""
+
+import numpy as np
+
+from webkeras.backend import Tensor, get_backend
+from webkeras.ops.tape import record
+
+FLOAT_DTYPES = ("float16", "float32", "float64")
+_PROMOTION_ORDER = ("bool", "int32", "float32", "float64")
+
+
+def is_float_dtype(dtype):
+    return str(dtype) in FLOAT_DTYPES
+
+
+def standardize_dtype(dtype):
+    if dtype is None:
+        return None
+    dtype = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    if dtype in ("int64", "int16", "int8", "uint8", "uint16", "uint32", "uint64"):
+        return "int32"
+    return dtype
+
+
+def convert_to_tensor(x, dtype=None):
+    """A Tensor on the active backend (uploads host data); `dtype` casts."""
+    backend = get_backend()
+    if isinstance(x, Tensor):
+        if x.backend is not backend:
+            x = Tensor(backend.from_numpy(x.numpy()), backend)
+        return cast(x, dtype) if dtype is not None and x.dtype != dtype else x
+    if not isinstance(x, np.ndarray):
+        x = np.asarray(x, dtype=dtype)
+        if dtype is None and x.dtype == np.float64:
+            x = x.astype(np.float32)
+    if x.dtype == object:
+        raise ValueError(f"Cannot convert an array of Python objects to a tensor: {x!r:.200}")
+    target = standardize_dtype(dtype) or standardize_dtype(x.dtype)
+    if target == "float16":
+        target = "float32"
+    if not np.issubdtype(x.dtype, np.number) and x.dtype != bool:
+        raise ValueError(
+            f"Expected numeric data, received an array of dtype {x.dtype}. "
+            "Convert strings or objects to numbers first."
+        )
+    return Tensor(backend.from_numpy(np.asarray(x, dtype=target, order="C")), backend)
+
+
+def convert_to_numpy(x):
+    return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+
+def result_dtype(*dtypes):
+    """Promotion for mixed inputs: bool < int32 < float32 < float64."""
+    ranks = [_PROMOTION_ORDER.index(d) if d in _PROMOTION_ORDER else 2 for d in dtypes]
+    return _PROMOTION_ORDER[max(ranks)]
+
+
+def cast(x, dtype):
+    x = convert_to_tensor(x)
+    dtype = standardize_dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    out = Tensor(x.backend.cast(x.data, dtype), x.backend)
+    if not is_float_dtype(dtype) or not is_float_dtype(x.dtype):
+        return out
+    source_dtype = x.dtype
+    return record(out, [x], lambda g: [cast(g, source_dtype)])
+
+
+def make(data, inputs=(), vjp=None):
+    """Wrap a backend result as a Tensor and record its VJP."""
+    out = Tensor(data, get_backend())
+    return record(out, inputs, vjp) if vjp is not None else out
+
+
+def shape(x):
+    return convert_to_tensor(x).shape if not hasattr(x, "shape") else tuple(x.shape)
+
+
+def stop_gradient(x):
+    x = convert_to_tensor(x)
+    return Tensor(x.data, x.backend)
