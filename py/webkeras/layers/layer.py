@@ -49,29 +49,21 @@ class Layer:
         object.__setattr__(self, name, value)
 
     def _sublayers(self):
-        seen, out = set(), []
-        for attr in self._tracked:
-            for item in tree.flatten(getattr(self, attr, None)):
-                if isinstance(item, Layer) and id(item) not in seen:
-                    seen.add(id(item))
-                    out.append(item)
-        return out
+        return _unique(item for attr in self._tracked
+                       for item in tree.flatten(getattr(self, attr, None))
+                       if isinstance(item, Layer))
 
     def _flatten_layers(self, include_self=True):
         layers = [self] if include_self else []
-        for layer in self._sublayers():
-            for sub in layer._flatten_layers():
-                if all(sub is not known for known in layers):
-                    layers.append(sub)
-        return layers
+        return _unique(layers + [sub for layer in self._sublayers()
+                                 for sub in layer._flatten_layers()])
 
-    def _attribute_variables(self):
-        return [
-            item
-            for attr in self._tracked
-            for item in tree.flatten(getattr(self, attr, None))
-            if isinstance(item, Variable)
-        ]
+    def _layer_variables(self):
+        """This layer's own variables: from add_weight, then any set as attributes."""
+        attributes = (item for attr in self._tracked
+                      for item in tree.flatten(getattr(self, attr, None))
+                      if isinstance(item, Variable))
+        return _unique(list(self._own_variables) + list(attributes))
 
     # -- weights -----------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
@@ -100,12 +92,7 @@ class Layer:
 
     @property
     def variables(self):
-        out = []
-        for layer in self._flatten_layers():
-            for v in layer._own_variables + layer._attribute_variables():
-                if all(v is not known for known in out):
-                    out.append(v)
-        return out
+        return _unique(v for layer in self._flatten_layers() for v in layer._layer_variables())
 
     weights = variables
 
@@ -113,8 +100,8 @@ class Layer:
     def trainable_variables(self):
         if not self.trainable:
             return []
-        return [v for layer in self._flatten_layers() if layer.trainable
-                for v in layer._own_variables + layer._attribute_variables() if v.trainable]
+        return _unique(v for layer in self._flatten_layers() if layer.trainable
+                       for v in layer._layer_variables() if v.trainable)
 
     trainable_weights = trainable_variables
 
@@ -202,6 +189,15 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unique(items):
+    seen, out = set(), []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            out.append(item)
+    return out
 
 
 def _contains_trackable(value):

@@ -1,0 +1,121 @@
+"""Milliseconds per train step of the MNIST MLP (784-128-10, batch 128, Adam).
+
+Measures, in one run: webkeras's NumPy backend and WebGPU backend natively (wgpu-py), webkeras's
+WebGPU backend in headless Chromium (Pyodide worker, SwiftShader) when the build is there, and
+real Keras 3 + JAX when `make bench-peers` has made `.venv-peers`. Prints a table with ratios
+against Keras-JAX.
+
+    python bench/train_step.py [--steps N] [--skip-browser]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BATCH = 128
+
+# Runs in a fresh interpreter per backend so that backends do not share a process.
+WEBKERAS_SNIPPET = """
+import json, sys, time
+import numpy as np
+import webkeras as keras
+keras.backend.set_backend(sys.argv[1])
+steps = int(sys.argv[2])
+rng = np.random.default_rng(0)
+x = rng.random((128, 784), dtype=np.float32)
+y = rng.integers(0, 10, 128)
+model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
+                          keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+for _ in range(3):
+    model.train_on_batch(x, y)
+times = []
+for _ in range(steps):
+    start = time.perf_counter()
+    model.train_on_batch(x, y)  # reads the loss back each step, like TF.js trainOnBatch
+    times.append((time.perf_counter() - start) * 1e3)
+print(json.dumps({"median_ms": float(np.median(times)), "steps": steps}))
+"""
+
+KERAS_SNIPPET = """
+import json, os, sys, time
+os.environ["KERAS_BACKEND"] = "jax"
+import numpy as np
+import keras
+steps = int(sys.argv[1])
+rng = np.random.default_rng(0)
+x = rng.random((128, 784), dtype=np.float32)
+y = rng.integers(0, 10, 128)
+model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
+                          keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+for _ in range(3):
+    model.train_on_batch(x, y)
+times = []
+for _ in range(steps):
+    start = time.perf_counter()
+    model.train_on_batch(x, y)
+    times.append((time.perf_counter() - start) * 1e3)
+print(json.dumps({"median_ms": float(np.median(times)), "steps": steps}))
+"""
+
+
+def run_python(python, snippet, *args):
+    env = dict(os.environ)
+    env.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    result = subprocess.run([python, "-c", snippet, *map(str, args)], capture_output=True,
+                            text=True, env=env, timeout=1200)
+    if result.returncode != 0:
+        return {"error": result.stderr.strip().splitlines()[-1] if result.stderr else "failed"}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def browser_step_ms(steps):
+    """The same model trained by the worker of /train in headless Chromium."""
+    try:
+        from bench.browser import measure_train_step
+    except ImportError as error:
+        return {"error": f"browser bench unavailable: {error}"}
+    return measure_train_step(steps)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--skip-browser", action="store_true")
+    args = parser.parse_args()
+
+    results = {
+        "webkeras numpy (native)": run_python(sys.executable, WEBKERAS_SNIPPET, "numpy", args.steps),
+        "webkeras webgpu (native, wgpu-py)": run_python(
+            sys.executable, WEBKERAS_SNIPPET, "webgpu", args.steps),
+    }
+    if not args.skip_browser:
+        results["webkeras webgpu (Chromium, SwiftShader)"] = browser_step_ms(args.steps)
+    peers_python = ROOT / ".venv-peers" / "bin" / "python"
+    if peers_python.exists():
+        results["Keras 3 + JAX (native)"] = run_python(str(peers_python), KERAS_SNIPPET, args.steps)
+    else:
+        results["Keras 3 + JAX (native)"] = {"error": "not installed: run `make bench-peers`"}
+
+    reference = results["Keras 3 + JAX (native)"].get("median_ms")
+    print(f"MLP 784-128-10, batch {BATCH}, Adam: ms per train step (median of {args.steps})")
+    for name, result in results.items():
+        if "median_ms" in result:
+            ratio = f"  ({result['median_ms'] / reference:.1f}x Keras-JAX)" if reference else ""
+            print(f"  {name:42s} {result['median_ms']:9.2f} ms{ratio}")
+        else:
+            print(f"  {name:42s} {result['error']}")
+    return results
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    start = time.time()
+    main()
+    print(f"(bench took {time.time() - start:.0f}s)")
