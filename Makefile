@@ -1,0 +1,140 @@
+# webkeras build. Every target is idempotent and cached: a second `make setup` does no work.
+# Nothing here downloads from anywhere but the PyPI, npm and Debian registries (by package
+# name); every third-party binary is checked against a pinned sha256 (see scripts/).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := setup
+.DELETE_ON_ERROR:
+
+PYTHON3   ?= python3
+VENV      := .venv
+PY        := $(VENV)/bin/python
+PEERS     := .venv-peers
+CACHE     := .cache
+STAMPS    := $(CACHE)/stamps
+XDG_DIR   := $(CURDIR)/$(CACHE)/xdg-runtime
+APT_PKGS  := chromium mesa-vulkan-drivers
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST      ?= 127.0.0.1
+PORT      ?= 8000
+
+PYODIDE_DIR := build/pyodide
+NUMPY_WHL   := $(PYODIDE_DIR)/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl
+WEBKERAS_WHL := $(PYODIDE_DIR)/webkeras-0.1.0-py3-none-any.whl
+CHART_JS    := build/vendor/chart.umd.min.js
+
+# Sources that go into the browser wheel (rebuild when any of them changes, appears or goes).
+WHEEL_SRCS := $(shell find py/webkeras -type f -not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null | sort) \
+              $(shell find kernels -type f \( -name '*.py' -o -name '*.wgsl' \) -not -path '*/__pycache__/*' 2>/dev/null | sort) \
+              $(shell find py/webkeras kernels -type d -not -name __pycache__ 2>/dev/null | sort)
+
+.PHONY: setup apt venv npm pyodide wheel datasets vendor packages check-pyodide run test bench peers-venv bench-peers clean distclean
+
+setup: apt venv npm pyodide wheel datasets vendor
+	@echo "setup: OK"
+
+# (a) system packages, only when missing (plus python3-venv if Debian's python3 lacks ensurepip)
+apt:
+	@pkgs="$(APT_PKGS)"; \
+	$(PYTHON3) -c 'import ensurepip, venv' >/dev/null 2>&1 || pkgs="$$pkgs python3-venv"; \
+	if dpkg -s $$pkgs >/dev/null 2>&1; then :; else \
+	  echo "apt: installing $$pkgs"; \
+	  $(SUDO) apt-get update; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$pkgs; \
+	fi
+
+# keep pyproject.toml's explicit package list in step with the tree (rewrites it only if stale)
+# and keep a hash of the rest of it, which decides when the venv needs a reinstall
+packages:
+	@$(PYTHON3) scripts/sync_packages.py --stamp $(STAMPS)/pyproject.sha256
+
+# (b) the project venv; reinstall only when pyproject.toml changes
+$(PY):
+	$(PYTHON3) -m venv $(VENV)
+
+$(STAMPS)/pyproject.sha256:
+	$(PYTHON3) scripts/sync_packages.py --stamp $@
+
+$(VENV)/.installed: $(STAMPS)/pyproject.sha256 | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[test]'
+	touch $@
+
+venv: packages
+	@$(MAKE) --no-print-directory $(VENV)/.installed
+
+# (c) npm packages; reinstall only when the lock changes
+node_modules/.installed: package-lock.json package.json
+	npm ci --prefer-offline --no-audit --no-fund
+	touch $@
+
+npm: node_modules/.installed
+
+# (d) Pyodide runtime + numpy wheel, verified
+$(STAMPS)/pyodide: scripts/fetch_pyodide.py scripts/_common.py node_modules/.installed | $(PY)
+	$(PY) scripts/fetch_pyodide.py
+	mkdir -p $(STAMPS) && touch $@
+
+pyodide: $(STAMPS)/pyodide
+
+# (e) the webkeras wheel for the browser (also registers it in build/pyodide/pyodide-lock.json)
+$(WEBKERAS_WHL): $(WHEEL_SRCS) pyproject.toml scripts/build_wheel.py scripts/_common.py $(STAMPS)/pyodide | $(PY)
+	$(PY) scripts/build_wheel.py
+	touch $@
+
+wheel: $(WEBKERAS_WHL)
+
+# (f) datasets into $${WEBKERAS_HOME:-~/.webkeras}/datasets (the script itself skips when up to date)
+datasets: | $(VENV)/.installed
+	@$(PY) scripts/fetch_datasets.py
+
+# (g) vendored browser JS
+$(CHART_JS): node_modules/.installed
+	mkdir -p $(@D)
+	cp node_modules/chart.js/dist/chart.umd.min.js $@
+	cp node_modules/chart.js/dist/chart.umd.js $(@D)/chart.umd.js
+
+vendor: $(CHART_JS)
+
+# smoke test of build/pyodide in node: Pyodide boots, numpy and webkeras load (sha256-checked)
+check-pyodide: pyodide wheel
+	node scripts/check_pyodide.mjs
+
+run: setup
+	$(VENV)/bin/webkeras serve --host $(HOST) --port $(PORT)
+
+test: setup
+	mkdir -p $(XDG_DIR) && chmod 700 $(XDG_DIR)
+	XDG_RUNTIME_DIR=$(XDG_DIR) $(PY) -m pytest -q tests $(PYTEST_ARGS)
+
+bench: setup
+	@shopt -s nullglob; files=(bench/*.py); \
+	if [ $${#files[@]} -eq 0 ]; then echo "bench: no bench/*.py files" >&2; exit 1; fi; \
+	mkdir -p $(XDG_DIR) && chmod 700 $(XDG_DIR); \
+	for f in "$${files[@]}"; do \
+	  case "$$(basename "$$f")" in _*) continue;; esac; \
+	  echo "== $$f"; XDG_RUNTIME_DIR=$(XDG_DIR) $(PY) "$$f"; \
+	done
+
+# Reference implementation for comparisons: Keras 3 on JAX, in its own venv (~750 MB).
+# Bench scripts find it at .venv-peers/bin/python (run it with KERAS_BACKEND=jax).
+$(PEERS)/.installed:
+	[ -x $(PEERS)/bin/python ] || $(PYTHON3) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --disable-pip-version-check -q \
+	  'keras==3.15.1' 'jax==0.10.2' 'jaxlib==0.10.2' h5py numpy
+	touch $@
+
+peers-venv: $(PEERS)/.installed
+
+bench-peers: setup peers-venv
+	mkdir -p $(XDG_DIR) && chmod 700 $(XDG_DIR)
+	PEERS=1 KERAS_BACKEND=jax XDG_RUNTIME_DIR=$(XDG_DIR) $(PY) bench/train_step.py
+
+# build outputs; keeps downloads (.cache/downloads), the venvs and node_modules
+clean:
+	rm -rf build $(STAMPS)/pyodide test-results
+	find . -name __pycache__ -type d -not -path './.venv*' -not -path './node_modules/*' -prune -exec rm -rf {} +
+
+# everything `make setup` made, downloads included (datasets under ~/.webkeras are kept)
+distclean: clean
+	rm -rf $(VENV) $(PEERS) node_modules $(CACHE) *.egg-info py/*.egg-info

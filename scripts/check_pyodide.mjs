@@ -1,0 +1,23 @@
+// Smoke test of build/pyodide in node (offline): Pyodide boots, numpy loads from the local
+// wheel, webkeras loads by name through build/pyodide/pyodide-lock.json (sha256-checked).
+//   node scripts/check_pyodide.mjs
+import { loadPyodide } from "../build/pyodide/pyodide.mjs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const indexURL = path.join(root, "build", "pyodide") + path.sep;
+const errors = [];
+const t0 = Date.now();
+const pyodide = await loadPyodide({ indexURL });
+const t1 = Date.now();
+const opts = { messageCallback: () => {}, errorCallback: (m) => errors.push(m) };
+await pyodide.loadPackage(path.join(indexURL, "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"), opts);
+await pyodide.loadPackage("webkeras", opts);
+if (errors.length) throw new Error("loadPackage errors: " + errors.join("; "));
+const out = pyodide.runPython(`
+import sys, numpy, webkeras
+a = numpy.arange(6, dtype="float32").reshape(2, 3)
+f"python {sys.version.split()[0]}, numpy {numpy.__version__}, sum {float((a @ a.T).sum())}, webkeras at {webkeras.__path__[0]}"
+`);
+console.log(`pyodide ok in ${t1 - t0} ms: ${out}`);
