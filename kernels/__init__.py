@@ -1,0 +1,299 @@
+"""WGSL kernels, rendered from a few templates.
+
+Each family (element-wise, reductions, matmul, softmax, one_hot, optimizer updates) is one
+`.wgsl` template beside this file plus a table of op bodies here. `program(family, **spec)`
+fills the template and returns a `Program`: the WGSL source, the layout of its uniform params
+struct and its workgroup size. Shapes and scalars go in the uniform, never in the source, so
+new shapes reuse the pipeline; `spec` holds only what changes the source, which makes it the
+pipeline cache key.
+
+Conventions (see backend/webgpu/driver.py): entry point `main`, `@group(0)`, the params struct
+at `@binding(0)`, storage buffers at 1..n (inputs first, then outputs). bool is stored as u32.
+"""
+
+import functools
+import struct
+from importlib import resources
+
+#: Storage type of each dtype. bool is u32 (0/1): WGSL has no storable bool.
+WGSL_TYPES = {"float32": "f32", "int32": "i32", "bool": "u32"}
+#: Most dims a shape passed in a uniform can have (two vec4<u32>).
+MAX_RANK = 8
+
+# Unary bodies over `a`, for f32. Int32 uses INT_UNARY where listed, else the f32 body.
+# tanh is clamped: some drivers compute it as a ratio of exps that turns NaN for |a| > ~44.
+FLOAT_UNARY = {
+    "neg": "-a",
+    "exp": "exp(a)",
+    "log": "log(a)",
+    "sqrt": "sqrt(a)",
+    "abs": "abs(a)",
+    "sign": "sign(a)",
+    "square": "a * a",
+    "reciprocal": "1.0 / a",
+    "relu": "max(a, 0.0)",
+    "sigmoid": "0.5 * (tanh(clamp(0.5 * a, -15.0, 15.0)) + 1.0)",
+    "tanh": "tanh(clamp(a, -15.0, 15.0))",
+    "copy": "a",
+}
+INT_UNARY = {
+    "neg": "-a", "abs": "abs(a)", "sign": "sign(a)", "square": "a * a",
+    "relu": "max(a, 0)", "copy": "a",
+}
+ARITHMETIC = {
+    "add": "a + b",
+    "sub": "a - b",
+    "mul": "a * b",
+    "div": "a / b",
+    "maximum": "max(a, b)",
+    "minimum": "min(a, b)",
+    "pow": "pow(a, b)",
+}
+COMPARISON = {
+    "equal": "==", "not_equal": "!=", "greater": ">", "greater_equal": ">=",
+    "less": "<", "less_equal": "<=",
+}
+
+# Reductions: how two (value, index) pairs combine, and the output from the final pair.
+REDUCE_COMBINE = {
+    "sum": "return Pair(x.v + y.v, 0u);",
+    "mean": "return Pair(x.v + y.v, 0u);",
+    "max": "return Pair(max(x.v, y.v), 0u);",
+    "min": "return Pair(min(x.v, y.v), 0u);",
+    "argmax": "if (y.v > x.v || (y.v == x.v && y.i < x.i)) { return y; } return x;",
+}
+REDUCE_FINISH = {
+    "sum": "p.v", "max": "p.v", "min": "p.v", "argmax": "i32(p.i)",
+    "mean": "p.v / ${T}(params.reduced)",
+}
+
+# Fused optimizer updates, element i; scalars live in params (lr etc. never recompile).
+OPTIMIZER_BUFFERS = {
+    "sgd": ("variable", "grad"),
+    "momentum": ("variable", "grad", "velocity"),
+    "nesterov": ("variable", "grad", "velocity"),
+    "adam": ("variable", "grad", "m", "v"),
+}
+OPTIMIZER_BODIES = {
+    "sgd": "variable[i] = variable[i] - params.lr * grad[i];",
+    "momentum": """let vel = params.momentum * velocity[i] - params.lr * grad[i];
+    velocity[i] = vel;
+    variable[i] = variable[i] + vel;""",
+    "nesterov": """let g = grad[i];
+    let vel = params.momentum * velocity[i] - params.lr * g;
+    velocity[i] = vel;
+    variable[i] = variable[i] + params.momentum * vel - params.lr * g;""",
+    "adam": """let g = grad[i];
+    let m1 = m[i] + (g - m[i]) * params.one_minus_beta_1;
+    let v1 = v[i] + (g * g - v[i]) * params.one_minus_beta_2;
+    m[i] = m1;
+    v[i] = v1;
+    variable[i] = variable[i] - params.alpha * m1 / (sqrt(v1) + params.epsilon);""",
+}
+
+_SCALAR_FORMATS = {"u32": "I", "i32": "i", "f32": "f"}
+
+
+class Program:
+    """A rendered kernel: `source`, the params `fields` [(name, type)], `workgroup` size."""
+
+    def __init__(self, source, fields, workgroup):
+        self.source = source
+        self.fields = tuple(fields)
+        self.workgroup = workgroup
+
+    def pack(self, **values):
+        """The params struct as bytes. "dims" fields take a shape-like sequence (≤ MAX_RANK)."""
+        out = bytearray()
+        for name, kind in self.fields:
+            value = values.get(name, 0)
+            if kind == "dims":
+                out += b"\0" * (-len(out) % 16)
+                dims = list(value) + [0] * (MAX_RANK - len(value))
+                out += struct.pack(f"<{MAX_RANK}I", *dims)
+            else:
+                out += struct.pack("<" + _SCALAR_FORMATS[kind], value)
+        out += b"\0" * (-len(out) % 16)
+        return bytes(out)
+
+
+def _struct_source(fields):
+    members = []
+    for name, kind in fields:
+        wgsl = f"array<vec4<u32>, {MAX_RANK // 4}>" if kind == "dims" else kind
+        members.append(f"    {name}: {wgsl},")
+    return "struct Params {\n" + "\n".join(members) + "\n}\n"
+
+
+def _bindings(reads=(), writes=(), order=None):
+    """Binding lines: params at 0, then storage buffers at 1..n.
+
+    `reads` are read-only, `writes` read_write, both [(name, type)]; the slots follow `order`
+    (names) when given, else reads then writes.
+    """
+    access = {name: "read" for name, _ in reads}
+    access.update({name: "read_write" for name, _ in writes})
+    types = dict(list(reads) + list(writes))
+    lines = ["@group(0) @binding(0) var<uniform> params: Params;"]
+    for slot, name in enumerate(order or list(types), start=1):
+        lines.append(
+            f"@group(0) @binding({slot}) var<storage, {access[name]}> {name}: array<{types[name]}>;"
+        )
+    return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=None)
+def _template(name):
+    return resources.files(__package__).joinpath(name + ".wgsl").read_text()
+
+
+def _fill(name, fields, **subs):
+    text = _template(name)
+    for key, value in dict(subs, params=_struct_source(fields)).items():
+        text = text.replace("${" + key + "}", str(value))
+    return text
+
+
+def unary_body(op, dtype):
+    """(expression of unary `op` on `a` for `dtype`, helper functions it needs)."""
+    if dtype == "float32":
+        return FLOAT_UNARY[op], ""
+    if op in INT_UNARY:
+        return INT_UNARY[op], ""
+    # Float-only ops on ints: compute in f32, truncate back (as NumPy's astype does).
+    helper = f"fn float_op(a: f32) -> f32 {{ return {FLOAT_UNARY[op]}; }}\n"
+    return f"{WGSL_TYPES[dtype]}(float_op(f32(a)))", helper
+
+
+def binary_body(op, dtype):
+    """The expression of binary `op` on `a`, `b`; comparisons give u32 (bool)."""
+    if op in COMPARISON:
+        return f"select(0u, 1u, a {COMPARISON[op]} b)"
+    if op == "pow" and dtype != "float32":
+        return f"{WGSL_TYPES[dtype]}(round(pow(f32(a), f32(b))))"
+    return ARITHMETIC[op]
+
+
+def cast_body(src, dst):
+    if dst == "bool":
+        zero = {"f32": "0.0", "i32": "0", "u32": "0u"}[WGSL_TYPES[src]]
+        return f"select(0u, 1u, a != {zero})"
+    return f"{WGSL_TYPES[dst]}(a)"
+
+
+@functools.lru_cache(maxsize=None)
+def program(family, **spec):
+    """Render one kernel of `family` for `spec` (only what changes the source). Cached."""
+    return _RENDERERS[family](**spec)
+
+
+def render(family, **spec):
+    """The WGSL source of `program(family, **spec)`."""
+    return program(family, **spec).source
+
+
+def _elementwise(body, out, inputs, modes, scalar="f32", helpers="", workgroup=256):
+    """out[i] = body(a, b, c) over inputs read contiguously, as a scalar, or by strides.
+
+    inputs: WGSL storage types of the inputs; modes: "contig" | "scalar" | "strided" each.
+    `scalar` is the type of params.x0 / x1 (clip bounds, fill value).
+    """
+    names = "abc"
+    fields = [("n", "u32"), ("rank", "u32"), ("x0", scalar), ("x1", scalar), ("shape", "dims")]
+    fields += [(f"s{k}", "dims") for k in range(len(inputs))]
+    strided = [k for k, mode in enumerate(modes) if mode == "strided"]
+    index = ""
+    if strided:
+        offsets = "".join(f"    var o{k} = 0u;\n" for k in strided)
+        accum = "".join(f"        o{k} += q * dim(params.s{k}, d);\n" for k in strided)
+        index = (
+            offsets
+            + "    var rest = i;\n"
+            + "    for (var d = params.rank; d > 0u; d--) {\n"
+            + "        let size = dim(params.shape, d - 1u);\n"
+            + "        let q = rest % size;\n"
+            + "        rest = rest / size;\n"
+            + accum.replace("d)", "d - 1u)")
+            + "    }\n"
+        )
+    where = {"contig": "i", "scalar": "0u"}
+    loads = "".join(
+        f"    let {names[k]} = in{k}[{where.get(mode, f'o{k}')}];\n"
+        for k, mode in enumerate(modes)
+    )
+    reads = [(f"in{k}", wgsl) for k, wgsl in enumerate(inputs)]
+    source = _fill(
+        "elementwise", fields, bindings=_bindings(reads, [("out", out)]),
+        workgroup=workgroup, index=index, loads=loads, body=body, helpers=helpers,
+    )
+    return Program(source, fields, workgroup)
+
+
+def _reduce(op, dtype, layout, workgroup=256):
+    """Reduce a [outer, reduced, inner] view over its middle axis.
+
+    layout "rows": one workgroup per output with a shared-memory tree (inner == 1);
+    "cols": one thread per output walking the reduced axis (neighbours read neighbours).
+    """
+    wgsl = WGSL_TYPES[dtype]
+    fields = [("outputs", "u32"), ("reduced", "u32"), ("inner", "u32")]
+    out = "i32" if op == "argmax" else wgsl
+    finish = REDUCE_FINISH[op].replace("${T}", wgsl)
+    # Every thread folds element 0 in first: harmless for max/min/argmax, so sums start at 0.
+    seed = f"p.v = {wgsl}(0);" if op in ("sum", "mean") else ""
+    source = _fill(
+        "reduce_" + layout, fields, bindings=_bindings([("x", wgsl)], [("out", out)]),
+        workgroup=workgroup, T=wgsl, combine=REDUCE_COMBINE[op], finish=finish, seed=seed,
+    )
+    return Program(source, fields, workgroup)
+
+
+def _matmul(wx, wy, tk):
+    """Tiled matmul: a (wx x wy)-thread workgroup computes a (4*wy x 4*wx) block of C."""
+    fields = [("m", "u32"), ("n", "u32"), ("k", "u32"), ("batch_rank", "u32"),
+              ("batch_shape", "dims"), ("a_strides", "dims"), ("b_strides", "dims")]
+    bindings = _bindings([("a", "f32"), ("b", "f32")], [("c", "f32")])
+    source = _fill("matmul", fields, bindings=bindings, wx=wx, wy=wy, tk=tk)
+    return Program(source, fields, (wx, wy, 1))
+
+
+def _softmax(log, layout="rows", workgroup=256):
+    """layout "rows": a workgroup per row (shared-memory tree); "thread": a thread per row."""
+    fields = [("rows", "u32"), ("cols", "u32")]
+    result = "(v - mx) - log(total)" if log else "exp(v - mx) / total"
+    bindings = _bindings([("x", "f32")], [("out", "f32")])
+    name = "softmax" if layout == "rows" else "softmax_thread"
+    source = _fill(name, fields, bindings=bindings, workgroup=workgroup, result=result)
+    return Program(source, fields, workgroup)
+
+
+def _one_hot(dtype, workgroup=256):
+    fields = [("n", "u32"), ("depth", "u32")]
+    wgsl = WGSL_TYPES[dtype]
+    bindings = _bindings([("indices", "i32")], [("out", wgsl)])
+    source = _fill("one_hot", fields, bindings=bindings, workgroup=workgroup, T=wgsl)
+    return Program(source, fields, workgroup)
+
+
+def _optimizer(kind, workgroup=256):
+    fields = [("n", "u32"), ("lr", "f32"), ("momentum", "f32"), ("alpha", "f32"),
+              ("one_minus_beta_1", "f32"), ("one_minus_beta_2", "f32"), ("epsilon", "f32")]
+    names = OPTIMIZER_BUFFERS[kind]
+    writes = [(name, "f32") for name in names if name != "grad"]
+    # Slots follow the caller's order: variable, grad, then the state buffers.
+    bindings = _bindings([("grad", "f32")], writes, order=names)
+    source = _fill(
+        "optimizer", fields, bindings=bindings, workgroup=workgroup,
+        body=OPTIMIZER_BODIES[kind],
+    )
+    return Program(source, fields, workgroup)
+
+
+_RENDERERS = {
+    "elementwise": _elementwise,
+    "reduce": _reduce,
+    "matmul": _matmul,
+    "softmax": _softmax,
+    "one_hot": _one_hot,
+    "optimizer": _optimizer,
+}

@@ -1,0 +1,373 @@
+"""The WebGPU backend: every primitive of `Backend` as a WGSL kernel on a `Driver`.
+
+Tensors stay on the device; only `to_numpy` reads back. Each op renders (cached) a kernel from
+`webkeras.kernels`, packs its shapes/scalars into a (cached) uniform and queues one dispatch;
+the driver submits the queue at the next readback or `flush()`.
+
+    backend = WebGPUBackend()
+    x = backend.from_numpy(np.ones((2, 3), "float32"))
+    backend.to_numpy(backend.unary("exp", x))
+"""
+
+import importlib.util
+import math
+import pathlib
+import sys
+
+import numpy as np
+
+from webkeras.backend.base import COMPARISON_OPS, Backend
+from webkeras.backend.webgpu import layout
+from webkeras.backend.webgpu.array import (
+    HOST_DTYPES, ITEMSIZE, BufferPool, GPUArray, UniformCache,
+)
+
+
+def _load_kernels():
+    """`webkeras.kernels` in a wheel; from a checkout, the top-level kernels/ beside py/."""
+    try:
+        from webkeras import kernels
+
+        return kernels
+    except ImportError:
+        pass
+    path = pathlib.Path(__file__).resolve().parents[4] / "kernels" / "__init__.py"
+    spec = importlib.util.spec_from_file_location(
+        "webkeras.kernels", path, submodule_search_locations=[str(path.parent)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["webkeras.kernels"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+kernels = _load_kernels()
+
+
+def default_driver():
+    if sys.platform == "emscripten":
+        from webkeras.backend.webgpu.browser_driver import BrowserDriver
+
+        return BrowserDriver()
+    from webkeras.backend.webgpu.wgpu_driver import WgpuDriver
+
+    return WgpuDriver()
+
+
+def _device_dtype(dtype):
+    """The stored dtype for a NumPy dtype: float64 -> float32, int64 -> int32, bool."""
+    if dtype == np.bool_:
+        return "bool"
+    if np.issubdtype(dtype, np.floating):
+        return "float32"
+    if np.issubdtype(dtype, np.integer):
+        return "int32"
+    raise TypeError(
+        f"The WebGPU backend stores float32, int32 and bool arrays; received dtype {dtype}."
+    )
+
+
+#: Longest loop a kernel thread may run (llvmpipe silently stops loops at 65535 iterations).
+LOOP_LIMIT = 32768
+
+
+class DeviceLimits:
+    """The adapter limits the kernels depend on, read once (STYLE.md item 10)."""
+
+    def __init__(self, limits, adapter_info=""):
+        invocations = limits.get("maxComputeInvocationsPerWorkgroup", 256)
+        size_x = limits.get("maxComputeWorkgroupSizeX", 256)
+        self.groups_per_dim = limits.get("maxComputeWorkgroupsPerDimension", 65535)
+        self.max_binding = limits.get("maxStorageBufferBindingSize", 128 << 20)
+        #: 1-D kernels (element-wise, reductions, softmax): a power of two ≤ 256.
+        self.workgroup = 1 << int(math.log2(max(1, min(256, invocations, size_x))))
+        # Matmul: 16x16 threads (64x64 tiles) where 256 invocations fit, else 8x8.
+        self.matmul_threads = 16 if invocations >= 256 and size_x >= 16 else 8
+        self.matmul_tk = 16
+        # Software adapters (lavapipe, SwiftShader) run workgroup barriers as coroutine switches:
+        # there a thread per output beats a workgroup-per-output tree by 5-500x (measured).
+        info = adapter_info.lower()
+        cpu = any(word in info for word in ("llvmpipe", "swiftshader", "(cpu)"))
+        self.row_reductions = not cpu
+
+    def reduce_layout(self, outputs, reduced, inner):
+        """"rows" (workgroup per output) for few long reductions on real GPUs, else "cols"."""
+        if self.row_reductions and reduced >= 256 and (inner == 1 or outputs < 64):
+            return "rows"
+        # llvmpipe ends any loop after 65535 iterations (measured): one thread must not walk
+        # that many; a workgroup per output splits the axis over its threads.
+        return "rows" if reduced > LOOP_LIMIT else "cols"
+
+
+class WebGPUBackend(Backend):
+    name = "webgpu"
+
+    def __init__(self, driver=None):
+        self.driver = driver if driver is not None else default_driver()
+        self.limits = DeviceLimits(self.driver.limits, self.driver.adapter_info)
+        self.pool = BufferPool(self.driver)
+        self.uniforms = UniformCache(self.driver)
+        self._pipelines = {}
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _empty(self, shape, dtype):
+        shape = tuple(int(d) for d in shape)
+        nbytes = math.prod(shape) * ITEMSIZE
+        if nbytes > self.limits.max_binding:
+            raise ValueError(
+                f"A {dtype} array of shape {shape} needs {nbytes} bytes, more than this "
+                f"adapter's storage binding limit ({self.limits.max_binding} bytes). "
+                "Use smaller batches or the NumPy backend."
+            )
+        return GPUArray(self.pool.acquire(nbytes), shape, dtype)
+
+    def _run(self, family, spec, values, arrays, groups):
+        program = kernels.program(family, **spec)
+        pipeline = self._pipelines.get(program.source)
+        if pipeline is None:
+            pipeline = self._pipelines[program.source] = self.driver.create_pipeline(
+                program.source
+            )
+        uniform = self.uniforms.get(program.pack(**values))
+        self.driver.dispatch(pipeline, uniform, [a.handle for a in arrays], groups)
+
+    def _grid(self, groups):
+        return layout.grid(groups, self.limits.groups_per_dim)
+
+    def _map(self, body, out_dtype, inputs, out_shape, x0=0, x1=0, scalar="f32", helpers=""):
+        """out = body(a, b, c) element-wise, each input broadcast (or strided) to out_shape.
+
+        `inputs` are (GPUArray, strides) pairs: strides in elements per out_shape dim.
+        """
+        out = self._empty(out_shape, out_dtype)
+        n = out.size
+        if n == 0:
+            return out
+        shape, strides = layout.collapse(out_shape, [s for _, s in inputs])
+        if len(shape) > kernels.MAX_RANK:
+            raise ValueError(f"Element-wise kernels take up to {kernels.MAX_RANK} dims, got "
+                             f"shape {out_shape}.")
+        modes = tuple(layout.read_mode(shape, s) for s in strides)
+        types = tuple(kernels.WGSL_TYPES[a.dtype] for a, _ in inputs)
+        spec = dict(body=body, out=kernels.WGSL_TYPES[out_dtype], inputs=types, modes=modes,
+                    scalar=scalar, helpers=helpers, workgroup=self.limits.workgroup)
+        values = dict(n=n, rank=len(shape), x0=x0, x1=x1, shape=shape)
+        values.update({f"s{k}": s for k, s in enumerate(strides)})
+        groups = self._grid(-(-n // self.limits.workgroup))
+        self._run("elementwise", spec, values, [a for a, _ in inputs] + [out], groups)
+        return out
+
+    def _broadcast_inputs(self, *arrays):
+        out_shape = layout.broadcast_shapes(*(a.shape for a in arrays))
+        return [(a, layout.broadcast_strides(a.shape, out_shape)) for a in arrays], out_shape
+
+    # -- conversion --------------------------------------------------------------------------
+    def from_numpy(self, array):
+        array = np.asarray(array)
+        dtype = _device_dtype(array.dtype)
+        host = np.asarray(array, dtype=HOST_DTYPES[dtype], order="C")  # keeps 0-d shapes
+        out = self._empty(host.shape, dtype)
+        if host.size:
+            self.driver.write(out.handle, host)
+        return out
+
+    def to_numpy(self, x):
+        data = self.driver.read(x.handle, x.size * ITEMSIZE)
+        host = np.frombuffer(bytearray(data), dtype=HOST_DTYPES[x.dtype]).reshape(x.shape)
+        return host.astype(bool) if x.dtype == "bool" else host
+
+    def shape(self, x):
+        return x.shape
+
+    def dtype(self, x):
+        return x.dtype
+
+    def full(self, shape, value, dtype):
+        wgsl = kernels.WGSL_TYPES[dtype]
+        value = {"f32": float, "i32": int, "u32": lambda v: int(bool(v))}[wgsl](value)
+        return self._map("params.x0", dtype, [], shape, x0=value, scalar=wgsl)
+
+    # -- element-wise ------------------------------------------------------------------------
+    def unary(self, op, x):
+        body, helpers = kernels.unary_body(op, x.dtype)
+        return self._map(body, x.dtype, [(x, layout.contiguous_strides(x.shape))], x.shape,
+                         helpers=helpers)
+
+    def binary(self, op, a, b):
+        inputs, shape = self._broadcast_inputs(a, b)
+        out_dtype = "bool" if op in COMPARISON_OPS else a.dtype
+        return self._map(kernels.binary_body(op, a.dtype), out_dtype, inputs, shape)
+
+    def where(self, condition, a, b):
+        inputs, shape = self._broadcast_inputs(a, b, condition)
+        return self._map("select(b, a, c != 0u)", a.dtype, inputs, shape)
+
+    def clip(self, x, low, high):
+        wgsl = kernels.WGSL_TYPES[x.dtype]
+        if isinstance(low, GPUArray) or isinstance(high, GPUArray):
+            low, high = (v if isinstance(v, GPUArray) else self.full((), v, x.dtype)
+                         for v in (low, high))
+            inputs, shape = self._broadcast_inputs(x, low, high)
+            return self._map("min(max(a, b), c)", x.dtype, inputs, shape)
+        big = 3.4e38 if wgsl == "f32" else 2**31 - 1
+        low = -big if low is None else low
+        high = big if high is None else high
+        cast = float if wgsl == "f32" else int
+        return self._map("min(max(a, params.x0), params.x1)", x.dtype,
+                         [(x, layout.contiguous_strides(x.shape))], x.shape,
+                         x0=cast(low), x1=cast(high), scalar=wgsl)
+
+    def cast(self, x, dtype):
+        dtype = _device_dtype(np.dtype(dtype))
+        body = "a" if dtype == x.dtype else kernels.cast_body(x.dtype, dtype)
+        return self._map(body, dtype, [(x, layout.contiguous_strides(x.shape))], x.shape)
+
+    # -- reductions --------------------------------------------------------------------------
+    def _reduce(self, op, x, axes, out_dtype):
+        perm, outer, reduced, inner = layout.reduce_view(x.shape, axes)
+        if perm is not None:
+            x = self.transpose(x, perm)
+        outputs = outer * inner
+        out = self._empty((outputs,), out_dtype)
+        if outputs == 0:
+            return out
+        if reduced == 0:
+            raise ValueError(f"Cannot {op} over an empty axis of shape {x.shape}.")
+        kind = self.limits.reduce_layout(outputs, reduced, inner)
+        rows = kind == "rows"
+        wg = self.limits.workgroup
+        spec = dict(op=op, dtype=x.dtype, layout=kind, workgroup=wg)
+        groups = self._grid(outputs if rows else -(-outputs // wg))
+        values = dict(outputs=outputs, reduced=reduced, inner=inner)
+        self._run("reduce", spec, values, [x, out], groups)
+        return out
+
+    def reduce(self, op, x, axis, keepdims):
+        axis = tuple(range(x.ndim)) if axis is None else tuple(sorted(axis))
+        out = self._reduce(op, x, axis, x.dtype)
+        kept = [1 if d in axis else n for d, n in enumerate(x.shape)]
+        shape = kept if keepdims else [n for d, n in enumerate(x.shape) if d not in axis]
+        return self.reshape(out, tuple(shape))
+
+    def argmax(self, x, axis):
+        out = self._reduce("argmax", x, (axis,), "int32")
+        return self.reshape(out, x.shape[:axis] + x.shape[axis + 1:])
+
+    # -- linear algebra / shape --------------------------------------------------------------
+    def matmul(self, a, b):
+        if a.dtype != "float32" or b.dtype != "float32":
+            a, b = self.cast(a, "float32"), self.cast(b, "float32")
+        (m, k), (k2, n) = a.shape[-2:], b.shape[-2:]
+        if k != k2:
+            raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape}.")
+        batch = layout.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        if all(d == 1 for d in b.shape[:-2]) and a.ndim > 2:
+            # [..., m, k] @ [k, n] is one [(...) * m, k] @ [k, n] product.
+            out = self._matmul(self.reshape(a, (a.size // k, k)), b, (), (), (), a.size // k)
+            return self.reshape(out, batch + (m, n))
+        a_strides = layout.broadcast_strides(a.shape[:-2], batch)
+        b_strides = layout.broadcast_strides(b.shape[:-2], batch)
+        shape, (a_strides, b_strides) = layout.collapse(batch, [a_strides, b_strides])
+        count = math.prod(batch)
+        if count > self.limits.groups_per_dim:
+            raise ValueError(f"matmul: batch of {count} exceeds the adapter's "
+                             f"{self.limits.groups_per_dim} workgroups per dimension.")
+        out = self._matmul(a, b, shape, tuple(s * m * k for s in a_strides),
+                           tuple(s * k * n for s in b_strides), m, count)
+        return self.reshape(out, batch + (m, n))
+
+    def _matmul(self, a, b, batch_shape, a_strides, b_strides, m, count=1):
+        k, n = b.shape[-2:]
+        out = self._empty((count, m, n), "float32")
+        if out.size == 0:
+            return out
+        if k == 0:
+            return self.full((count, m, n), 0.0, "float32")
+        threads, tk = self.limits.matmul_threads, self.limits.matmul_tk
+        tile = 4 * threads
+        values = dict(m=m, n=n, k=k, batch_rank=len(batch_shape), batch_shape=batch_shape,
+                      a_strides=a_strides, b_strides=b_strides)
+        groups = (-(-n // tile), -(-m // tile), count)
+        self._run("matmul", dict(wx=threads, wy=threads, tk=tk), values, [a, b, out], groups)
+        return out
+
+    def reshape(self, x, shape):
+        shape = list(shape)
+        if -1 in shape:
+            known = math.prod(d for d in shape if d != -1)
+            shape[shape.index(-1)] = x.size // known if known else 0
+        if math.prod(shape) != x.size:
+            raise ValueError(f"Cannot reshape an array of shape {x.shape} into {tuple(shape)}.")
+        return GPUArray(x.buffer, shape, x.dtype)
+
+    def transpose(self, x, perm):
+        own = layout.contiguous_strides(x.shape)
+        shape = tuple(x.shape[p] for p in perm)
+        return self._map("a", x.dtype, [(x, tuple(own[p] for p in perm))], shape)
+
+    def broadcast_to(self, x, shape):
+        shape = tuple(shape)
+        return self._map("a", x.dtype, [(x, layout.broadcast_strides(x.shape, shape))], shape)
+
+    # -- fused -------------------------------------------------------------------------------
+    def _softmax(self, x, log):
+        out = self._empty(x.shape, "float32")
+        cols = x.shape[-1] if x.ndim else 1
+        rows = x.size // cols if cols else 0
+        if x.size:
+            wg = self.limits.workgroup
+            kind = self.limits.reduce_layout(rows, cols, 1)
+            groups = self._grid(rows if kind == "rows" else -(-rows // wg))
+            kind = "thread" if kind == "cols" else "rows"
+            self._run("softmax", dict(log=log, layout=kind, workgroup=wg),
+                      dict(rows=rows, cols=cols), [x, out], groups)
+        return out
+
+    def softmax(self, x):
+        return self._softmax(x, log=False)
+
+    def log_softmax(self, x):
+        return self._softmax(x, log=True)
+
+    def one_hot(self, indices, depth, dtype):
+        out = self._empty(indices.shape + (depth,), dtype)
+        n = out.size
+        if n:
+            wg = self.limits.workgroup
+            self._run("one_hot", dict(dtype=dtype, workgroup=wg), dict(n=n, depth=depth),
+                      [indices, out], self._grid(-(-n // wg)))
+        return out
+
+    # -- variables and optimizer updates (in place) ------------------------------------------
+    def assign(self, target, value):
+        if value.dtype != target.dtype:
+            value = self.cast(value, target.dtype)
+        if value.shape != target.shape:
+            value = self.broadcast_to(value, target.shape)
+        if target.size:
+            self.driver.copy(value.handle, target.handle, target.size * ITEMSIZE)
+
+    def _update(self, kind, arrays, **values):
+        n = arrays[0].size
+        if n:
+            wg = self.limits.workgroup
+            self._run("optimizer", dict(kind=kind, workgroup=wg), dict(values, n=n), arrays,
+                      self._grid(-(-n // wg)))
+
+    def sgd_update(self, var, grad, velocity, learning_rate, momentum, nesterov):
+        if velocity is None:
+            self._update("sgd", [var, grad], lr=float(learning_rate))
+            return
+        kind = "nesterov" if nesterov else "momentum"
+        self._update(kind, [var, grad, velocity], lr=float(learning_rate),
+                     momentum=float(momentum))
+
+    def adam_update(self, var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step):
+        alpha = learning_rate * math.sqrt(1 - beta_2**step) / (1 - beta_1**step)
+        self._update("adam", [var, grad, m, v], alpha=float(alpha),
+                     one_minus_beta_1=float(1 - beta_1), one_minus_beta_2=float(1 - beta_2),
+                     epsilon=float(epsilon))
+
+    # -- synchronisation ---------------------------------------------------------------------
+    def flush(self):
+        self.driver.flush()
