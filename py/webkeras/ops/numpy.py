@@ -74,7 +74,7 @@ def subtract(a, b):
 def multiply(a, b):
     return _binary(
         "mul", a, b,
-        lambda g, a, b: (unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)),
+        lambda g, a, b: (lambda: unbroadcast(g * b, a.shape), lambda: unbroadcast(g * a, b.shape)),
     )
 
 
@@ -331,9 +331,10 @@ def matmul(a, b):
     broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
 
     def vjp(g):
-        ga = matmul(g, swapaxes(b2, -1, -2))
-        gb = matmul(swapaxes(a2, -1, -2), g)
-        return unbroadcast(ga, a2.shape), unbroadcast(gb, b2.shape)
+        return (
+            lambda: unbroadcast(matmul(g, swapaxes(b2, -1, -2)), a2.shape),
+            lambda: unbroadcast(matmul(swapaxes(a2, -1, -2), g), b2.shape),
+        )
 
     out = make(a.backend.matmul(a2.data, b2.data), (a2, b2), vjp)
     if a.ndim == 1:

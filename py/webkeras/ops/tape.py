@@ -14,10 +14,17 @@ _paused = [0]
 
 
 class Node:
-    __slots__ = ("inputs", "vjp")
+    """How `out` was made: its inputs, which of them need gradients, and the VJP.
 
-    def __init__(self, inputs, vjp):
+    A VJP returns one entry per input: a tensor, None, or a zero-argument callable that is
+    only evaluated when that input needs a gradient (so matmul skips d/d(data)).
+    """
+
+    __slots__ = ("inputs", "needs_grad", "vjp")
+
+    def __init__(self, inputs, needs_grad, vjp):
         self.inputs = inputs
+        self.needs_grad = needs_grad
         self.vjp = vjp
 
 
@@ -34,8 +41,10 @@ def _is_tracked(x):
 
 def record(out, inputs, vjp):
     """Attach a gradient record to `out` when a tape is watching any of `inputs`."""
-    if _active_tapes and not _paused[0] and any(_is_tracked(x) for x in inputs):
-        out._node = Node(tuple(inputs), vjp)
+    if _active_tapes and not _paused[0]:
+        needs_grad = tuple(_is_tracked(x) for x in inputs)
+        if any(needs_grad):
+            out._node = Node(tuple(inputs), needs_grad, vjp)
     return out
 
 
@@ -149,8 +158,11 @@ def backpropagate(targets, seeds):
         g = grads.get(id(t))
         if g is None or t._node is None:
             continue
-        for parent, pg in zip(t._node.inputs, t._node.vjp(g)):
-            if pg is None:
+        node = t._node
+        for parent, needed, pg in zip(node.inputs, node.needs_grad, node.vjp(g)):
+            if pg is None or not needed:
                 continue
+            if callable(pg):
+                pg = pg()
             grads[id(parent)] = grads[id(parent)] + pg if id(parent) in grads else pg
     return grads
