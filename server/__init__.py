@@ -1,0 +1,7 @@
+"""The webkeras web server: a thin Flask app that serves the web app, the Pyodide runtime and
+the datasets. The library does the work; endpoints only serve files and small JSON.
+
+    webkeras serve --port 8000      # then open http://127.0.0.1:8000/train
+"""
+
+from .app import create_app  # noqa: F401

@@ -1,0 +1,223 @@
+"""Flask app factory and blueprints.
+
+Routes:
+    /                   index linking to the pages
+    /train              the MNIST training page
+    /static/<path>      the repo's web/ (our JS, CSS, HTML, the page's Python)
+    /vendor/<path>      build/vendor/ (Chart.js)
+    /pyodide/<path>     build/pyodide/ (Pyodide runtime, numpy and webkeras wheels)
+    /datasets/<name>    the dataset cache (webkeras.utils.file_utils.data_dir())
+    /api/datasets       JSON list of dataset files present, with sizes
+    /api/runtime        JSON: which webkeras wheel the worker should load
+
+Every file goes through `send_from_directory` (never outside its folder), with an ETag and
+conditional GET. Our own code and data are revalidated on each load (`no-cache`); the versioned
+Pyodide runtime may be cached for a week.
+"""
+
+import json
+import mimetypes
+import os
+from pathlib import Path
+
+from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, request
+from flask import send_from_directory
+from werkzeug.exceptions import HTTPException
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Browsers refuse to compile wasm streaming or import modules served with the wrong type, and
+# Python's mimetypes table differs between versions: name the types we rely on.
+MIME_TYPES = {
+    ".wasm": "application/wasm",
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".whl": "application/zip",
+    ".zip": "application/zip",
+    ".npz": "application/octet-stream",
+    ".npy": "application/octet-stream",
+    ".gz": "application/gzip",
+    ".py": "text/x-python",
+    ".wgsl": "text/plain",
+    ".txt": "text/plain",
+    ".sha256": "text/plain",
+}
+
+NO_CACHE = "no-cache"
+RUNTIME_MAX_AGE = 7 * 24 * 3600
+# Files in build/pyodide/ that change with every `make setup` under the same name.
+MUTABLE_RUNTIME_PREFIXES = ("webkeras", "pyodide-lock")
+
+
+def default_build_dir():
+    return Path(os.environ.get("WEBKERAS_BUILD_DIR") or REPO_ROOT / "build")
+
+
+def default_data_dir():
+    try:
+        from webkeras.utils.file_utils import data_dir
+    except ImportError:
+        # The library is not importable (e.g. a bare checkout): same rule as file_utils.
+        home = os.environ.get("WEBKERAS_HOME") or Path.home() / ".webkeras"
+        return Path(home) / "datasets"
+    return Path(data_dir())
+
+
+def mime_type(filename):
+    suffix = Path(filename).suffix.lower()
+    return MIME_TYPES.get(suffix) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+def serve_file(directory, filename, cache_control=NO_CACHE, missing_hint=None):
+    """send_from_directory with our MIME table, an ETag and the given Cache-Control."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        not_found(f"directory {directory} does not exist; {missing_hint or 'run `make setup`'}")
+    response = send_from_directory(
+        directory, filename, mimetype=mime_type(filename), etag=True, conditional=True,
+        max_age=None,
+    )
+    response.headers["Cache-Control"] = cache_control
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def not_found(message):
+    response = jsonify(error="not found", message=message, path=request.path)
+    response.status_code = 404
+    abort(response)
+
+
+# -- pages ----------------------------------------------------------------------------------
+pages = Blueprint("pages", __name__)
+
+INDEX_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>webkeras</title>
+<link rel="stylesheet" href="/static/style.css"></head>
+<body><main class="index"><h1>webkeras</h1>
+<p>Keras in Python, running in this tab on WebGPU.</p>
+<ul><li><a href="/train">Train an MLP on MNIST</a></li></ul>
+</main></body></html>
+"""
+
+
+@pages.get("/")
+def index():
+    return INDEX_HTML, 200, {"Content-Type": "text/html; charset=utf-8",
+                             "Cache-Control": NO_CACHE}
+
+
+@pages.get("/train")
+def train():
+    return serve_file(current_app.config["WEBKERAS_WEB_DIR"], "train.html")
+
+
+@pages.get("/train/")
+def train_slash():
+    return redirect("/train")
+
+
+# -- static assets --------------------------------------------------------------------------
+assets = Blueprint("assets", __name__)
+
+
+@assets.get("/static/<path:filename>")
+def static_file(filename):
+    return serve_file(current_app.config["WEBKERAS_WEB_DIR"], filename)
+
+
+@assets.get("/vendor/<path:filename>")
+def vendor_file(filename):
+    directory = Path(current_app.config["WEBKERAS_BUILD_DIR"]) / "vendor"
+    return serve_file(directory, filename, cache_control=f"public, max-age={RUNTIME_MAX_AGE}")
+
+
+@assets.get("/pyodide/<path:filename>")
+def pyodide_file(filename):
+    directory = Path(current_app.config["WEBKERAS_BUILD_DIR"]) / "pyodide"
+    if Path(filename).name.startswith(MUTABLE_RUNTIME_PREFIXES):
+        cache_control = NO_CACHE
+    else:
+        cache_control = f"public, max-age={RUNTIME_MAX_AGE}"
+    return serve_file(directory, filename, cache_control=cache_control)
+
+
+@assets.get("/api/runtime")
+def runtime_info():
+    """Which webkeras wheel build/pyodide/ holds, and whether pyodide-lock.json lists it (then
+    the worker loads it by name, with the lock's integrity check)."""
+    directory = Path(current_app.config["WEBKERAS_BUILD_DIR"]) / "pyodide"
+    wheels = sorted(directory.glob("webkeras-*.whl"), key=lambda p: p.stat().st_mtime)
+    if not wheels:
+        not_found(f"no webkeras-*.whl in {directory}; run `make setup`")
+    wheel = wheels[-1].name
+    in_lock = False
+    try:
+        lock = json.loads((directory / "pyodide-lock.json").read_text(encoding="utf-8"))
+        in_lock = lock["packages"].get("webkeras", {}).get("file_name") == wheel
+    except (OSError, ValueError, KeyError):
+        pass
+    response = jsonify(webkeras_wheel=wheel, webkeras_in_lock=in_lock)
+    response.headers["Cache-Control"] = NO_CACHE
+    return response
+
+
+# -- datasets -------------------------------------------------------------------------------
+datasets = Blueprint("datasets", __name__)
+
+
+@datasets.get("/datasets/<name>")
+def dataset_file(name):
+    directory = Path(current_app.config["WEBKERAS_DATA_DIR"])
+    if not (directory / name).is_file() or name.startswith("."):
+        not_found(f"dataset {name} not found in {directory}; run `make setup`")
+    return serve_file(directory, name)
+
+
+@datasets.get("/api/datasets")
+def list_datasets():
+    directory = Path(current_app.config["WEBKERAS_DATA_DIR"])
+    files = []
+    if directory.is_dir():
+        files = [
+            {"name": p.name, "size": p.stat().st_size}
+            for p in sorted(directory.iterdir())
+            if p.is_file() and not p.name.startswith(".")
+        ]
+    response = jsonify(data_dir=str(directory), datasets=files)
+    response.headers["Cache-Control"] = NO_CACHE
+    return response
+
+
+# -- factory --------------------------------------------------------------------------------
+def create_app(data_dir=None, build_dir=None, web_dir=None):
+    """The webkeras Flask app.
+
+    Args:
+        data_dir: dataset folder served under /datasets (default: the library's data_dir()).
+        build_dir: folder holding pyodide/ and vendor/ (default: `WEBKERAS_BUILD_DIR` or
+            <repo>/build).
+        web_dir: the web app's folder (default: <repo>/web).
+    """
+    app = Flask(__name__, static_folder=None)
+    app.config["WEBKERAS_DATA_DIR"] = str(data_dir or default_data_dir())
+    app.config["WEBKERAS_BUILD_DIR"] = str(build_dir or default_build_dir())
+    app.config["WEBKERAS_WEB_DIR"] = str(web_dir or REPO_ROOT / "web")
+    app.register_blueprint(pages)
+    app.register_blueprint(assets)
+    app.register_blueprint(datasets)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        # abort(response) carries its own body; other errors get a one-line JSON body.
+        if error.response is not None:
+            return error.response
+        response = jsonify(error=error.name.lower(), message=error.description, path=request.path)
+        response.status_code = error.code
+        return response
+
+    return app

@@ -1,0 +1,134 @@
+"""Shared fixtures: the real Flask server in a thread, and headless Chromium (WebGPU on).
+
+Browser tests use `chromium_context` (a fresh persistent profile per test, /usr/bin/chromium)
+and `open_page(path)`; both fail the test if the page or its worker requests anything other
+than the local test server.
+"""
+
+import contextlib
+import os
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+for path in (REPO_ROOT / "py", REPO_ROOT):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+try:
+    from webkeras.server.app import create_app, default_build_dir
+except ImportError:
+    # Not pip-installed yet: server/ is importable as a top-level package from the repo root.
+    from server.app import create_app, default_build_dir
+
+CHROMIUM = os.environ.get("WEBKERAS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-unsafe-webgpu",
+]
+RESULTS_DIR = REPO_ROOT / "test-results"
+
+
+@contextlib.contextmanager
+def serve_app(app):
+    """Serve `app` on a free 127.0.0.1 port in a thread; yields the base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="webkeras-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def build_dir():
+    return default_build_dir()
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """The real app (repo web/, build/, the library's data dir) on a free local port."""
+    with serve_app(create_app()) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def results_dir():
+    RESULTS_DIR.mkdir(exist_ok=True)
+    return RESULTS_DIR
+
+
+@pytest.fixture
+def requires_runtime(build_dir):
+    if not (Path(build_dir) / "pyodide" / "pyodide.mjs").is_file():
+        pytest.skip(f"{build_dir}/pyodide/pyodide.mjs is missing: run `make setup` first")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: `apt-get install chromium` (make setup does it)")
+
+
+@pytest.fixture
+def chromium_context(playwright, tmp_path, server_url, requires_runtime):
+    """A fresh headless Chromium profile that may only talk to the local test server."""
+    local = urlsplit(server_url).netloc
+    foreign = []
+
+    def is_foreign(url):
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != local
+
+    def on_request(request):
+        context.seen_requests.append(request.url)
+        if is_foreign(request.url):
+            foreign.append(request.url)
+
+    def guard(route):
+        if is_foreign(route.request.url):
+            foreign.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1000, "height": 900},
+    )
+    context.seen_requests = []
+    context.on("request", on_request)
+    context.route("**/*", guard)
+    try:
+        yield context
+    finally:
+        context.close()
+    assert not foreign, f"requests left the local server: {sorted(set(foreign))}"
+
+
+@pytest.fixture
+def open_page(chromium_context, server_url):
+    """open_page(path) -> a Page at server_url + path, with console errors collected."""
+
+    def _open(path):
+        page = chromium_context.pages[0] if chromium_context.pages else chromium_context.new_page()
+        page.console_messages_seen = []
+        page.on("console", lambda m: page.console_messages_seen.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: page.console_messages_seen.append(f"pageerror: {e}"))
+        page.goto(server_url + path)
+        return page
+
+    return _open

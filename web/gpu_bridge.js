@@ -1,0 +1,309 @@
+// The JS half of webkeras's browser WebGPU driver (py/webkeras/backend/webgpu/browser_driver.py).
+//
+// Python holds only int handles. Everything a step needs crosses the boundary in a few calls:
+// dispatches and copies are packed by Python into one Int32Array that `flush` encodes into one
+// compute pass and one submit (per-dispatch Python->JS calls cost 10-25 us each, see
+// ENVIRONMENT.md). Uploads read straight from the wasm heap (no to_js copy).
+//
+// Command list format (int32 words), as written by browser_driver.py:
+//   OP_DISPATCH, pipeline, uniform, nBuffers, buffer_1 .. buffer_n, groupsX, groupsY, groupsZ
+//   OP_COPY,     src, dst, nbytes
+
+export const OP_DISPATCH = 1;
+export const OP_COPY = 2;
+
+// Usage flags are read lazily: GPUBufferUsage is undefined where WebGPU is missing, and this
+// module must still load there (the numpy backend does not need it).
+const usage = () => ({
+  storage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  uniform: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  staging: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+});
+
+// Handle tables: slot 0 is never used, so 0 can mean "none" on the Python side.
+class HandleTable {
+  constructor() {
+    this.items = [null];
+    this.free = [];
+  }
+  add(item) {
+    const handle = this.free.length ? this.free.pop() : this.items.length;
+    this.items[handle] = item;
+    return handle;
+  }
+  get(handle, kind) {
+    const item = this.items[handle];
+    if (!item) throw new Error(`webkeras gpu bridge: unknown ${kind} handle ${handle}`);
+    return item;
+  }
+  remove(handle) {
+    const item = this.items[handle];
+    this.items[handle] = null;
+    if (item) this.free.push(handle);
+    return item;
+  }
+}
+
+// Pooled buffers meet in ever new combinations; past this many cached bind groups, start over
+// (a bind group is cheap to recreate, an unbounded map is a leak over a long run).
+const MAX_BIND_GROUPS = 4096;
+
+const align4 = (n) => Math.max(4, Math.ceil(n / 4) * 4);
+const align16 = (n) => Math.max(16, Math.ceil(n / 16) * 16);
+
+export class GPUBridge {
+  /**
+   * @param {GPUAdapter} adapter
+   * @param {GPUDevice} device
+   * @param {() => Uint8Array} heap  returns the current wasm heap view (pyodide._module.HEAPU8);
+   *     a function because the view is replaced when the wasm memory grows.
+   */
+  constructor(adapter, device, heap) {
+    this.device = device;
+    this.heap = heap;
+    this.usage = usage();
+    const info = adapter.info || {};
+    this.adapterInfo = {
+      vendor: info.vendor || "",
+      architecture: info.architecture || "",
+      device: info.device || "",
+      description: info.description || "",
+      isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
+    };
+    this.limits = {};
+    for (const key in device.limits) this.limits[key] = device.limits[key];
+    this.buffers = new HandleTable();
+    this.uniforms = new HandleTable();
+    this.pipelines = new HandleTable();
+    this.bindGroups = new Map(); // key "p,u,b1,b2.." -> GPUBindGroup
+    this.keysByBuffer = new Map(); // buffer/uniform key ("b7" / "u3") -> Set of bind-group keys
+    this.staging = new Map(); // size -> [GPUBuffer] (free MAP_READ buffers)
+    this.errors = [];
+    this.stats = { flushes: 0, dispatches: 0, reads: 0, bindGroupsCreated: 0 };
+    device.addEventListener("uncapturederror", (event) => {
+      // Reported to Python at the next read, so a failed kernel raises instead of reading zeros.
+      this.errors.push(event.error.message);
+      console.error("webkeras WebGPU error:", event.error.message);
+    });
+  }
+
+  // -- buffers -----------------------------------------------------------------------------
+  createBuffer(nbytes) {
+    const buffer = this.device.createBuffer({ size: align4(nbytes), usage: this.usage.storage });
+    return this.buffers.add(buffer);
+  }
+
+  destroyBuffer(handle) {
+    this._forgetBindGroups("b" + handle);
+    const buffer = this.buffers.remove(handle);
+    if (buffer) buffer.destroy();
+  }
+
+  /** Upload `nbytes` from the wasm heap at byte address `ptr` into buffer `handle` at 0. */
+  write(handle, ptr, nbytes) {
+    const buffer = this.buffers.get(handle, "buffer");
+    this._writeFromHeap(buffer, ptr, nbytes);
+  }
+
+  _writeFromHeap(buffer, ptr, nbytes) {
+    if (nbytes === 0) return;
+    const heap = this.heap();
+    const whole = nbytes & ~3;
+    // writeBuffer copies synchronously into the queue's staging memory: a heap view is safe.
+    if (whole) this.device.queue.writeBuffer(buffer, 0, heap, ptr, whole);
+    if (whole !== nbytes) {
+      // writeBuffer needs a multiple of 4 bytes: pad the tail.
+      const tail = new Uint8Array(4);
+      tail.set(heap.subarray(ptr + whole, ptr + nbytes));
+      this.device.queue.writeBuffer(buffer, whole, tail);
+    }
+  }
+
+  /**
+   * Read the first `nbytes` of buffer `handle` into the wasm heap at `ptr`.
+   * Returns a Promise that Python awaits with pyodide.ffi.run_sync. Rejects with the WebGPU
+   * errors seen since the last read, if any.
+   */
+  async readInto(handle, nbytes, ptr) {
+    const source = this.buffers.get(handle, "buffer");
+    const size = align4(nbytes);
+    const stagingList = this.staging.get(size) || [];
+    const staging =
+      stagingList.pop() || this.device.createBuffer({ size, usage: this.usage.staging });
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(source, 0, staging, 0, size);
+    this.device.queue.submit([encoder.finish()]);
+    this.stats.reads += 1;
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, size);
+    } catch (error) {
+      staging.destroy();
+      throw new Error(this._errorText(`readback of buffer ${handle} failed: ${error.message}`));
+    }
+    // Take the heap view after the await: the wasm memory may have grown meanwhile.
+    this.heap().set(new Uint8Array(staging.getMappedRange(0, size), 0, nbytes), ptr);
+    staging.unmap();
+    stagingList.push(staging);
+    this.staging.set(size, stagingList);
+    if (this.errors.length) throw new Error(this._errorText("WebGPU reported errors"));
+  }
+
+  _errorText(prefix) {
+    const errors = this.errors.splice(0);
+    return errors.length ? `${prefix}:\n${errors.join("\n")}` : prefix;
+  }
+
+  // -- uniforms ----------------------------------------------------------------------------
+  createUniform(ptr, nbytes) {
+    const buffer = this.device.createBuffer({ size: align16(nbytes), usage: this.usage.uniform });
+    this._writeFromHeap(buffer, ptr, nbytes);
+    return this.uniforms.add(buffer);
+  }
+
+  destroyUniform(handle) {
+    this._forgetBindGroups("u" + handle);
+    const buffer = this.uniforms.remove(handle);
+    if (buffer) buffer.destroy();
+  }
+
+  // -- pipelines ---------------------------------------------------------------------------
+  /** Compile a compute shader. Returns a Promise of the handle; rejects with compiler messages. */
+  async createPipeline(wgsl) {
+    // An error scope keeps a bad shader out of `uncapturederror` (it is reported here instead).
+    this.device.pushErrorScope("validation");
+    const module = this.device.createShaderModule({ code: wgsl });
+    let pipeline = null;
+    let failure = null;
+    try {
+      pipeline = await this.device.createComputePipelineAsync({
+        layout: "auto",
+        compute: { module, entryPoint: "main" },
+      });
+    } catch (error) {
+      failure = error;
+    }
+    const scoped = await this.device.popErrorScope();
+    if (failure || scoped) {
+      const info = await module.getCompilationInfo();
+      const messages = info.messages.map(
+        (m) => `${m.type} at line ${m.lineNum}:${m.linePos}: ${m.message}`,
+      );
+      const source = wgsl.split("\n").map((line, i) => `${String(i + 1).padStart(4)}| ${line}`);
+      throw new Error(
+        `WGSL pipeline creation failed: ${(failure || scoped).message}\n` +
+          `${messages.join("\n")}\n${source.join("\n")}`,
+      );
+    }
+    return this.pipelines.add({ pipeline, layout: pipeline.getBindGroupLayout(0) });
+  }
+
+  // -- command lists -----------------------------------------------------------------------
+  /** Encode and submit the `count` int32 commands at heap address `ptr` (one submit). */
+  flush(ptr, count) {
+    if (count === 0) return;
+    const words = new Int32Array(this.heap().buffer, ptr, count);
+    const encoder = this.device.createCommandEncoder();
+    let pass = null;
+    let i = 0;
+    while (i < count) {
+      const op = words[i];
+      if (op === OP_DISPATCH) {
+        const nBuffers = words[i + 3];
+        const bindGroup = this._bindGroup(words, i + 1, nBuffers);
+        const { pipeline } = this.pipelines.get(words[i + 1], "pipeline");
+        const g = i + 4 + nBuffers;
+        if (!pass) pass = encoder.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroups(words[g], words[g + 1], words[g + 2]);
+        this.stats.dispatches += 1;
+        i = g + 3;
+      } else if (op === OP_COPY) {
+        if (pass) {
+          pass.end();
+          pass = null;
+        }
+        const src = this.buffers.get(words[i + 1], "buffer");
+        const dst = this.buffers.get(words[i + 2], "buffer");
+        encoder.copyBufferToBuffer(src, 0, dst, 0, align4(words[i + 3]));
+        i += 4;
+      } else {
+        throw new Error(`webkeras gpu bridge: bad command ${op} at word ${i} of ${count}`);
+      }
+    }
+    if (pass) pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    this.stats.flushes += 1;
+  }
+
+  /** The cached bind group for words[at] = pipeline, uniform, nBuffers, buffers... */
+  _bindGroup(words, at, nBuffers) {
+    const end = at + 3 + nBuffers;
+    let key = "";
+    for (let j = at; j < end; j++) key += words[j] + ",";
+    let group = this.bindGroups.get(key);
+    if (group) return group;
+    const pipelineHandle = words[at];
+    const uniformHandle = words[at + 1];
+    const uniform = this.uniforms.get(uniformHandle, "uniform");
+    const entries = [{ binding: 0, resource: { buffer: uniform } }];
+    const owners = ["u" + uniformHandle];
+    for (let b = 0; b < nBuffers; b++) {
+      const handle = words[at + 3 + b];
+      entries.push({ binding: b + 1, resource: { buffer: this.buffers.get(handle, "buffer") } });
+      owners.push("b" + handle);
+    }
+    const { layout } = this.pipelines.get(pipelineHandle, "pipeline");
+    group = this.device.createBindGroup({ layout, entries });
+    if (this.bindGroups.size >= MAX_BIND_GROUPS) {
+      this.bindGroups.clear();
+      this.keysByBuffer.clear();
+    }
+    this.bindGroups.set(key, group);
+    for (const owner of owners) {
+      let keys = this.keysByBuffer.get(owner);
+      if (!keys) this.keysByBuffer.set(owner, (keys = new Set()));
+      keys.add(key);
+    }
+    this.stats.bindGroupsCreated += 1;
+    return group;
+  }
+
+  _forgetBindGroups(owner) {
+    const keys = this.keysByBuffer.get(owner);
+    if (!keys) return;
+    for (const key of keys) this.bindGroups.delete(key);
+    this.keysByBuffer.delete(owner);
+  }
+}
+
+/** Request an adapter and a device with the adapter's largest buffer limits. */
+export async function requestGPU() {
+  if (!("gpu" in navigator)) {
+    throw new Error(
+      "WebGPU is not available in this browser (navigator.gpu is missing). Use a Chromium-based " +
+        "browser (headless Chromium needs --enable-unsafe-webgpu) or pick ?backend=numpy.",
+    );
+  }
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) {
+    throw new Error(
+      "navigator.gpu.requestAdapter() returned null: no WebGPU adapter. Headless Chromium needs " +
+        "--enable-unsafe-webgpu; otherwise try ?backend=numpy.",
+    );
+  }
+  const wanted = [
+    "maxStorageBufferBindingSize",
+    "maxBufferSize",
+    "maxStorageBuffersPerShaderStage",
+    "maxComputeWorkgroupStorageSize",
+    "maxComputeInvocationsPerWorkgroup",
+    "maxComputeWorkgroupSizeX",
+    "maxComputeWorkgroupSizeY",
+    "maxComputeWorkgroupsPerDimension",
+  ];
+  const requiredLimits = {};
+  for (const key of wanted) if (key in adapter.limits) requiredLimits[key] = adapter.limits[key];
+  const device = await adapter.requestDevice({ requiredLimits });
+  return { adapter, device };
+}

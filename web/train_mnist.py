@@ -1,0 +1,133 @@
+"""The training page's Python: an MLP on MNIST, reporting to the page as it goes.
+
+Runs inside the webkeras worker (web/worker.js), which imports this file as
+`webkeras_train_mnist` and calls `run(params)` through `runPythonAsync`, so `run_sync` works
+(GPU readback, the dataset fetch, yielding to the worker's event loop).
+"""
+
+import json
+import math
+import time
+
+import js
+from pyodide.ffi import run_sync
+
+import webkeras as keras
+
+_report = js.webkerasReport
+_yield = js.webkerasYield
+
+
+def report(kind, **payload):
+    """Post a message {type: kind, ...payload} to the page (numbers go through `_number`)."""
+    _report(kind, json.dumps(payload, default=float))
+
+
+def _number(value):
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class PageReporter(keras.callbacks.Callback):
+    """Sends batch and epoch logs to the page; stops when the page's Stop button was pressed."""
+
+    def on_train_begin(self, logs=None):
+        self.epochs = int(self.params.get("epochs") or 1)
+        self.steps = int(self.params.get("steps") or 0)
+        self.done = 0
+        self.epoch = 0
+        self.stopped = False
+        self.last = time.perf_counter()
+        report("train-begin", epochs=self.epochs, steps=self.steps, total=self.epochs * self.steps)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        logs = logs or {}
+        self.done += 1
+        report(
+            "batch",
+            done=self.done,
+            total=self.epochs * self.steps,
+            epoch=self.epoch,
+            batch=batch,
+            loss=_number(logs.get("loss", math.nan)),
+            accuracy=_number(logs.get("accuracy", math.nan)),
+            ms=(now - self.last) * 1000.0,
+        )
+        # Let the worker's event loop run so a "stop" message can arrive (the NumPy backend
+        # never awaits otherwise); excluded from the step time.
+        run_sync(_yield())
+        self.last = time.perf_counter()
+        if js.webkerasStopRequested:
+            self.stopped = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {key: _number(value) for key, value in (logs or {}).items()}
+        report("epoch", epoch=epoch, logs=logs)
+
+
+def describe_backend():
+    backend = keras.backend.get_backend()
+    driver = getattr(backend, "driver", None)
+    adapter = getattr(driver, "adapter_info", "") if driver is not None else ""
+    return backend.name, adapter or "NumPy in WebAssembly"
+
+
+def run(params):
+    """Train on `samples` MNIST images, evaluate on the full 10k test set, report to the page."""
+    samples = int(params.get("samples") or 60000)
+    epochs = int(params.get("epochs") or 1)
+    batch_size = int(params.get("batch_size") or 128)
+    backend_name = params.get("backend") or "webgpu"
+
+    keras.backend.set_backend(backend_name)
+    name, adapter = describe_backend()
+    report("backend", name=name, adapter=adapter)
+
+    report("status", text="Loading MNIST…")
+    started = time.perf_counter()
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    x_train = x_train[:samples].astype("float32") / 255.0
+    y_train = y_train[:samples]
+    x_test = x_test.astype("float32") / 255.0
+    seconds = time.perf_counter() - started
+    report("status", text=f"MNIST loaded in {seconds:.1f} s; building model…")
+
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    reporter = PageReporter()
+    report("status", text=f"Training on {len(x_train)} images…")
+    started = time.perf_counter()
+    model.fit(
+        x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[reporter]
+    )
+    train_seconds = time.perf_counter() - started
+    if reporter.stopped:
+        report("result", stopped=True, batches=reporter.done, train_seconds=train_seconds)
+        return
+
+    report("status", text="Evaluating on the 10,000 test images…")
+    started = time.perf_counter()
+    loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
+    report(
+        "result",
+        stopped=False,
+        batches=reporter.done,
+        test_loss=_number(loss),
+        test_accuracy=_number(accuracy),
+        train_seconds=train_seconds,
+        eval_seconds=time.perf_counter() - started,
+    )
