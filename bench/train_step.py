@@ -75,13 +75,11 @@ def run_python(python, snippet, *args):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def browser_step_ms(steps):
+def browser_step_ms(steps, backend):
     """The same model trained by the worker of /train in headless Chromium."""
-    try:
-        from bench.browser import measure_train_step
-    except ImportError as error:
-        return {"error": f"browser bench unavailable: {error}"}
-    return measure_train_step(steps)
+    from bench.browser import measure_train_step
+
+    return measure_train_step(steps, backend)
 
 
 def main():
@@ -96,7 +94,8 @@ def main():
             sys.executable, WEBKERAS_SNIPPET, "webgpu", args.steps),
     }
     if not args.skip_browser:
-        results["webkeras webgpu (Chromium, SwiftShader)"] = browser_step_ms(args.steps)
+        results["webkeras webgpu (Chromium, SwiftShader)"] = browser_step_ms(args.steps, "webgpu")
+        results["webkeras numpy (Chromium, Pyodide)"] = browser_step_ms(args.steps, "numpy")
     peers_python = ROOT / ".venv-peers" / "bin" / "python"
     if peers_python.exists():
         results["Keras 3 + JAX (native)"] = run_python(str(peers_python), KERAS_SNIPPET, args.steps)

@@ -195,7 +195,7 @@ def render(family, **spec):
 def _elementwise(body, out, inputs, modes, scalar="f32", helpers="", workgroup=256):
     """out[i] = body(a, b, c) over inputs read contiguously, as a scalar, or by strides.
 
-    inputs: WGSL storage types of the inputs; modes: "contig" | "scalar" | "strided" each.
+    inputs: WGSL storage types of the inputs; modes: one of layout.read_mode's modes each.
     `scalar` is the type of params.x0 / x1 (clip bounds, fill value).
     """
     names = "abc"
@@ -216,9 +216,17 @@ def _elementwise(body, out, inputs, modes, scalar="f32", helpers="", workgroup=2
             + accum.replace("d)", "d - 1u)")
             + "    }\n"
         )
-    where = {"contig": "i", "scalar": "0u"}
+    # Index expressions of the fast read modes (layout.read_mode): numbers come in params.s<k>.
+    where = {
+        "contig": "i",
+        "scalar": "0u",
+        "mod": "i % params.s{k}[0].x",
+        "div": "i / params.s{k}[0].x",
+        "t2": "(i % params.s{k}[0].y) * params.s{k}[0].x + i / params.s{k}[0].y",
+        "strided": "o{k}",
+    }
     loads = "".join(
-        f"    let {names[k]} = in{k}[{where.get(mode, f'o{k}')}];\n"
+        f"    let {names[k]} = in{k}[{where[mode].format(k=k)}];\n"
         for k, mode in enumerate(modes)
     )
     reads = [(f"in{k}", wgsl) for k, wgsl in enumerate(inputs)]
@@ -248,12 +256,18 @@ def _reduce(op, dtype, layout, workgroup=256):
     return Program(source, fields, workgroup)
 
 
-def _matmul(wx, wy, tk):
-    """Tiled matmul: a (wx x wy)-thread workgroup computes a (4*wy x 4*wx) block of C."""
+def _matmul(wx, wy, tk, transpose_a=False, transpose_b=False):
+    """Tiled matmul: a (wx x wy)-thread workgroup computes a (4*wy x 4*wx) block of C.
+
+    A is [m, k] ([k, m] when transpose_a), B is [k, n] ([n, k] when transpose_b).
+    """
     fields = [("m", "u32"), ("n", "u32"), ("k", "u32"), ("batch_rank", "u32"),
               ("batch_shape", "dims"), ("a_strides", "dims"), ("b_strides", "dims")]
     bindings = _bindings([("a", "f32"), ("b", "f32")], [("c", "f32")])
-    source = _fill("matmul", fields, bindings=bindings, wx=wx, wy=wy, tk=tk)
+    a_index = "gk * m + gm" if transpose_a else "gm * k + gk"
+    b_index = "gn * k + gk" if transpose_b else "gk * n + gn"
+    source = _fill("matmul", fields, bindings=bindings, wx=wx, wy=wy, tk=tk,
+                   a_index=a_index, b_index=b_index)
     return Program(source, fields, (wx, wy, 1))
 
 

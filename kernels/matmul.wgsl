@@ -1,4 +1,5 @@
-// C[batch] = A[batch] @ B[batch], row-major; batch offsets come from strides (0 = broadcast).
+// C[batch] = op(A[batch]) @ op(B[batch]), row-major, op = identity or transpose (read through
+// swapped indices, never copied); batch offsets come from strides (0 = broadcast).
 // A ${wx}x${wy}-thread workgroup computes a TILE_M x TILE_N block of C; each thread a 4x4
 // register block, reading B from shared memory as vec4 rows.
 ${params}
@@ -48,7 +49,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
             let gk = k0 + e % TK;
             var v = 0.0;
             if (gm < m && gk < k) {
-                v = a[a_off + gm * k + gk];
+                v = a[a_off + ${a_index}];
             }
             a_tile[(e % TK) * TILE_M + e / TK] = v;
         }
@@ -57,7 +58,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
             let gn = n0 + e % TILE_N;
             var v = 0.0;
             if (gk < k && gn < n) {
-                v = b[b_off + gk * n + gn];
+                v = b[b_off + ${b_index}];
             }
             b_tile[e] = v;
         }

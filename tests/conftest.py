@@ -5,10 +5,7 @@ and `open_page(path)`; both fail the test if the page or its worker requests any
 than the local test server.
 """
 
-import contextlib
-import os
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,39 +16,10 @@ for path in (REPO_ROOT / "py", REPO_ROOT):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-try:
-    from webkeras.server.app import create_app, default_build_dir
-except ImportError:
-    # Not pip-installed yet: server/ is importable as a top-level package from the repo root.
-    from server.app import create_app, default_build_dir
+from webkeras.server.app import create_app, default_build_dir  # noqa: E402
+from webkeras.server.browser import CHROMIUM, launch_chromium, serve_app  # noqa: E402
 
-CHROMIUM = os.environ.get("WEBKERAS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-unsafe-webgpu",
-]
 RESULTS_DIR = REPO_ROOT / "test-results"
-
-
-@contextlib.contextmanager
-def serve_app(app):
-    """Serve `app` on a free 127.0.0.1 port in a thread; yields the base URL."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="webkeras-test-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -102,13 +70,7 @@ def chromium_context(playwright, tmp_path, server_url, requires_runtime):
         else:
             route.continue_()
 
-    context = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"),
-        executable_path=CHROMIUM,
-        headless=True,
-        args=CHROMIUM_ARGS,
-        viewport={"width": 1000, "height": 900},
-    )
+    context = launch_chromium(playwright, tmp_path / "profile", viewport={"width": 1000, "height": 900})
     context.seen_requests = []
     context.on("request", on_request)
     context.route("**/*", guard)

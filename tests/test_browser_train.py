@@ -8,7 +8,8 @@ import textwrap
 
 import pytest
 
-BOOT_TIMEOUT_MS = 120_000
+from webkeras.server.browser import BOOT_TIMEOUT_MS, run_python, wait_ready
+
 # Generous: a step takes ~0.2 s on SwiftShader now, but was 2 s a few commits ago.
 TRAIN_TIMEOUT_MS = 600_000
 
@@ -59,18 +60,6 @@ DRIVER_SMOKE = textwrap.dedent(
     f"ok {driver.adapter_info} {stats['dispatches']} {stats['bindGroupsCreated']}"
     """
 )
-
-
-def wait_ready(page):
-    page.wait_for_function(
-        "(window.webkeras && window.webkeras.ready) || !document.getElementById('error').hidden",
-        timeout=BOOT_TIMEOUT_MS,
-    )
-    assert page.locator("#error").is_hidden(), page.text_content("#error")
-
-
-def run_python(page, code):
-    return page.evaluate("(code) => window.webkeras.runPython(code)", code)
 
 
 def canvas_ink(page):

@@ -245,6 +245,19 @@ def test_matmul(gpu, shapes):
     assert_close(*run(gpu, "matmul", a, b))
 
 
+def _transposed(shape):
+    return shape[:-2] + (shape[-1], shape[-2])
+
+
+@pytest.mark.parametrize("transpose_a,transpose_b", [(True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("shapes", [c for c in MATMUL_CASES if len(c[0]) >= 2 and len(c[1]) >= 2])
+def test_matmul_transposed_operands(gpu, shapes, transpose_a, transpose_b):
+    """The matmul VJP reads operands transposed in place: same numbers as NumPy."""
+    a = sample(_transposed(shapes[0]) if transpose_a else shapes[0], seed=1)
+    b = sample(_transposed(shapes[1]) if transpose_b else shapes[1], seed=2)
+    assert_close(*run(gpu, "matmul", a, b, transpose_a=transpose_a, transpose_b=transpose_b))
+
+
 TRANSPOSE_CASES = [
     (shape, perm) for shape in [(7,), (3, 5), (2, 3, 4), (2, 3, 4, 5)]
     for perm in itertools.permutations(range(len(shape)))

@@ -73,8 +73,12 @@ class Backend:
         raise NotImplementedError
 
     # -- linear algebra / shape --------------------------------------------------------------
-    def matmul(self, a, b):
-        """[..., m, k] @ [..., k, n] with batch broadcasting; both rank >= 2."""
+    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+        """[..., m, k] @ [..., k, n] with batch broadcasting; both rank >= 2.
+
+        transpose_a / transpose_b swap the last two axes of that operand first (backends read
+        it transposed rather than copying it: the matmul VJP needs g @ b^T and a^T @ g).
+        """
         raise NotImplementedError
 
     def reshape(self, x, shape):
@@ -119,6 +123,31 @@ class Backend:
         m += (g - m) * (1 - beta_1); v += (g*g - v) * (1 - beta_2)
         var -= alpha * m / (sqrt(v) + epsilon)
         """
+        raise NotImplementedError
+
+    # -- indexing and joining (layers: slicing, padding, concatenation, gathers) ---------------
+    def strided_slice(self, x, slices):
+        """`x[slices]`: one normalised `slice(start, stop, step)` per axis (steps may be < 0)."""
+        raise NotImplementedError
+
+    def slice_scatter(self, values, shape, slices):
+        """Zeros of `shape` with `values` written at `slices` (the VJP of strided_slice)."""
+        raise NotImplementedError
+
+    def concatenate(self, arrays, axis):
+        """Join arrays of one dtype along an existing axis."""
+        raise NotImplementedError
+
+    def take(self, x, indices, axis):
+        """Gather along `axis` with int32 `indices` (any shape), as `numpy.take`."""
+        raise NotImplementedError
+
+    def scatter_add(self, indices, updates, shape, axis):
+        """Zeros of `shape`, then `updates` summed in at `indices` along `axis` (VJP of take)."""
+        raise NotImplementedError
+
+    def erf(self, x):
+        """The error function, element-wise (for exact GELU)."""
         raise NotImplementedError
 
     # -- synchronisation ---------------------------------------------------------------------

@@ -111,7 +111,10 @@ class Variable(Tensor):
         else:
             value = initializer
         value = ops.cast(ops.convert_to_tensor(value), dtype)
-        super().__init__(value.data, value.backend)
+        # A variable owns its storage: `assign` must never write into the tensor it came from.
+        storage = value.backend.full(value.shape, 0, value.dtype)
+        value.backend.assign(storage, value.data)
+        super().__init__(storage, value.backend)
         self._uid = next(_variable_ids)
         self.name = name or f"variable_{self._uid}"
         self.path = self.name

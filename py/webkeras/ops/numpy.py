@@ -11,14 +11,33 @@ from webkeras.ops.tape import record
 def _binary_operands(a, b):
     # Python scalars take the other operand's dtype (weak typing, as in Keras/JAX).
     if isinstance(a, Tensor) and not isinstance(b, Tensor) and _is_scalar(b):
-        return a, convert_to_tensor(b, dtype=_scalar_dtype(a.dtype, b))
+        return a, _constant(b, _scalar_dtype(a.dtype, b))
     if isinstance(b, Tensor) and not isinstance(a, Tensor) and _is_scalar(a):
-        return convert_to_tensor(a, dtype=_scalar_dtype(b.dtype, a)), b
+        return _constant(a, _scalar_dtype(b.dtype, a)), b
     a, b = convert_to_tensor(a), convert_to_tensor(b)
     if a.dtype != b.dtype:
         dtype = result_dtype(a.dtype, b.dtype)
         a, b = cast(a, dtype), cast(b, dtype)
     return a, b
+
+
+_constants = {}
+
+
+def _constant(value, dtype):
+    """A cached scalar tensor: loss and metric code uses the same literals every step, and
+    uploading each one again would cost a device write per literal per step. Ops never
+    write into their inputs, so sharing is safe."""
+    from webkeras.backend import get_backend
+
+    backend = get_backend()
+    key = (id(backend), type(value), value, dtype)
+    tensor = _constants.get(key)
+    if tensor is None or tensor.backend is not backend:
+        if len(_constants) > 1024:
+            _constants.clear()
+        tensor = _constants[key] = convert_to_tensor(value, dtype=dtype)
+    return tensor
 
 
 def _is_scalar(x):
@@ -332,8 +351,8 @@ def matmul(a, b):
 
     def vjp(g):
         return (
-            lambda: unbroadcast(matmul(g, swapaxes(b2, -1, -2)), a2.shape),
-            lambda: unbroadcast(matmul(swapaxes(a2, -1, -2), g), b2.shape),
+            lambda: unbroadcast(_matmul_transposed(g, b2, False, True), a2.shape),
+            lambda: unbroadcast(_matmul_transposed(a2, g, True, False), b2.shape),
         )
 
     out = make(a.backend.matmul(a2.data, b2.data), (a2, b2), vjp)
@@ -345,6 +364,15 @@ def matmul(a, b):
 
 
 dot = matmul
+
+
+def _matmul_transposed(a, b, transpose_a, transpose_b):
+    """a^T? @ b^T? without materialising the transpose (used by matmul's VJP).
+
+    No gradient of its own: VJPs run with recording paused, so second-order gradients of
+    matmul are not supported.
+    """
+    return make(a.backend.matmul(a.data, b.data, transpose_a, transpose_b))
 
 
 def reshape(x, newshape):
@@ -417,3 +445,15 @@ def squeeze(x, axis=None):
 
 def size(x):
     return math.prod(convert_to_tensor(x).shape)
+
+
+# -- composites used by losses and metrics -----------------------------------------------------
+def divide_no_nan(x1, x2):
+    """x1 / x2, and 0 where x2 == 0 (`keras.ops.divide_no_nan`)."""
+    x1, x2 = _binary_operands(x1, x2)
+    if not is_float_dtype(x1.dtype):
+        x1, x2 = cast(x1, "float32"), cast(x2, "float32")
+    is_zero = equal(x2, 0.0)
+    # The safe divisor keeps the unselected branch (and its gradient) finite.
+    safe = where(is_zero, 1.0, x2)
+    return where(is_zero, 0.0, x1 / safe)

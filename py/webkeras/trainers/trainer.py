@@ -42,7 +42,7 @@ class Trainer:
         if self._metrics is None:
             loss_name = getattr(self._loss_fn, "name", None)
             self._metrics = [
-                metrics_module.get(m, loss_name, np.shape(y), tuple(y_pred.shape))
+                metrics_module.get(m, loss_name, _shape(y), tuple(y_pred.shape))
                 for m in self._metric_ids
             ]
         return self._metrics
@@ -54,6 +54,7 @@ class Trainer:
         variables = self.trainable_variables
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
+        _apply_constraints(variables)
         return self._update_metrics(loss, y, y_pred, sample_weight)
 
     def test_step(self, x, y, sample_weight=None):
@@ -108,7 +109,7 @@ class Trainer:
             logs = {}
             for step, (xb, yb, wb) in enumerate(data.batches()):
                 cbs.on_train_batch_begin(step, {})
-                logs = self.train_step(_to_tensors(xb), yb, wb)
+                logs = self.train_step(_to_tensors(xb), _to_tensors(yb), wb)
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -140,7 +141,7 @@ class Trainer:
         logs = {}
         for step, (xb, yb, wb) in enumerate(data.batches()):
             cbs.on_test_batch_begin(step, {})
-            logs = self.test_step(_to_tensors(xb), yb, wb)
+            logs = self.test_step(_to_tensors(xb), _to_tensors(yb), wb)
             cbs.on_test_batch_end(step, logs)
             if progbar:
                 progbar.update(step + 1, logs)
@@ -169,7 +170,7 @@ class Trainer:
         self._reset_metrics()
         data = ArrayDataAdapter(x, y, sample_weight, len(tree.flatten(x)[0]))
         xb, yb, wb = next(data.batches())
-        logs = self.train_step(_to_tensors(xb), yb, wb)
+        logs = self.train_step(_to_tensors(xb), _to_tensors(yb), wb)
         return logs if return_dict else _as_list(logs, self.metrics_names)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -189,6 +190,11 @@ class Trainer:
             )
 
 
+def _shape(y):
+    """Shape of targets without reading a device tensor back."""
+    return tuple(y.shape) if hasattr(y, "shape") else tuple(np.shape(y))
+
+
 def _to_tensors(x):
     return tree.map_structure(ops.convert_to_tensor, x)
 
@@ -199,10 +205,18 @@ def _as_list(logs, names):
 
 
 def _check_target_shapes(y, y_pred):
-    y_shape = tuple(np.shape(y)) if not hasattr(y, "shape") else tuple(y.shape)
+    y_shape = _shape(y)
     pred_shape = tuple(y_pred.shape)
     if y_shape and pred_shape and y_shape[0] != pred_shape[0]:
         raise ValueError(
             f"The model's output has batch size {pred_shape[0]} but the targets have "
             f"{y_shape[0]} samples (targets shape {y_shape}, output shape {pred_shape})."
         )
+
+
+def _apply_constraints(variables):
+    """Keras projects constrained variables right after each optimizer update."""
+    for variable in variables:
+        constraint = getattr(variable, "constraint", None)
+        if constraint is not None:
+            variable.assign(constraint(variable))

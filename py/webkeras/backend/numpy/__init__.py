@@ -78,8 +78,9 @@ class NumpyBackend(Backend):
     def argmax(self, x, axis):
         return np.argmax(x, axis=axis).astype(np.int32)
 
-    def matmul(self, a, b):
-        return np.matmul(a, b)
+    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+        return np.matmul(np.swapaxes(a, -1, -2) if transpose_a else a,
+                         np.swapaxes(b, -1, -2) if transpose_b else b)
 
     def reshape(self, x, shape):
         return np.reshape(x, shape)
@@ -122,3 +123,38 @@ class NumpyBackend(Backend):
         m += (grad - m) * t(1 - beta_1)
         v += (np.square(grad) - v) * t(1 - beta_2)
         var -= alpha * m / (np.sqrt(v) + t(epsilon))
+
+    def strided_slice(self, x, slices):
+        return np.ascontiguousarray(x[tuple(slices)])
+
+    def slice_scatter(self, values, shape, slices):
+        out = np.zeros(shape, dtype=values.dtype)
+        out[tuple(slices)] = values
+        return out
+
+    def concatenate(self, arrays, axis):
+        return np.concatenate(arrays, axis=axis)
+
+    def take(self, x, indices, axis):
+        return np.take(x, indices, axis=axis)
+
+    def scatter_add(self, indices, updates, shape, axis):
+        out = np.zeros(shape, dtype=updates.dtype)
+        moved = np.moveaxis(out, axis, 0)
+        # Move the gathered axes of `updates` to the front to match `moved[indices]`.
+        lead = indices.ndim
+        upd = np.moveaxis(updates, tuple(range(axis, axis + lead)), tuple(range(lead)))
+        np.add.at(moved, indices, upd)
+        return out
+
+    def erf(self, x):
+        return _erf(x)
+
+
+def _erf(x):
+    """NumPy has no erf: libm's, element by element (exact; fine for activation-sized arrays)."""
+    import math
+
+    flat = np.asarray(x, dtype=np.float64).reshape(-1)
+    out = np.fromiter((math.erf(v) for v in flat), dtype=np.float64, count=flat.size)
+    return out.reshape(np.shape(x)).astype(x.dtype)

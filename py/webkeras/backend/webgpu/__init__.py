@@ -147,12 +147,13 @@ class WebGPUBackend(Backend):
         if len(shape) > kernels.MAX_RANK:
             raise ValueError(f"Element-wise kernels take up to {kernels.MAX_RANK} dims, got "
                              f"shape {out_shape}.")
-        modes = tuple(layout.read_mode(shape, s) for s in strides)
+        reads = [layout.read_mode(shape, s) for s in strides]
+        modes = tuple(mode for mode, _ in reads)
         types = tuple(kernels.WGSL_TYPES[a.dtype] for a, _ in inputs)
         spec = dict(body=body, out=kernels.WGSL_TYPES[out_dtype], inputs=types, modes=modes,
                     scalar=scalar, helpers=helpers, workgroup=self.limits.workgroup)
         values = dict(n=n, rank=len(shape), x0=x0, x1=x1, shape=shape)
-        values.update({f"s{k}": s for k, s in enumerate(strides)})
+        values.update({f"s{k}": numbers for k, (_, numbers) in enumerate(reads)})
         groups = self._grid(-(-n // self.limits.workgroup))
         self._run("elementwise", spec, values, [a for a, _ in inputs] + [out], groups)
         return out
@@ -166,6 +167,9 @@ class WebGPUBackend(Backend):
         array = np.asarray(array)
         dtype = _device_dtype(array.dtype)
         host = np.asarray(array, dtype=HOST_DTYPES[dtype], order="C")  # keeps 0-d shapes
+        if host.size == 1:
+            # A fill kernel is queued like any op; a write would flush the queue first.
+            return self.full(host.shape, host.reshape(-1)[0].item(), dtype)
         out = self._empty(host.shape, dtype)
         if host.size:
             self.driver.write(out.handle, host)
@@ -254,16 +258,20 @@ class WebGPUBackend(Backend):
         return self.reshape(out, x.shape[:axis] + x.shape[axis + 1:])
 
     # -- linear algebra / shape --------------------------------------------------------------
-    def matmul(self, a, b):
+    def matmul(self, a, b, transpose_a=False, transpose_b=False):
         if a.dtype != "float32" or b.dtype != "float32":
             a, b = self.cast(a, "float32"), self.cast(b, "float32")
-        (m, k), (k2, n) = a.shape[-2:], b.shape[-2:]
+        m, k = a.shape[-2:][::-1] if transpose_a else a.shape[-2:]
+        k2, n = b.shape[-2:][::-1] if transpose_b else b.shape[-2:]
         if k != k2:
-            raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape}.")
+            raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape} "
+                             f"(transpose_a={transpose_a}, transpose_b={transpose_b}).")
         batch = layout.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        if all(d == 1 for d in b.shape[:-2]) and a.ndim > 2:
+        flags = (transpose_a, transpose_b)
+        if all(d == 1 for d in b.shape[:-2]) and a.ndim > 2 and not transpose_a:
             # [..., m, k] @ [k, n] is one [(...) * m, k] @ [k, n] product.
-            out = self._matmul(self.reshape(a, (a.size // k, k)), b, (), (), (), a.size // k)
+            rows = a.size // k
+            out = self._matmul(self.reshape(a, (rows, k)), b, (), (), (), (rows, k, n), flags)
             return self.reshape(out, batch + (m, n))
         a_strides = layout.broadcast_strides(a.shape[:-2], batch)
         b_strides = layout.broadcast_strides(b.shape[:-2], batch)
@@ -273,11 +281,11 @@ class WebGPUBackend(Backend):
             raise ValueError(f"matmul: batch of {count} exceeds the adapter's "
                              f"{self.limits.groups_per_dim} workgroups per dimension.")
         out = self._matmul(a, b, shape, tuple(s * m * k for s in a_strides),
-                           tuple(s * k * n for s in b_strides), m, count)
+                           tuple(s * k * n for s in b_strides), (m, k, n), flags, count)
         return self.reshape(out, batch + (m, n))
 
-    def _matmul(self, a, b, batch_shape, a_strides, b_strides, m, count=1):
-        k, n = b.shape[-2:]
+    def _matmul(self, a, b, batch_shape, a_strides, b_strides, mkn, flags, count=1):
+        m, k, n = mkn
         out = self._empty((count, m, n), "float32")
         if out.size == 0:
             return out
@@ -288,7 +296,8 @@ class WebGPUBackend(Backend):
         values = dict(m=m, n=n, k=k, batch_rank=len(batch_shape), batch_shape=batch_shape,
                       a_strides=a_strides, b_strides=b_strides)
         groups = (-(-n // tile), -(-m // tile), count)
-        self._run("matmul", dict(wx=threads, wy=threads, tk=tk), values, [a, b, out], groups)
+        spec = dict(wx=threads, wy=threads, tk=tk, transpose_a=flags[0], transpose_b=flags[1])
+        self._run("matmul", spec, values, [a, b, out], groups)
         return out
 
     def reshape(self, x, shape):
