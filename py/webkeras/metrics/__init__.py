@@ -1,151 +1,143 @@
-"""Metrics: stateful accumulators whose state stays on the device until `result()`."""
+"""keras.metrics: stateful metrics whose state stays on the device until `result()`."""
 
-from webkeras import ops
-from webkeras.backend import Variable
+import inspect
 
+from webkeras.losses.loss import _snake_case
+from webkeras.metrics.accuracy import (  # noqa: F401
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
+from webkeras.metrics.confusion import (  # noqa: F401
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    Recall,
+    TrueNegatives,
+    TruePositives,
+)
+from webkeras.metrics.metric import Mean, MeanMetricWrapper, Metric, Sum  # noqa: F401
+from webkeras.metrics.regression import (  # noqa: F401
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    RootMeanSquaredError,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
+from webkeras.losses import (  # noqa: F401  (loss functions double as metric functions)
+    binary_crossentropy,
+    categorical_crossentropy,
+    categorical_hinge,
+    hinge,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 
-def sparse_categorical_accuracy(y_true, y_pred):
-    y_pred = ops.convert_to_tensor(y_pred)
-    y_true = ops.convert_to_tensor(y_true)
-    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
-        y_true = ops.squeeze(y_true, -1)
-    predicted = ops.argmax(y_pred, axis=-1)
-    return ops.cast(ops.equal(predicted, ops.cast(y_true, "int32")), "float32")
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
 
-
-def categorical_accuracy(y_true, y_pred):
-    return ops.cast(
-        ops.equal(ops.argmax(y_true, axis=-1), ops.argmax(y_pred, axis=-1)), "float32"
-    )
-
-
-def binary_accuracy(y_true, y_pred, threshold=0.5):
-    y_pred = ops.convert_to_tensor(y_pred)
-    predicted = ops.cast(ops.greater(y_pred, threshold), y_pred.dtype)
-    return ops.mean(ops.cast(ops.equal(ops.cast(y_true, y_pred.dtype), predicted), "float32"),
-                    axis=-1)
-
-
-class Metric:
-    """Base class: `update_state`, `result`, `reset_state` (`keras.metrics.Metric`)."""
-
-    def __init__(self, name=None, dtype="float32"):
-        self.name = name or type(self).__name__.lower()
-        self.dtype = dtype
-        self._variables = []
-
-    def add_variable(self, shape=(), initializer="zeros", dtype=None, name=None):
-        from webkeras import initializers
-
-        v = Variable(initializers.get(initializer), shape=shape, dtype=dtype or self.dtype,
-                     trainable=False, name=name)
-        self._variables.append(v)
-        return v
-
-    add_weight = add_variable
-
-    @property
-    def variables(self):
-        return list(self._variables)
-
-    def reset_state(self):
-        for v in self._variables:
-            v.assign(ops.zeros(v.shape, v.dtype))
-
-    def update_state(self, *args, **kwargs):
-        raise NotImplementedError
-
-    def result(self):
-        raise NotImplementedError
-
-    def __call__(self, *args, **kwargs):
-        self.update_state(*args, **kwargs)
-        return self.result()
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
-
-
-class Mean(Metric):
-    """Running (weighted) mean of the values it is given."""
-
-    def __init__(self, name="mean", dtype="float32"):
-        super().__init__(name=name, dtype=dtype)
-        self.total = self.add_variable(name="total")
-        self.count = self.add_variable(name="count")
-
-    def update_state(self, values, sample_weight=None):
-        values = ops.cast(values, self.dtype)
-        if sample_weight is not None:
-            weight = ops.cast(sample_weight, self.dtype)
-            self.total.assign(self.total + ops.sum(values * weight))
-            self.count.assign(self.count + ops.sum(ops.ones_like(values) * weight))
-        else:
-            self.total.assign(self.total + ops.sum(values))
-            self.count.assign(self.count + float(ops.size(values)))
-
-    def result(self):
-        return self.total / ops.maximum(self.count, 1e-12)
-
-
-class MeanMetricWrapper(Mean):
-    """Mean of `fn(y_true, y_pred)` over every sample seen."""
-
-    def __init__(self, fn, name=None, dtype="float32", **fn_kwargs):
-        super().__init__(name=name or fn.__name__, dtype=dtype)
-        self.fn = fn
-        self.fn_kwargs = fn_kwargs
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        super().update_state(self.fn(y_true, y_pred, **self.fn_kwargs), sample_weight)
-
-
-class SparseCategoricalAccuracy(MeanMetricWrapper):
-    def __init__(self, name="sparse_categorical_accuracy", dtype="float32"):
-        super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
-
-
-class CategoricalAccuracy(MeanMetricWrapper):
-    def __init__(self, name="categorical_accuracy", dtype="float32"):
-        super().__init__(categorical_accuracy, name=name, dtype=dtype)
-
-
-class BinaryAccuracy(MeanMetricWrapper):
-    def __init__(self, name="binary_accuracy", dtype="float32", threshold=0.5):
-        super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
-
-
-_BY_NAME = {
-    "sparse_categorical_accuracy": sparse_categorical_accuracy,
-    "categorical_accuracy": categorical_accuracy,
-    "binary_accuracy": binary_accuracy,
-}
+_CLASSES = (
+    Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
+    SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+    AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives,
+    BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, KLDivergence,
+    Poisson, Hinge, SquaredHinge, CategoricalHinge, MeanSquaredError, MeanAbsoluteError,
+    MeanAbsolutePercentageError, MeanSquaredLogarithmicError, RootMeanSquaredError,
+    CosineSimilarity, LogCoshError,
+)
+ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
+ALL_OBJECTS_DICT.update({_snake_case(cls.__name__): cls for cls in _CLASSES})
+ALL_OBJECTS_DICT.update({
+    "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
+    "mse": MeanSquaredError, "MSE": MeanSquaredError,
+    "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+    "auc": AUC, "logcosh": LogCoshError, "kld": KLDivergence,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+})
 
 
 def get(identifier, loss_name=None, y_true_shape=None, y_pred_shape=None):
     """A Metric for a name, function, class or instance.
 
-    'accuracy'/'acc' resolve, as in Keras, from the loss and the shapes: binary, categorical or
-    sparse categorical accuracy — and keep the name they were given.
+    Strings resolve as in Keras 3 (class names, their snake_case forms, 'mse', 'mae', 'mape',
+    'msle', 'bce', 'auc'...), and the metric keeps the string as its name, as `compile` does.
+    'accuracy'/'acc' resolve from the loss and the shapes to binary, categorical or sparse
+    categorical accuracy. Functions are wrapped in a `MeanMetricWrapper`.
     """
+    if identifier is None:
+        return None
     if isinstance(identifier, Metric):
         return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
+    if inspect.isclass(identifier):
+        if not issubclass(identifier, Metric):
+            raise ValueError(f"Could not interpret metric identifier: {identifier!r} "
+                             "(a class must subclass keras.metrics.Metric).")
         return identifier()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, str):
-        if identifier in ("accuracy", "acc"):
+        if identifier.lower() in ("accuracy", "acc"):
             fn = _resolve_accuracy(loss_name, y_true_shape, y_pred_shape)
             return MeanMetricWrapper(fn, name=identifier)
-        fn = _BY_NAME.get(identifier.lower())
-        if fn is None:
+        obj = ALL_OBJECTS_DICT.get(identifier) or ALL_OBJECTS_DICT.get(identifier.lower())
+        if obj is None:
             raise ValueError(
                 f"Unknown metric: received '{identifier}'. Expected one of "
-                f"{sorted(_BY_NAME) + ['accuracy', 'acc']}, a keras.metrics.Metric or a function."
+                f"{sorted(set(ALL_OBJECTS_DICT) | {'accuracy', 'acc'})}, a "
+                "keras.metrics.Metric instance or a function (y_true, y_pred) -> values."
             )
-        return MeanMetricWrapper(fn, name=identifier)
+        metric = obj()
+        metric.name = identifier
+        return metric
     if callable(identifier):
-        return MeanMetricWrapper(identifier)
+        return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", None))
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+
+
+def serialize(metric):
+    return {"module": "keras.metrics", "class_name": type(metric).__name__,
+            "config": metric.get_config(), "registered_name": None}
+
+
+def deserialize(config, custom_objects=None):
+    class_name = config["class_name"]
+    cls = (custom_objects or {}).get(class_name) or ALL_OBJECTS_DICT.get(class_name)
+    if cls is None:
+        raise ValueError(f"Unknown metric class '{class_name}'. Pass it in "
+                         f"`custom_objects={{'{class_name}': {class_name}}}`.")
+    return cls.from_config(dict(config.get("config", {})))
 
 
 def _resolve_accuracy(loss_name, y_true_shape, y_pred_shape):

@@ -45,7 +45,8 @@ class NumpyBackend(Backend):
         return array
 
     def to_numpy(self, x):
-        return np.asarray(x)
+        # A copy: variables are updated in place, so a view would change under the caller.
+        return np.array(x, copy=True)
 
     def shape(self, x):
         return tuple(x.shape)
