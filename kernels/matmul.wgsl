@@ -12,8 +12,9 @@ const TILE_M = ${wy}u * 4u;
 const TILE_N = ${wx}u * 4u;
 const THREADS = ${wx}u * ${wy}u;
 
-var<workgroup> a_tile: array<f32, ${tk} * ${wy} * 4>;  // [TK][TILE_M]: k-major
-var<workgroup> b_tile: array<f32, ${tk} * ${wx} * 4>;  // [TK][TILE_N]
+// vec4 tiles: the inner loop reads 4 rows of A and 4 columns of B with one load each.
+var<workgroup> a_tile: array<vec4<f32>, ${tk} * ${wy}>;  // [TK][TILE_M / 4]: k-major
+var<workgroup> b_tile: array<vec4<f32>, ${tk} * ${wx}>;  // [TK][TILE_N / 4]
 
 fn dim(v: array<vec4<u32>, 2>, d: u32) -> u32 {
     return v[d / 4u][d % 4u];
@@ -51,7 +52,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
             if (gm < m && gk < k) {
                 v = a[a_off + ${a_index}];
             }
-            a_tile[(e % TK) * TILE_M + e / TK] = v;
+            let j = (e % TK) * TILE_M + e / TK;
+            a_tile[j / 4u][j % 4u] = v;
         }
         for (var e = lid; e < TILE_N * TK; e += THREADS) {
             let gk = k0 + e / TILE_N;
@@ -60,17 +62,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
             if (gk < k && gn < n) {
                 v = b[b_off + ${b_index}];
             }
-            b_tile[e] = v;
+            b_tile[e / 4u][e % 4u] = v;
         }
         workgroupBarrier();
         for (var kk = 0u; kk < TK; kk++) {
-            let bo = kk * TILE_N + col;
-            let bv = vec4<f32>(b_tile[bo], b_tile[bo + 1u], b_tile[bo + 2u], b_tile[bo + 3u]);
-            let ao = kk * TILE_M + row;
-            acc0 += a_tile[ao] * bv;
-            acc1 += a_tile[ao + 1u] * bv;
-            acc2 += a_tile[ao + 2u] * bv;
-            acc3 += a_tile[ao + 3u] * bv;
+            let bv = b_tile[kk * WX + local.x];
+            let av = a_tile[kk * WY + local.y];
+            acc0 += av.x * bv;
+            acc1 += av.y * bv;
+            acc2 += av.z * bv;
+            acc3 += av.w * bv;
         }
         workgroupBarrier();
     }
