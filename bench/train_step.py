@@ -65,11 +65,14 @@ print(json.dumps({"median_ms": float(np.median(times)), "steps": steps}))
 """
 
 
-def run_python(python, snippet, *args):
+def run_python(python, snippet, *args, isolated=False):
     env = dict(os.environ)
     env.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    if isolated:
+        # The peer's venv must not see this checkout's modules (tests/, server/, ...).
+        env.pop("PYTHONPATH", None)
     result = subprocess.run([python, "-c", snippet, *map(str, args)], capture_output=True,
-                            text=True, env=env, timeout=1200)
+                            text=True, env=env, timeout=1200, cwd="/" if isolated else None)
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1] if result.stderr else "failed"}
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -98,7 +101,8 @@ def main():
         results["webkeras numpy (Chromium, Pyodide)"] = browser_step_ms(args.steps, "numpy")
     peers_python = ROOT / ".venv-peers" / "bin" / "python"
     if peers_python.exists():
-        results["Keras 3 + JAX (native)"] = run_python(str(peers_python), KERAS_SNIPPET, args.steps)
+        results["Keras 3 + JAX (native)"] = run_python(str(peers_python), KERAS_SNIPPET, args.steps,
+                                                       isolated=True)
     else:
         results["Keras 3 + JAX (native)"] = {"error": "not installed: run `make bench-peers`"}
 

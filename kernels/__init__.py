@@ -264,10 +264,16 @@ def _matmul(wx, wy, tk, transpose_a=False, transpose_b=False):
     fields = [("m", "u32"), ("n", "u32"), ("k", "u32"), ("batch_rank", "u32"),
               ("batch_shape", "dims"), ("a_strides", "dims"), ("b_strides", "dims")]
     bindings = _bindings([("a", "f32"), ("b", "f32")], [("c", "f32")])
-    a_index = "gk * m + gm" if transpose_a else "gm * k + gk"
-    b_index = "gn * k + gk" if transpose_b else "gk * n + gn"
-    source = _fill("matmul", fields, bindings=bindings, wx=wx, wy=wy, tk=tk,
-                   a_index=a_index, b_index=b_index)
+    # Tile loads walk the operand's contiguous axis: k for A (m for A^T), n for B (k for B^T).
+    a_walk = ("k", "e / TK", "e % TK") if not transpose_a else ("m", "e % TILE_M", "e / TILE_M")
+    b_walk = ("n", "e % TILE_N", "e / TILE_N") if not transpose_b else ("k", "e / TK", "e % TK")
+    source = _fill(
+        "matmul", fields, bindings=bindings, wx=wx, wy=wy, tk=tk,
+        a_index="gk * m + gm" if transpose_a else "gm * k + gk",
+        b_index="gn * k + gk" if transpose_b else "gk * n + gn",
+        a_walk=f"along {a_walk[0]}", a_tm=a_walk[1], a_tk=a_walk[2],
+        b_walk=f"along {b_walk[0]}", b_tn=b_walk[1], b_tk=b_walk[2],
+    )
     return Program(source, fields, (wx, wy, 1))
 
 

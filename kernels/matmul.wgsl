@@ -46,23 +46,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     var acc3 = vec4<f32>();
     for (var k0 = 0u; k0 < k; k0 += TK) {
         for (var e = lid; e < TILE_M * TK; e += THREADS) {
-            let gm = m0 + e / TK;
-            let gk = k0 + e % TK;
+            // Neighbouring threads read neighbouring addresses of A: ${a_walk}.
+            let tm = ${a_tm};
+            let tk = ${a_tk};
+            let gm = m0 + tm;
+            let gk = k0 + tk;
             var v = 0.0;
             if (gm < m && gk < k) {
                 v = a[a_off + ${a_index}];
             }
-            let j = (e % TK) * TILE_M + e / TK;
+            let j = tk * TILE_M + tm;
             a_tile[j / 4u][j % 4u] = v;
         }
         for (var e = lid; e < TILE_N * TK; e += THREADS) {
-            let gk = k0 + e / TILE_N;
-            let gn = n0 + e % TILE_N;
+            // Neighbouring threads read neighbouring addresses of B: ${b_walk}.
+            let tn = ${b_tn};
+            let tk = ${b_tk};
+            let gk = k0 + tk;
+            let gn = n0 + tn;
             var v = 0.0;
             if (gk < k && gn < n) {
                 v = b[b_off + ${b_index}];
             }
-            b_tile[e / 4u][e % 4u] = v;
+            let j = tk * TILE_N + tn;
+            b_tile[j / 4u][j % 4u] = v;
         }
         workgroupBarrier();
         for (var kk = 0u; kk < TK; kk++) {
