@@ -101,20 +101,41 @@ class Program:
         self.source = source
         self.fields = tuple(fields)
         self.workgroup = workgroup
+        self._format = struct.Struct(_params_format(self.fields))
 
     def pack(self, **values):
         """The params struct as bytes. "dims" fields take a shape-like sequence (≤ MAX_RANK)."""
-        out = bytearray()
+        flat = []
         for name, kind in self.fields:
             value = values.get(name, 0)
             if kind == "dims":
-                out += b"\0" * (-len(out) % 16)
-                dims = list(value) + [0] * (MAX_RANK - len(value))
-                out += struct.pack(f"<{MAX_RANK}I", *dims)
+                flat.extend(value)
+                flat.extend([0] * (MAX_RANK - len(value)))
             else:
-                out += struct.pack("<" + _SCALAR_FORMATS[kind], value)
-        out += b"\0" * (-len(out) % 16)
-        return bytes(out)
+                flat.append(value)
+        return self._format.pack(*flat)
+
+
+def _params_format(fields):
+    """One struct format for the whole params struct, WGSL uniform alignment included.
+
+    Scalars are 4 bytes; a "dims" field (two vec4<u32>) starts on a 16-byte boundary; the
+    struct size is a multiple of 16. Packing with one precompiled Struct keeps per-dispatch
+    host cost low (it runs for every op).
+    """
+    parts, offset = ["<"], 0
+    for _, kind in fields:
+        if kind == "dims":
+            pad = -offset % 16
+            parts.append(f"{pad}x" if pad else "")
+            parts.append(f"{MAX_RANK}I")
+            offset += pad + 4 * MAX_RANK
+        else:
+            parts.append(_SCALAR_FORMATS[kind])
+            offset += 4
+    pad = -offset % 16
+    parts.append(f"{pad}x" if pad else "")
+    return "".join(parts)
 
 
 def _struct_source(fields):

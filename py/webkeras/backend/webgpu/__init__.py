@@ -9,6 +9,7 @@ the driver submits the queue at the next readback or `flush()`.
     backend.to_numpy(backend.unary("exp", x))
 """
 
+import functools
 import importlib.util
 import math
 import pathlib
@@ -69,6 +70,17 @@ def _device_dtype(dtype):
 
 #: Longest loop a kernel thread may run (llvmpipe silently stops loops at 65535 iterations).
 LOOP_LIMIT = 32768
+
+
+@functools.lru_cache(maxsize=4096)
+def _plan_reads(out_shape, strides):
+    """(collapsed shape, [(read mode, numbers)] per input); cached: the same few shapes
+    recur every train step, and planning them is most of an op's host cost."""
+    shape, collapsed = layout.collapse(out_shape, list(strides))
+    if len(shape) > kernels.MAX_RANK:
+        raise ValueError(f"Element-wise kernels take up to {kernels.MAX_RANK} dims, got "
+                         f"shape {out_shape}.")
+    return shape, tuple(layout.read_mode(shape, s) for s in collapsed)
 
 
 class DeviceLimits:
@@ -143,11 +155,7 @@ class WebGPUBackend(Backend):
         n = out.size
         if n == 0:
             return out
-        shape, strides = layout.collapse(out_shape, [s for _, s in inputs])
-        if len(shape) > kernels.MAX_RANK:
-            raise ValueError(f"Element-wise kernels take up to {kernels.MAX_RANK} dims, got "
-                             f"shape {out_shape}.")
-        reads = [layout.read_mode(shape, s) for s in strides]
+        shape, reads = _plan_reads(tuple(out_shape), tuple(tuple(s) for _, s in inputs))
         modes = tuple(mode for mode, _ in reads)
         types = tuple(kernels.WGSL_TYPES[a.dtype] for a, _ in inputs)
         spec = dict(body=body, out=kernels.WGSL_TYPES[out_dtype], inputs=types, modes=modes,
