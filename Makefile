@@ -14,7 +14,7 @@ PEERS     := .venv-peers
 CACHE     := .cache
 STAMPS    := $(CACHE)/stamps
 XDG_DIR   := $(CURDIR)/$(CACHE)/xdg-runtime
-APT_PKGS  := chromium mesa-vulkan-drivers
+APT_PKGS  := chromium mesa-vulkan-drivers dataset-fashion-mnist
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST      ?= 127.0.0.1
 PORT      ?= 8000
@@ -84,7 +84,8 @@ $(WEBKERAS_WHL): $(WHEEL_SRCS) pyproject.toml scripts/build_wheel.py scripts/_co
 
 wheel: $(WEBKERAS_WHL)
 
-# (f) datasets into $${WEBKERAS_HOME:-~/.webkeras}/datasets (the script itself skips when up to date)
+# (f) datasets into $${WEBKERAS_HOME:-~/.webkeras}/datasets: mnist, fashion_mnist (apt), boston_housing,
+# imdb (the script itself skips each one whose files match their .sha256 sidecars)
 datasets: | $(VENV)/.installed
 	@$(PY) scripts/fetch_datasets.py
 

@@ -6,8 +6,9 @@ Routes:
     /static/<path>      the repo's web/ (our JS, CSS, HTML, the page's Python)
     /vendor/<path>      build/vendor/ (Chart.js)
     /pyodide/<path>     build/pyodide/ (Pyodide runtime, numpy and webkeras wheels)
-    /datasets/<name>    the dataset cache (webkeras.utils.file_utils.data_dir())
-    /api/datasets       JSON list of dataset files present, with sizes
+    /datasets/<name>    the dataset cache (webkeras.utils.file_utils.data_dir()): ETag, byte
+                        ranges, gzip for text files when the client accepts it
+    /api/datasets       JSON: every dataset (files present, sizes, shapes, source, licence)
     /api/runtime        JSON: which webkeras wheel the worker should load
 
 Every file goes through `send_from_directory` (never outside its folder), with an ETag and
@@ -15,6 +16,7 @@ conditional GET. Our own code and data are revalidated on each load (`no-cache`)
 Pyodide runtime may be cached for a week.
 """
 
+import gzip
 import json
 import mimetypes
 import os
@@ -169,17 +171,66 @@ def runtime_info():
 # -- datasets -------------------------------------------------------------------------------
 datasets = Blueprint("datasets", __name__)
 
+# Worth gzipping on the fly (text); .npz and .tar.gz are compressed already.
+GZIP_SUFFIXES = (".json", ".csv", ".txt", ".npy")
+GZIP_MIN_BYTES = 1024
+_gzip_cache = {}  # (path, mtime_ns, size) -> gzipped bytes; data files change rarely
+
+
+def _dataset_hint(name, directory):
+    """What to tell a client whose dataset file is missing (the library's registry knows)."""
+    try:
+        from webkeras.datasets.registry import find_file
+    except ImportError:
+        find_file = None
+    data_file = find_file(name) if find_file else None
+    if data_file is not None and data_file.sha256:
+        return f"dataset file {name} not found in {directory}. {data_file.hint(str(directory))}"
+    return f"dataset file {name} not found in {directory}; run `make setup` on the server"
+
+
+def _wants_gzip(path):
+    return (
+        path.suffix in GZIP_SUFFIXES
+        and "gzip" in request.headers.get("Accept-Encoding", "")
+        and "Range" not in request.headers
+        and path.stat().st_size >= GZIP_MIN_BYTES
+    )
+
+
+def _gzip_response(path):
+    """The file gzipped (cached per version), with its own ETag and conditional GET."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    body = _gzip_cache.get(key)
+    if body is None:
+        _gzip_cache.clear()
+        body = _gzip_cache[key] = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+    response = current_app.response_class(body, mimetype=mime_type(path.name))
+    response.set_etag(f"{stat.st_mtime_ns:x}-{stat.st_size:x}-gzip")
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["X-Uncompressed-Length"] = str(stat.st_size)
+    response.headers["Cache-Control"] = NO_CACHE
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response.make_conditional(request)
+
 
 @datasets.get("/datasets/<name>")
 def dataset_file(name):
+    """A data file: ETag + conditional GET, byte ranges (206), gzip for text when asked."""
     directory = Path(current_app.config["WEBKERAS_DATA_DIR"])
-    if not (directory / name).is_file() or name.startswith("."):
-        not_found(f"dataset {name} not found in {directory}; run `make setup`")
-    return serve_file(directory, name)
+    path = directory / name
+    if name.startswith(".") or not path.is_file():
+        not_found(_dataset_hint(name, directory))
+    response = _gzip_response(path) if _wants_gzip(path) else serve_file(directory, name)
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 @datasets.get("/api/datasets")
 def list_datasets():
+    """`catalog`: every Keras dataset (files present, sizes, shapes, source, licence), from
+    webkeras.datasets.registry; `datasets`: the files in the data directory."""
     directory = Path(current_app.config["WEBKERAS_DATA_DIR"])
     files = []
     if directory.is_dir():
@@ -188,7 +239,13 @@ def list_datasets():
             for p in sorted(directory.iterdir())
             if p.is_file() and not p.name.startswith(".")
         ]
-    response = jsonify(data_dir=str(directory), datasets=files)
+    try:
+        from webkeras.datasets.registry import describe
+    except ImportError:
+        catalog = None
+    else:
+        catalog = describe(str(directory))
+    response = jsonify(data_dir=str(directory), datasets=files, catalog=catalog)
     response.headers["Cache-Control"] = NO_CACHE
     return response
 

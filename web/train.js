@@ -148,6 +148,16 @@ const handlers = {
   status({ text }) {
     ui.status.textContent = text;
   },
+  // Dataset downloads (web/dataset_cache.js): progress in the status line.
+  dataset({ name, loaded, total, source, done }) {
+    const mb = (n) => (n / 1e6).toFixed(1);
+    if (source === "cache") ui.status.textContent = `Loaded ${name} from the browser cache.`;
+    else if (done) ui.status.textContent = `Downloaded ${name} (${mb(loaded)} MB).`;
+    else if (total) {
+      const percent = Math.min(100, Math.floor((100 * loaded) / total));
+      ui.status.textContent = `Downloading ${name}: ${percent}% (${mb(loaded)} of ${mb(total)} MB)`;
+    } else ui.status.textContent = `Downloading ${name}: ${mb(loaded)} MB`;
+  },
   "train-begin"({ total }) {
     if (makeChart()) chart.options.scales.x.max = total;
     ui.progress.max = Math.max(total, 1);

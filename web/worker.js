@@ -5,7 +5,8 @@
 //   {type: "train", params}            run web/train_mnist.py's run(params)
 //   {type: "stop"}                     ask the running training to stop at the next batch
 //   {type: "python", id, code}         run Python (runPythonAsync); reply "python-result"
-// Worker -> page: "boot" {stage, percent, text}, "ready", "error" {message}, and whatever the
+// Worker -> page: "boot" {stage, percent, text}, "ready", "error" {message}, "dataset"
+// {name, loaded, total, source, done} (dataset download progress), and whatever the
 // Python side reports through self.webkerasReport(kind, json) ("backend", "train-begin",
 // "batch", "epoch", "status", "result").
 //
@@ -15,6 +16,7 @@
 
 import { loadPyodide } from "/pyodide/pyodide.mjs";
 import { GPUBridge, requestGPU } from "./gpu_bridge.js";
+import { DatasetCache } from "./dataset_cache.js";
 
 const ORIGIN = self.location.origin;
 const PYODIDE_URL = new URL("/pyodide/", ORIGIN).href;
@@ -36,6 +38,9 @@ self.webkerasYield = () =>
     channel.port1.onmessage = () => resolve();
     channel.port2.postMessage(null);
   });
+
+// -- datasets: webkeras.datasets.fetch loads files through this (Cache Storage + progress) --
+self.webkerasDatasets = new DatasetCache(post, () => pyodide.FS);
 
 function errorText(error) {
   // A PythonError's message is the whole traceback text; JS errors get their stack.
