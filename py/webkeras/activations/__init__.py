@@ -1,4 +1,7 @@
-"""Activations by name or callable: `activation='relu'` or `keras.activations.relu`."""
+"""Activations by name or callable: `activation='relu'` or `keras.activations.relu`.
+
+Names, defaults and formulas follow `keras.activations` (Keras 3).
+"""
 
 from webkeras import ops
 
@@ -7,16 +10,78 @@ def linear(x):
     return x
 
 
-def relu(x):
-    return ops.relu(x)
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return ops.relu(x)
+    x = ops.convert_to_tensor(x)
+    positive = ops.where(x > threshold, x, 0.0) if threshold else ops.relu(x)
+    if max_value is not None:
+        positive = ops.minimum(positive, float(max_value))
+    if negative_slope:
+        return positive + negative_slope * ops.minimum(x - threshold, 0.0)
+    return positive
+
+
+def leaky_relu(x, negative_slope=0.2):
+    return ops.leaky_relu(x, negative_slope=negative_slope)
+
+
+def relu6(x):
+    return ops.relu6(x)
+
+
+def elu(x, alpha=1.0):
+    return ops.elu(x, alpha=alpha)
+
+
+def selu(x):
+    return ops.selu(x)
+
+
+def softplus(x):
+    return ops.softplus(x)
+
+
+def softsign(x):
+    return ops.softsign(x)
+
+
+def silu(x):
+    return ops.silu(x)
+
+
+swish = silu
+
+
+def gelu(x, approximate=False):
+    return ops.gelu(x, approximate=approximate)
 
 
 def sigmoid(x):
     return ops.sigmoid(x)
 
 
+def hard_sigmoid(x):
+    return ops.hard_sigmoid(x)
+
+
+def hard_silu(x):
+    return ops.hard_silu(x)
+
+
+hard_swish = hard_silu
+
+
+def mish(x):
+    return ops.mish(x)
+
+
 def tanh(x):
     return ops.tanh(x)
+
+
+def exponential(x):
+    return ops.exp(x)
 
 
 def softmax(x, axis=-1):
@@ -27,31 +92,40 @@ def log_softmax(x, axis=-1):
     return ops.log_softmax(x, axis=axis)
 
 
-def exponential(x):
-    return ops.exp(x)
-
-
-_BY_NAME = {
-    f.__name__: f for f in (linear, relu, sigmoid, tanh, softmax, log_softmax, exponential)
-}
+_FUNCTIONS = (linear, relu, leaky_relu, relu6, elu, selu, softplus, softsign, silu, gelu,
+              sigmoid, hard_sigmoid, hard_silu, mish, tanh, exponential, softmax, log_softmax)
+_BY_NAME = {f.__name__: f for f in _FUNCTIONS}
+_ALIASES = {"swish": silu, "hard_swish": hard_silu}
 
 
 def get(identifier):
-    """None -> linear; a name -> the function; a callable passes through."""
+    """None -> linear; a name (or {'class_name': ...} dict) -> the function; callables pass."""
     if identifier is None:
         return linear
+    if isinstance(identifier, dict) and "config" in identifier:
+        identifier = identifier["config"] if isinstance(identifier["config"], str) \
+            else identifier.get("class_name")
     if callable(identifier):
         return identifier
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]
-    raise ValueError(
-        f"Could not interpret activation function identifier: {identifier!r}. "
-        f"Expected one of {sorted(_BY_NAME)} or a callable."
-    )
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key in _BY_NAME:
+            return _BY_NAME[key]
+        if key in _ALIASES:
+            return _ALIASES[key]
+    raise ValueError(f"Could not interpret activation function identifier: {identifier}. "
+                     f"Known names: {sorted(_BY_NAME) + sorted(_ALIASES)}.")
 
 
 def serialize(activation):
     name = getattr(activation, "__name__", None)
     if name in _BY_NAME and _BY_NAME[name] is activation:
         return name
+    # An activation layer or custom callable: Keras serialises by name when it has one.
     return name or str(activation)
+
+
+def deserialize(config, custom_objects=None):
+    if isinstance(config, str) and custom_objects and config in custom_objects:
+        return custom_objects[config]
+    return get(config)

@@ -53,7 +53,8 @@ def _fans(shape):
 class VarianceScaling(Initializer):
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         if mode not in ("fan_in", "fan_out", "fan_avg"):
-            raise ValueError(f"Invalid `mode` argument: {mode!r}. Expected fan_in, fan_out or fan_avg.")
+            raise ValueError(f"Invalid `mode` argument: {mode!r}. "
+                             "Expected fan_in, fan_out or fan_avg.")
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
             raise ValueError(f"Invalid `distribution` argument: {distribution!r}.")
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
@@ -143,14 +144,89 @@ class RandomUniform(Initializer):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
+class LecunUniform(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "uniform", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class LecunNormal(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class TruncatedNormal(Initializer):
+    """Normal values more than two standard deviations from the mean are redrawn."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def __call__(self, shape, dtype="float32"):
+        rng = random_state.make_rng(self.seed)
+        values = self.mean + _truncated_normal(rng, shape, self.stddev)
+        return ops.convert_to_tensor(np.asarray(values, dtype=dtype))
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class Orthogonal(Initializer):
+    """A (semi-)orthogonal matrix from the QR decomposition of a normal matrix, times gain."""
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape, dtype="float32"):
+        if len(shape) < 2:
+            raise ValueError("The tensor to initialize must be at least two-dimensional. "
+                             f"Received: shape={shape} of rank {len(shape)}.")
+        rows = math.prod(shape[:-1])
+        cols = shape[-1]
+        rng = random_state.make_rng(self.seed)
+        flat = rng.normal(0.0, 1.0, size=(max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(flat)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return ops.convert_to_tensor(np.asarray(self.gain * q.reshape(shape), dtype=dtype))
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype="float32"):
+        if len(shape) != 2:
+            raise ValueError("Identity matrix initializer can only be used for 2D matrices. "
+                             f"Received: shape={shape} of rank {len(shape)}.")
+        return ops.convert_to_tensor(np.asarray(self.gain * np.eye(*shape), dtype=dtype))
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
 _BY_NAME = {
     "zeros": Zeros, "ones": Ones, "constant": Constant,
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
     "he_uniform": HeUniform, "he_normal": HeNormal,
     "random_normal": RandomNormal, "random_uniform": RandomUniform,
-    "variance_scaling": VarianceScaling,
+    "variance_scaling": VarianceScaling, "lecun_uniform": LecunUniform,
+    "lecun_normal": LecunNormal, "truncated_normal": TruncatedNormal,
+    "orthogonal": Orthogonal, "identity": Identity,
 }
+# Keras also accepts the short and legacy class names.
+_ALIASES = {"OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity,
+            "uniform": RandomUniform, "normal": RandomNormal, "one": Ones, "zero": Zeros}
 _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
+_BY_CLASS_NAME.update({k: v for k, v in _ALIASES.items() if k[0].isupper()})
 
 
 def get(identifier):
@@ -161,17 +237,17 @@ def get(identifier):
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower()) or _BY_CLASS_NAME.get(identifier)
+        cls = (_BY_NAME.get(identifier.lower()) or _BY_CLASS_NAME.get(identifier)
+               or _ALIASES.get(identifier))
         if cls is not None:
             return cls()
     if isinstance(identifier, dict) and identifier.get("class_name") in _BY_CLASS_NAME:
         return _BY_CLASS_NAME[identifier["class_name"]].from_config(identifier.get("config", {}))
     if callable(identifier):
         return identifier
-    raise ValueError(
-        f"Could not interpret initializer identifier: {identifier!r}. "
-        f"Expected one of {sorted(_BY_NAME)}, an Initializer or a callable."
-    )
+    # Keras's wording; the known names are listed after it to say how to fix it.
+    raise ValueError(f"Could not interpret initializer identifier: {identifier}. "
+                     f"Known names: {sorted(_BY_NAME)}.")
 
 
 def serialize(initializer):

@@ -1,13 +1,21 @@
 """The Layer base class: config, weights, build-on-first-call, sub-layer tracking."""
 
+import inspect
 import math
+import weakref
 
 import numpy as np
 
-from webkeras import initializers, ops
+from webkeras import constraints, initializers, ops, regularizers
 from webkeras.backend import Tensor, Variable
+from webkeras.layers.input_spec import assert_input_compatibility
 from webkeras.layers.keras_tensor import KerasTensor, symbolic_call
 from webkeras.utils import naming, tree
+
+# Masks ride beside tensors (Tensor has __slots__): Embedding(mask_zero=True) -> RNN.
+_masks = weakref.WeakKeyDictionary()
+# The `training` value of the outermost call, seen by nested layers called without one.
+_training_context = []
 
 
 class Layer:
@@ -23,6 +31,7 @@ class Layer:
         input_dim = kwargs.pop("input_dim", None)
         batch_size = kwargs.pop("batch_size", None)
         kwargs.pop("autocast", None)
+        activity_regularizer = kwargs.pop("activity_regularizer", None)
         if kwargs:
             raise TypeError(
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
@@ -31,7 +40,8 @@ class Layer:
             input_shape = (input_dim,)
         if batch_input_shape is None and input_shape is not None:
             batch_input_shape = (batch_size,) + tuple(input_shape)
-        object.__setattr__(self, "_tracked", [])
+        if "_tracked" not in self.__dict__:
+            object.__setattr__(self, "_tracked", [])
         self._batch_input_shape = tuple(batch_input_shape) if batch_input_shape else None
         self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))
         self._trainable = trainable
@@ -41,10 +51,17 @@ class Layer:
         self.dtype = "float32" if dtype is None else str(getattr(dtype, "name", dtype))
         self.supports_masking = False
         self._build_shapes = None
+        self.input_spec = None
+        self._inbound_nodes = []
+        self.activity_regularizer = regularizers.get(activity_regularizer)
 
     # -- tracking ----------------------------------------------------------------------------
     def __setattr__(self, name, value):
-        if not name.startswith("_") and _contains_trackable(value):
+        if "_tracked" not in self.__dict__:
+            object.__setattr__(self, "_tracked", [])
+        # Containers are tracked even while empty: layers are often appended later.
+        if (not name.startswith("_") and name not in self._tracked
+                and (_contains_trackable(value) or isinstance(value, (list, dict)))):
             self._tracked.append(name)
         object.__setattr__(self, name, value)
 
@@ -74,8 +91,8 @@ class Layer:
         variable = Variable(initializers.get(initializer), shape=shape,
                             dtype=dtype or self.dtype, trainable=trainable, name=name)
         variable.path = f"{self.name}/{variable.name}"
-        variable.regularizer = regularizer
-        variable.constraint = constraint
+        variable.regularizer = regularizers.get(regularizer)
+        variable.constraint = constraints.get(constraint)
         self._own_variables.append(variable)
         return variable
 
@@ -159,22 +176,86 @@ class Layer:
     def call(self, inputs, *args, **kwargs):
         return inputs
 
-    def __call__(self, inputs, *args, **kwargs):
+    def __call__(self, *args, **kwargs):
+        if args:
+            inputs, args = args[0], args[1:]
+        else:
+            # `layer(inputs=x)` or `mha(query=q, value=v)`: the first argument of `call`.
+            first = _first_param(type(self).call)
+            if first not in kwargs:
+                raise TypeError(f"Layer '{self.name}' was called without inputs: pass them "
+                                f"positionally or as `{first}=`.")
+            inputs = kwargs.pop(first)
+        params = _call_params(type(self).call)
+        if "training" in kwargs and "training" not in params and "**" not in params:
+            kwargs.pop("training")
+        elif "training" in params and kwargs.get("training") is None and _training_context:
+            kwargs["training"] = _training_context[-1]
+        if "mask" in params and kwargs.get("mask") is None:
+            mask = tree.map_structure(get_mask, inputs)
+            if any(m is not None for m in tree.flatten(mask)):
+                kwargs["mask"] = mask
+        assert_input_compatibility(self.input_spec, inputs, self.name)
         if any(isinstance(x, KerasTensor) for x in tree.flatten(inputs)):
             return symbolic_call(self, inputs, *args, **kwargs)
         inputs = tree.map_structure(_to_tensor, inputs)
         self._maybe_build(tree.map_structure(lambda x: x.shape, inputs))
         self._own_losses = []
-        return self.call(inputs, *args, **kwargs)
+        training = kwargs.get("training")
+        if training is not None:
+            _training_context.append(bool(training))
+        try:
+            outputs = self.call(inputs, *args, **kwargs)
+        finally:
+            if training is not None:
+                _training_context.pop()
+        if self.activity_regularizer is not None:
+            for out in tree.flatten(outputs):
+                self._own_losses.append(
+                    self.activity_regularizer(out) / float(max(out.shape[0], 1)))
+        out_mask = self.compute_mask(inputs, kwargs.get("mask"))
+        if out_mask is not None:
+            for out, m in zip(tree.flatten(outputs), _broadcast_mask(out_mask, outputs)):
+                if m is not None and isinstance(out, Tensor):
+                    _masks[out] = m
+        return outputs
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of this layer's output; by default, passed through when masking is on."""
+        return previous_mask if self.supports_masking else None
 
     def _maybe_build(self, input_shapes):
         if not self.built:
             self._build_shapes = input_shapes
-            self.build(input_shapes)
+            if _overrides(self, "build"):
+                self.build(input_shapes)
             self.built = True
 
+    @property
+    def output(self):
+        if "_output" in self.__dict__:
+            return self.__dict__["_output"]
+        if len(self._inbound_nodes) != 1:
+            raise AttributeError(f"Layer '{self.name}' has {len(self._inbound_nodes)} "
+                                 "inbound nodes: its output is ambiguous or undefined.")
+        return self._inbound_nodes[0].outputs
+
+    @output.setter
+    def output(self, value):
+        self.__dict__["_output"] = value
+
+    @property
+    def input(self):
+        if len(self._inbound_nodes) != 1:
+            raise AttributeError(f"Layer '{self.name}' has {len(self._inbound_nodes)} "
+                                 "inbound nodes: its input is ambiguous or undefined.")
+        return self._inbound_nodes[0].call_inputs
+
     def compute_output_shape(self, input_shape):
-        raise NotImplementedError
+        """By default, runs `call` once on zeros and reads the output shapes back."""
+        from webkeras.layers.keras_tensor import infer_output_shapes
+
+        return infer_output_shapes(self, input_shape)
 
     # -- config ------------------------------------------------------------------------------
     def get_config(self):
@@ -189,6 +270,57 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def get_mask(x):
+    if isinstance(x, KerasTensor):
+        return getattr(x, "_keras_mask", None)
+    if isinstance(x, Tensor):
+        return _masks.get(x)
+    return None
+
+
+def set_mask(x, mask):
+    if isinstance(x, Tensor) and mask is not None:
+        _masks[x] = mask
+    return x
+
+
+def _broadcast_mask(mask, outputs):
+    flat = tree.flatten(outputs)
+    if isinstance(mask, (list, tuple)):
+        masks = list(mask)
+        return masks + [None] * (len(flat) - len(masks))
+    return [mask] + [None] * (len(flat) - 1)
+
+
+_PARAMS = {}
+
+
+def _call_params(fn):
+    """Names of `fn`'s parameters ('**' when it takes **kwargs), cached per function."""
+    if fn not in _PARAMS:
+        try:
+            params = inspect.signature(fn).parameters.values()
+        except (TypeError, ValueError):
+            params = []
+        names = {p.name for p in params}
+        if any(p.kind == p.VAR_KEYWORD for p in params):
+            names.add("**")
+        _PARAMS[fn] = frozenset(names)
+    return _PARAMS[fn]
+
+
+def _first_param(fn):
+    try:
+        names = [p.name for p in inspect.signature(fn).parameters.values()]
+    except (TypeError, ValueError):
+        return "inputs"
+    return names[1] if len(names) > 1 else "inputs"
+
+
+def _overrides(layer, method):
+    return getattr(type(layer), method) is not getattr(Layer, method)
 
 
 def _unique(items):

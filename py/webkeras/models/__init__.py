@@ -1,4 +1,7 @@
 """keras.models."""
 
-from webkeras.models.model import Model  # noqa: F401
-from webkeras.models.sequential import Sequential  # noqa: F401
+# ruff: noqa: F401  (re-exports)
+from webkeras.models.functional import Functional
+from webkeras.models.model import Model
+from webkeras.models.model_config import model_from_json
+from webkeras.models.sequential import Sequential

@@ -7,7 +7,8 @@ from webkeras.trainers.trainer import Trainer
 class Model(Trainer, Layer):
     """Groups layers into an object with training and inference features.
 
-    `Model(inputs, outputs)` builds a functional model; a subclass defines `call`.
+    `Model(inputs, outputs)` builds a functional model; a subclass defines `call` (and
+    optionally `build`), and its layers and weights are tracked from its attributes.
     """
 
     def __new__(cls, *args, **kwargs):
@@ -22,36 +23,47 @@ class Model(Trainer, Layer):
         kwargs.pop("outputs", None)
         Layer.__init__(self, **kwargs)
 
-    def __call__(self, inputs, *args, **kwargs):
-        if "training" in kwargs and not _accepts_training(self.call):
-            kwargs.pop("training")
-        return super().__call__(inputs, *args, **kwargs)
-
     @property
     def layers(self):
         return self._sublayers()
 
     def get_layer(self, name=None, index=None):
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index. Received: "
+                             f"index={index}, name={name}.")
         if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model "
+                                 f"only has {len(self.layers)} layers.")
             return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(
-            f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}."
-        )
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: "
+                             f"{[layer.name for layer in self.layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
-    def summary(self, line_length=None, print_fn=None):
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
         from webkeras.utils.summary_utils import print_summary
 
-        print_summary(self, line_length=line_length, print_fn=print_fn)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable)
 
+    def build(self, input_shape):
+        """Subclassed models without a `build` are built by calling them once on zeros."""
+        if type(self).call is not Model.call and not self.built:
+            from webkeras.layers.keras_tensor import infer_output_shapes
 
-def _accepts_training(call):
-    import inspect
+            infer_output_shapes(self, input_shape)
+        self.built = True
 
-    try:
-        params = inspect.signature(call).parameters
-    except (TypeError, ValueError):
-        return True
-    return "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+    def get_config(self):
+        # Subclasses that take constructor arguments must override this, as in Keras.
+        return {"name": self.name, "trainable": self.trainable}
+
+    def to_json(self, **kwargs):
+        from webkeras.models.model_config import model_to_json
+
+        return model_to_json(self, **kwargs)

@@ -3,7 +3,8 @@
 from webkeras.layers.input_layer import InputLayer
 from webkeras.layers.keras_tensor import KerasTensor
 from webkeras.layers.layer import Layer
-from webkeras.models.model import Model, _accepts_training
+from webkeras.models import model_config
+from webkeras.models.model import Model
 
 
 class Sequential(Model):
@@ -15,40 +16,53 @@ class Sequential(Model):
         keras.layers.Dense(10, activation="softmax"),
     ])
     ```
+    Without an `Input` (or `input_shape=` on the first layer) it is built on its first call.
     """
 
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name)
         self._layers = []
         self._input_batch_shape = None
+        self._input_dtype = "float32"
         for layer in layers or []:
-            self.add(layer)
+            self.add(layer, rebuild=False)
+        self._maybe_rebuild()
 
-    def add(self, layer):
+    def add(self, layer, rebuild=True):
         if isinstance(layer, KerasTensor):
-            layer = layer._keras_history[0]
+            layer = layer._keras_history.operation
         if not isinstance(layer, Layer):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004
                 "Only instances of `keras.Layer` can be added to a Sequential model. "
-                f"Received: {layer!r} (of type {type(layer).__name__})"
-            )
+                f"Received: {layer!r} (of type {type(layer)})")
         if isinstance(layer, InputLayer):
-            if self._layers:
-                raise ValueError("An InputLayer can only be the first layer of a Sequential model.")
+            if self._layers or self._input_batch_shape is not None:
+                raise ValueError(
+                    f"Sequential model '{self.name}' has already been configured to use "
+                    f"input shape {self._input_batch_shape}. You cannot add a different Input "
+                    f"layer to it.")
             self._input_batch_shape = layer.batch_shape
-            self._input_layer = layer
-            return self._maybe_build_from_input()
+            self._input_dtype = layer.dtype
+            return
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(
+                "All layers added to a Sequential model should have unique names. Name "
+                f'"{layer.name}" is already the name of a layer in this model. Update the '
+                "`name` argument to pass a unique name.")
         if not self._layers and self._input_batch_shape is None and layer._batch_input_shape:
             self._input_batch_shape = layer._batch_input_shape
         self._layers.append(layer)
         self.built = False
-        self._maybe_build_from_input()
+        if rebuild:
+            self._maybe_rebuild()
 
-    def pop(self):
+    def pop(self, rebuild=True):
         if not self._layers:
             raise TypeError("There are no layers in the model.")
         layer = self._layers.pop()
         self.built = False
+        if rebuild:
+            self._maybe_rebuild()
         return layer
 
     @property
@@ -58,30 +72,43 @@ class Sequential(Model):
     def _sublayers(self):
         return list(self._layers)
 
-    def _maybe_build_from_input(self):
+    def _maybe_rebuild(self):
         if self._input_batch_shape is not None and self._layers:
             self.build(self._input_batch_shape)
 
     def build(self, input_shape=None):
+        if input_shape is None:
+            input_shape = self._input_batch_shape
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument.")
         shape = tuple(input_shape)
         self._input_batch_shape = shape
-        x = KerasTensor(shape)
+        x = KerasTensor(shape, self._input_dtype)
         for layer in self._layers:
             x = layer(x)
         self._output_shape = x.shape
+        self._build_shapes = shape
         self.built = True
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         x = inputs
         for layer in self._layers:
-            kwargs = {"training": training} if _accepts_training(layer.call) else {}
+            kwargs = {"training": training} if training is not None else {}
             x = layer(x, **kwargs)
         return x
 
-    def __call__(self, inputs, *args, **kwargs):
-        if not self.built and not isinstance(inputs, KerasTensor):
-            self.build((None,) + tuple(inputs.shape[1:]))
+    def __call__(self, inputs=None, *args, **kwargs):
+        if not self.built:
+            shape = tuple(inputs.shape)
+            self.build((None,) + shape[1:])
         return super().__call__(inputs, *args, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        x = KerasTensor(tuple(input_shape), self._input_dtype)
+        for layer in self._layers:
+            x = layer.compute_output_shape(x.shape)
+            x = KerasTensor(x)
+        return x.shape
 
     @property
     def output_shape(self):
@@ -93,12 +120,36 @@ class Sequential(Model):
     def input_shape(self):
         return self._input_batch_shape
 
+    @property
+    def inputs(self):
+        return [KerasTensor(self._input_batch_shape)] if self._input_batch_shape else None
+
     def get_config(self):
         layer_configs = []
         if self._input_batch_shape is not None:
-            layer_configs.append({"class_name": "InputLayer",
-                                  "config": {"batch_shape": self._input_batch_shape,
-                                             "dtype": "float32"}})
-        layer_configs += [{"class_name": type(l).__name__, "config": l.get_config()}
-                          for l in self._layers]
-        return {"name": self.name, "trainable": self.trainable, "layers": layer_configs}
+            layer_configs.append({
+                "module": "keras.layers", "class_name": "InputLayer",
+                "config": {"batch_shape": self._input_batch_shape, "dtype": self._input_dtype,
+                           "sparse": False, "name": "input_layer"},
+                "registered_name": None})
+        layer_configs += [model_config.serialize_layer(layer) for layer in self._layers]
+        config = {"name": self.name, "trainable": self.trainable, "layers": layer_configs}
+        if self._input_batch_shape is not None:
+            config["build_input_shape"] = self._input_batch_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for entry in config["layers"]:
+            if entry["class_name"] == "InputLayer":
+                inner = entry["config"]
+                shape = inner.get("batch_shape") or inner.get("batch_input_shape")
+                model._input_batch_shape = tuple(shape)
+                model._input_dtype = inner.get("dtype", "float32")
+                continue
+            model.add(model_config.deserialize_layer(entry, custom_objects), rebuild=False)
+        if model._input_batch_shape is None and config.get("build_input_shape"):
+            model._input_batch_shape = tuple(config["build_input_shape"])
+        model._maybe_rebuild()
+        return model

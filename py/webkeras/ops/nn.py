@@ -105,3 +105,92 @@ def moments(x, axes, keepdims=False):
 
     v = mean(square(x - m), axis=axes, keepdims=keepdims)
     return (m if keepdims else squeeze(m, axes)), v
+
+
+# -- more activations (composed from primitives, except erf) ------------------------------------
+def erf(x):
+    import math
+
+    from webkeras.ops.numpy import exp, square
+
+    x = convert_to_tensor(x)
+    if not is_float_dtype(x.dtype):
+        x = cast(x, "float32")
+    scale = 2.0 / math.sqrt(math.pi)
+    return make(x.backend.erf(x.data), (x,), lambda g: (g * scale * exp(-square(x)),))
+
+
+def elu(x, alpha=1.0):
+    from webkeras.ops.numpy import exp, minimum, where
+
+    x = convert_to_tensor(x)
+    # exp of min(x, 0) keeps the unused branch finite (and its gradient NaN-free).
+    return where(x > 0, x, alpha * (exp(minimum(x, 0.0)) - 1.0))
+
+
+def selu(x):
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    return scale * elu(x, alpha)
+
+
+def softplus(x):
+    from webkeras.ops.numpy import abs, exp, maximum
+
+    x = convert_to_tensor(x)
+    return maximum(x, 0.0) + log(1.0 + exp(-abs(x)))
+
+
+def softsign(x):
+    from webkeras.ops.numpy import abs
+
+    return x / (abs(x) + 1.0)
+
+
+def silu(x):
+    return x * sigmoid(x)
+
+
+swish = silu
+
+
+def gelu(x, approximate=True):
+    import math
+
+    from webkeras.ops.numpy import tanh
+
+    x = convert_to_tensor(x)
+    if approximate:
+        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
+        return 0.5 * x * (1.0 + tanh(inner))
+    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+
+
+def leaky_relu(x, negative_slope=0.2):
+    from webkeras.ops.numpy import where
+
+    x = convert_to_tensor(x)
+    return where(x > 0, x, x * negative_slope)
+
+
+def relu6(x):
+    from webkeras.ops.numpy import clip as clip_
+
+    return clip_(x, 0.0, 6.0)
+
+
+def hard_sigmoid(x):
+    return relu6(convert_to_tensor(x) + 3.0) / 6.0
+
+
+def hard_silu(x):
+    x = convert_to_tensor(x)
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def mish(x):
+    from webkeras.ops.numpy import tanh
+
+    return x * tanh(softplus(x))

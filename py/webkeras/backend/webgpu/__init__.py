@@ -388,3 +388,9 @@ class WebGPUBackend(Backend):
     # -- synchronisation ---------------------------------------------------------------------
     def flush(self):
         self.driver.flush()
+
+
+# Primitives without a WGSL kernel yet (slicing, gather, scatter, erf, ...) run on the host.
+from webkeras.backend.webgpu.host_fallback import install  # noqa: E402
+
+install(WebGPUBackend)

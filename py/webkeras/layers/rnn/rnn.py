@@ -1,0 +1,125 @@
+"""RNN: runs a cell over the time axis (masking, go_backwards, return_sequences/state).
+
+Cells follow Keras 3: `cell.call(inputs_t, states, training)` -> `(output_t, new_states)`,
+with `state_size` and `output_size`. The loop is plain Python over ops, so gradients come
+from the ops' VJPs (backpropagation through time).
+"""
+
+import numpy as np
+
+from webkeras import ops
+from webkeras.layers.input_spec import InputSpec
+from webkeras.layers.layer import Layer
+from webkeras.utils import random_state
+
+
+class DropoutRNNCell:
+    """Mixin: one input and one recurrent dropout mask per sequence, as Keras uses."""
+
+    def reset_dropout_masks(self):
+        self._dropout_mask = None
+        self._recurrent_dropout_mask = None
+
+    def _make_mask(self, rate, shape, dtype):
+        rng = self._seed_rng or random_state.make_rng()
+        keep = rng.random(shape) >= rate
+        return ops.convert_to_tensor(np.asarray(keep / (1.0 - rate), dtype=dtype))
+
+    def dropout_inputs(self, inputs, training):
+        if not training or not 0 < self.dropout < 1:
+            return inputs
+        if getattr(self, "_dropout_mask", None) is None:
+            self._dropout_mask = self._make_mask(self.dropout, inputs.shape, inputs.dtype)
+        return inputs * self._dropout_mask
+
+    def dropout_state(self, h, training):
+        if not training or not 0 < self.recurrent_dropout < 1:
+            return h
+        if getattr(self, "_recurrent_dropout_mask", None) is None:
+            self._recurrent_dropout_mask = self._make_mask(self.recurrent_dropout, h.shape,
+                                                           h.dtype)
+        return h * self._recurrent_dropout_mask
+
+
+class RNN(Layer):
+    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
+        super().__init__(**kwargs)
+        if stateful:
+            raise NotImplementedError("stateful=True RNNs are not supported yet.")
+        if isinstance(cell, dict):
+            from webkeras.models.model_config import deserialize_layer
+
+            cell = deserialize_layer(cell)
+        self.cell = cell
+        self.return_sequences = return_sequences
+        self.return_state = return_state
+        self.go_backwards = go_backwards
+        self.stateful = stateful
+        self.unroll = unroll
+        self.zero_output_for_mask = zero_output_for_mask
+        self.supports_masking = True
+        self.input_spec = InputSpec(min_ndim=3)
+
+    @property
+    def state_size(self):
+        size = self.cell.state_size
+        return list(size) if isinstance(size, (list, tuple)) else [size]
+
+    def build(self, input_shape):
+        self.cell.build(tuple(input_shape[:1]) + tuple(input_shape[2:]))
+        self.cell.built = True
+
+    def compute_output_shape(self, input_shape):
+        batch, steps = input_shape[0], input_shape[1]
+        units = self.cell.output_size
+        output = (batch, steps, units) if self.return_sequences else (batch, units)
+        if self.return_state:
+            return [output] + [(batch, s) for s in self.state_size]
+        return output
+
+    def compute_mask(self, inputs, previous_mask):
+        mask = previous_mask[0] if isinstance(previous_mask, list) else previous_mask
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.state_size)
+        return output_mask
+
+    def get_initial_state(self, batch_size):
+        return [ops.zeros((batch_size, s)) for s in self.state_size]
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if isinstance(mask, list):
+            mask = mask[0]
+        batch, steps = sequences.shape[0], sequences.shape[1]
+        states = list(initial_state) if initial_state is not None \
+            else self.get_initial_state(batch)
+        states = [ops.convert_to_tensor(s) for s in states]
+        if hasattr(self.cell, "reset_dropout_masks"):
+            self.cell.reset_dropout_masks()
+        order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
+        outputs, previous = [], ops.zeros((batch, self.cell.output_size), sequences.dtype)
+        for t in order:
+            output, new_states = self.cell.call(sequences[:, t], states, training=training)
+            if mask is not None:
+                keep = ops.expand_dims(ops.cast(mask[:, t], "bool"), -1)
+                new_states = [ops.where(keep, n, s) for n, s in zip(new_states, states)]
+                fallback = ops.zeros_like(output) if self.zero_output_for_mask else previous
+                output = ops.where(keep, output, fallback)
+            states, previous = list(new_states), output
+            outputs.append(output)
+        result = ops.stack(outputs, axis=1) if self.return_sequences else previous
+        if self.return_state:
+            return [result] + states
+        return result
+
+    def get_config(self):
+        from webkeras.models.model_config import serialize_layer
+
+        config = {**super().get_config(), "return_sequences": self.return_sequences,
+                  "return_state": self.return_state, "go_backwards": self.go_backwards,
+                  "stateful": self.stateful, "unroll": self.unroll,
+                  "zero_output_for_mask": self.zero_output_for_mask}
+        if type(self) is RNN:
+            config["cell"] = serialize_layer(self.cell)
+        return config
