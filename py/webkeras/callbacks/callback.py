@@ -1,8 +1,20 @@
-"""Callback base class and the list that dispatches hooks to each callback."""
+"""The Callback base class (`keras.callbacks.Callback`): every hook, each a no-op."""
 
 
 class Callback:
-    """Base class for callbacks (`keras.callbacks.Callback`); every hook is a no-op."""
+    """Base class of callbacks: override the hooks you need.
+
+    `self.model` is the model being trained and `self.params` holds `verbose`, `epochs` and
+    `steps`. Epoch and test-end logs hold floats; `on_train_batch_end` logs hold floats too
+    (read back only when some callback overrides a batch hook).
+
+    Example:
+    ```python
+    class PrintDot(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            print(".", end="")
+    ```
+    """
 
     def __init__(self):
         self.model = None
@@ -14,37 +26,50 @@ class Callback:
     def set_params(self, params):
         self.params = params
 
+    def on_batch_begin(self, batch, logs=None):
+        """A backwards-compatibility alias of `on_train_batch_begin`."""
 
-_HOOKS = [
-    f"on_{scope}_{when}"
-    for scope in ("train", "test", "predict")
-    for when in ("begin", "end", "batch_begin", "batch_end")
-] + ["on_epoch_begin", "on_epoch_end"]
+    def on_batch_end(self, batch, logs=None):
+        """A backwards-compatibility alias of `on_train_batch_end`."""
 
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
 
-def _no_op(self, *args, **kwargs):
-    pass
+    def on_epoch_end(self, epoch, logs=None):
+        pass
 
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs=logs)
 
-for _hook in _HOOKS:
-    setattr(Callback, _hook, _no_op)
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
 
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
 
-class CallbackList:
-    """Calls each hook on every callback in order."""
+    def on_test_batch_end(self, batch, logs=None):
+        pass
 
-    def __init__(self, callbacks, model, params):
-        self.callbacks = list(callbacks)
-        for callback in self.callbacks:
-            callback.set_model(model)
-            callback.set_params(params)
+    def on_predict_batch_begin(self, batch, logs=None):
+        pass
 
-    def __getattr__(self, hook):
-        if hook not in _HOOKS:
-            raise AttributeError(hook)
+    def on_predict_batch_end(self, batch, logs=None):
+        pass
 
-        def call_all(*args):
-            for callback in self.callbacks:
-                getattr(callback, hook)(*args)
+    def on_train_begin(self, logs=None):
+        pass
 
-        return call_all
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_test_begin(self, logs=None):
+        pass
+
+    def on_test_end(self, logs=None):
+        pass
+
+    def on_predict_begin(self, logs=None):
+        pass
+
+    def on_predict_end(self, logs=None):
+        pass

@@ -4,6 +4,8 @@ from webkeras.callbacks.callback import Callback
 
 
 class History(Callback):
+    """Records every epoch's logs: `history.history["loss"]` is the loss per epoch."""
+
     def __init__(self):
         super().__init__()
         self.history = {}

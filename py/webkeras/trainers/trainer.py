@@ -1,186 +1,268 @@
-"""compile / fit / evaluate / predict for every Model (Keras 3 semantics)."""
+"""compile / fit / evaluate / predict for every Model (Keras 3 semantics).
+
+Batches are host arrays until `_to_tensors` converts each one once; metric results are read
+back only when logs are needed (per batch only for callbacks that read batch logs).
+"""
 
 import numpy as np
 
-from webkeras import losses as losses_module
 from webkeras import metrics as metrics_module
 from webkeras import ops
 from webkeras import optimizers as optimizers_module
-from webkeras.callbacks import CallbackList, History, ProgbarLogger
+from webkeras.callbacks.callback_list import CallbackList
 from webkeras.ops.tape import GradientTape
-from webkeras.trainers.data_adapter import ArrayDataAdapter, split_validation
+from webkeras.trainers.compile_utils import (CompileLoss, CompileMetrics, flatten_targets,
+                                             output_names_for)
+from webkeras.trainers.data_adapter import split_validation, unpack_x_y_sample_weight
+from webkeras.trainers.epoch_iterator import EpochIterator
 from webkeras.utils import tree
-from webkeras.utils.progbar import Progbar
 
 
 class Trainer:
     """Mixin of Model: the training loop. The model must be callable on tensors."""
 
     compiled = False
+    _compile_loss = None
+    _compile_metrics = None
+    _loss_tracker = None
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs):
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        """Configures the model for training (`keras.Model.compile`).
+
+        Args:
+            optimizer: name or `keras.optimizers.Optimizer`.
+            loss: a loss for every output, or a list / dict (by output name) of losses.
+            loss_weights: float, or a list / dict of per-output weights.
+            metrics: list of metrics (single output), or a list of lists / dict by output
+                name. Not weighted by `sample_weight`.
+            weighted_metrics: like `metrics`, weighted by `sample_weight` / `class_weight`.
+        """
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
-        self._loss_fn = losses_module.get(loss) if loss is not None else None
-        self._metric_ids = list(metrics or [])
-        self._metrics = None  # resolved on the first batch, when shapes are known
+        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
         self._loss_tracker = metrics_module.Mean(name="loss")
         self.compiled = True
         self.stop_training = False
 
     # -- one step ----------------------------------------------------------------------------
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
-        if self._loss_fn is None:
+    def _output_names_for(self, y_pred):
+        names = output_names_for(self, y_pred)
+        if self._compile_loss is not None and not self._compile_loss.built:
+            self._compile_loss.build(names)
+        return names
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss plus every `add_loss` / regularization loss."""
+        if self._compile_loss is None:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-        _check_target_shapes(y, y_pred)
-        loss = self._loss_fn(y, y_pred, sample_weight)
+        names = self._output_names_for(y_pred)
+        loss = self._compile_loss(flatten_targets(y, names), tree.flatten(y_pred),
+                                  flatten_targets(sample_weight, names, "sample_weight"))
         for extra in self.losses:
             loss = loss + extra
         return loss
 
-    def _resolve_metrics(self, y, y_pred):
-        if self._metrics is None:
-            loss_name = getattr(self._loss_fn, "name", None)
-            self._metrics = [
-                metrics_module.get(m, loss_name, _shape(y), tuple(y_pred.shape))
-                for m in self._metric_ids
-            ]
-        return self._metrics
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics and returns `get_metrics_result()`."""
+        compiled = self._compile_metrics
+        if compiled is not None and y is not None:
+            names = self._output_names_for(y_pred)
+            y_true, flat_pred = flatten_targets(y, names), tree.flatten(y_pred)
+            if not compiled.built:
+                loss_names = [getattr(l, "name", None) for l in self._compile_loss.losses] \
+                    if self._compile_loss is not None else [None] * len(names)
+                compiled.build(names, y_true, flat_pred, loss_names)
+            compiled.update_state(y_true, flat_pred,
+                                  flatten_targets(sample_weight, names, "sample_weight"))
+        return self.get_metrics_result()
 
-    def train_step(self, x, y, sample_weight=None):
+    @property
+    def metrics(self):
+        """Loss tracker, per-output loss trackers, compiled metrics (Keras 3's order)."""
+        metrics = []
+        if self.compiled:
+            metrics.append(self._loss_tracker)
+            if self._compile_loss is not None:
+                metrics.extend(self._compile_loss.metrics)
+            if self._compile_metrics is not None:
+                metrics.extend(self._compile_metrics.metrics)
+        return metrics
+
+    def get_metrics_result(self):
+        """`{log name: result tensor}` for every metric, in sorted key order."""
+        log_names = {}
+        if self._compile_metrics is not None:
+            log_names = {id(m): name for _, m, name, _ in self._compile_metrics.entries}
+        logs = {log_names.get(id(m), m.name): m.result() for m in self.metrics}
+        return {key: logs[key] for key in sorted(logs)}
+
+    def reset_metrics(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def train_step(self, data):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
         variables = self.trainable_variables
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
-        _apply_constraints(variables)
-        return self._update_metrics(loss, y, y_pred, sample_weight)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def test_step(self, x, y, sample_weight=None):
+    def test_step(self, data):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
-        return self._update_metrics(loss, y, y_pred, sample_weight)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _update_metrics(self, loss, y, y_pred, sample_weight):
-        self._loss_tracker.update_state(loss)
-        for metric in self._resolve_metrics(y, y_pred):
-            metric.update_state(y, y_pred, sample_weight)
-        return self._metric_results()
-
-    def _metric_results(self):
-        # Keras orders logs as: loss, then compiled metrics (this is where readback happens).
-        logs = {"loss": float(self._loss_tracker.result())}
-        for metric in self._metrics or []:
-            logs[metric.name] = float(metric.result())
-        return logs
-
-    def _reset_metrics(self):
-        self._loss_tracker.reset_state()
-        for metric in self._metrics or []:
-            metric.reset_state()
+    def predict_step(self, data):
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
 
     @property
     def metrics_names(self):
-        return ["loss"] + [m.name for m in self._metrics or []]
+        """Names in the order `evaluate` lists values: loss, per-output losses, metrics."""
+        names = ["loss"] if self.compiled else []
+        if self._compile_metrics is not None and self._compile_metrics.built:
+            single = len({i for i, _, _, _ in self._compile_metrics.entries}) <= 1 and \
+                all(name == m.name for _, m, name, _ in self._compile_metrics.entries)
+            if single and not (self._compile_loss and self._compile_loss.metrics):
+                names += [name for _, _, name, _ in self._compile_metrics.entries]
+        if self._compile_loss is not None:
+            names += [m.name for m in self._compile_loss.metrics]
+        extra = [n for n in self.get_metrics_result() if n not in names] if self.compiled else []
+        return names + extra
 
     # -- loops -------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
-            sample_weight=None, **kwargs):
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains the model for a fixed number of epochs; returns the `History` callback."""
         self._assert_compiled("fit")
-        if kwargs:
-            raise TypeError(f"fit() got unsupported keyword arguments: {sorted(kwargs)}")
         if validation_split and validation_data is None:
-            (x, y), validation_data = split_validation(x, y, validation_split)
-        data = ArrayDataAdapter(x, y, sample_weight, batch_size, shuffle=shuffle)
-        verbose = 1 if verbose == "auto" else verbose
-        history = History()
-        callback_list = list(callbacks or []) + [history]
-        if verbose:
-            callback_list.append(ProgbarLogger(verbose))
-        params = {"verbose": verbose, "epochs": epochs, "steps": data.num_batches}
-        cbs = CallbackList(callback_list, self, params)
+            (x, y, sample_weight), validation_data = split_validation(
+                x, y, validation_split, sample_weight)
+        iterator = EpochIterator(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
+                                 class_weight)
+        val_iterator = None
+        if validation_data is not None:
+            val_x, val_y, val_w = unpack_x_y_sample_weight(validation_data)
+            val_iterator = EpochIterator(val_x, val_y, val_w,
+                                         validation_batch_size or batch_size,
+                                         validation_steps)
+        verbose = _resolve_verbose(verbose)
+        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+            verbose=verbose, epochs=epochs, steps=iterator.num_batches)
         self.stop_training = False
-        cbs.on_train_begin({})
+        training_logs = {}
+        cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
-            self._reset_metrics()
-            cbs.on_epoch_begin(epoch, {})
-            logs = {}
-            for step, (xb, yb, wb) in enumerate(data.batches()):
-                cbs.on_train_batch_begin(step, {})
-                logs = self.train_step(_to_tensors(xb), _to_tensors(yb), wb)
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            steps_run = 0
+            for step, batch in iterator.enumerate_epoch():
+                cbs.on_train_batch_begin(step)
+                logs = self.train_step(_to_tensors(batch))
                 cbs.on_train_batch_end(step, logs)
+                steps_run += 1
                 if self.stop_training:
                     break
-            epoch_logs = dict(logs)
-            if validation_data is not None and not self.stop_training:
-                val_x, val_y = validation_data[0], validation_data[1]
-                self._in_fit = True
-                try:
-                    val_logs = self.evaluate(val_x, val_y, batch_size=batch_size, verbose=0,
-                                             return_dict=True)
-                finally:
-                    self._in_fit = False
+            if iterator.ran_out_of_data:
+                self.stop_training = True
+            if steps_run == 0:
+                break
+            epoch_logs = _pythonify(self.get_metrics_result())
+            if val_iterator is not None and _should_eval(epoch, validation_freq):
+                val_logs = self._evaluate_loop(val_iterator, cbs, return_dict=True)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
             if self.stop_training:
                 break
-        cbs.on_train_end({})
-        return history
+        cbs.on_train_end(training_logs)
+        return self.history
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 callbacks=None, return_dict=False, **kwargs):
+                 steps=None, callbacks=None, return_dict=False, **kwargs):
+        """Loss and metric values in test mode: a scalar, a list, or a dict (`return_dict`)."""
         self._assert_compiled("evaluate")
-        data = ArrayDataAdapter(x, y, sample_weight, batch_size, shuffle=False)
-        verbose = 1 if verbose == "auto" else verbose
-        cbs = CallbackList(callbacks or [], self, {"steps": data.num_batches, "verbose": verbose})
-        progbar = Progbar(data.num_batches, verbose=verbose) if verbose else None
-        self._reset_metrics()
-        cbs.on_test_begin({})
-        logs = {}
-        for step, (xb, yb, wb) in enumerate(data.batches()):
-            cbs.on_test_batch_begin(step, {})
-            logs = self.test_step(_to_tensors(xb), _to_tensors(yb), wb)
+        if kwargs:
+            raise ValueError(f"Arguments not recognized: {kwargs}")
+        iterator = EpochIterator(x, y, sample_weight, batch_size, steps)
+        verbose = _resolve_verbose(verbose)
+        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=iterator.num_batches)
+        return self._evaluate_loop(iterator, cbs, return_dict)
+
+    def _evaluate_loop(self, iterator, cbs, return_dict):
+        self.reset_metrics()
+        cbs.on_test_begin()
+        for step, batch in iterator.enumerate_epoch():
+            cbs.on_test_batch_begin(step)
+            logs = self.test_step(_to_tensors(batch))
             cbs.on_test_batch_end(step, logs)
-            if progbar:
-                progbar.update(step + 1, logs)
+        logs = _pythonify(self.get_metrics_result())
         cbs.on_test_end(logs)
-        if return_dict:
-            return logs
-        values = [logs[name] for name in self.metrics_names if name in logs]
-        return values[0] if len(values) == 1 else values
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
-    def predict(self, x, batch_size=None, verbose="auto", callbacks=None, **kwargs):
-        data = ArrayDataAdapter(x, None, None, batch_size, shuffle=False)
-        verbose = 1 if verbose == "auto" else verbose
-        progbar = Progbar(data.num_batches, verbose=verbose) if verbose else None
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Output NumPy arrays for the input samples, batch by batch."""
+        iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps,
+                                 shuffle=False)
+        verbose = _resolve_verbose(verbose)
+        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+            steps=iterator.num_batches)
         outputs = []
-        for step, (xb, _, _) in enumerate(data.batches()):
-            out = self(_to_tensors(xb), training=False)
-            outputs.append(tree.map_structure(lambda t: t.numpy(), out))
-            if progbar:
-                progbar.update(step + 1)
-        first = outputs[0]
+        cbs.on_predict_begin()
+        for step, batch in iterator.enumerate_epoch():
+            cbs.on_predict_batch_begin(step)
+            out = tree.map_structure(_to_numpy, self.predict_step(_to_tensors(batch)))
+            outputs.append(out)
+            cbs.on_predict_batch_end(step, {"outputs": out})
+        cbs.on_predict_end()
+        if not outputs:
+            raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). "
+                             "Please use `Model.compile(..., run_eagerly=True)`, or "
+                             "check that your input data is not empty.")
         flat = [np.concatenate(parts) for parts in zip(*[tree.flatten(o) for o in outputs])]
-        return tree.pack_sequence_as(first, flat)
+        return tree.pack_sequence_as(outputs[0], flat)
 
-    def train_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """One gradient update on one batch. Metrics accumulate until `reset_metrics()`."""
         self._assert_compiled("train_on_batch")
-        self._reset_metrics()
-        data = ArrayDataAdapter(x, y, sample_weight, len(tree.flatten(x)[0]))
-        xb, yb, wb = next(data.batches())
-        logs = self.train_step(_to_tensors(xb), _to_tensors(yb), wb)
-        return logs if return_dict else _as_list(logs, self.metrics_names)
+        if class_weight:
+            from webkeras.trainers.data_adapter import class_weight_to_sample_weights
+
+            weights = class_weight_to_sample_weights(tree.flatten(y)[0], class_weight)
+            sample_weight = weights if sample_weight is None else weights * sample_weight
+        logs = _pythonify(self.train_step(_to_tensors((x, y, sample_weight))))
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
-        self._reset_metrics()
-        logs = self.test_step(_to_tensors(ArrayDataAdapter(x, y).x), y, sample_weight)
-        return logs if return_dict else _as_list(logs, self.metrics_names)
+        self.reset_metrics()
+        logs = _pythonify(self.test_step(_to_tensors((x, y, sample_weight))))
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
-        return tree.map_structure(lambda t: t.numpy(), self(_to_tensors(x), training=False))
+        return tree.map_structure(_to_numpy, self.predict_step(_to_tensors((x,))))
+
+    def _flatten_metrics_in_order(self, logs):
+        names = self.metrics_names
+        values = [logs[n] for n in names if n in logs]
+        values += [logs[k] for k in sorted(logs) if k not in names]
+        return values[0] if len(values) == 1 else values
 
     def _assert_compiled(self, method):
         if not self.compiled:
@@ -189,34 +271,66 @@ class Trainer:
                 "For example: model.compile(optimizer='adam', loss='mse')"
             )
 
+    # -- weights files -----------------------------------------------------------------------
+    def save_weights(self, filepath, overwrite=True):
+        """Saves every weight to a Keras 3 `.weights.h5` file."""
+        from webkeras.saving.weights_h5 import save_weights
 
-def _shape(y):
-    """Shape of targets without reading a device tensor back."""
-    return tuple(y.shape) if hasattr(y, "shape") else tuple(np.shape(y))
+        save_weights(self, filepath, overwrite=overwrite)
 
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Loads weights saved by `save_weights` (or by Keras 3) from `.weights.h5`."""
+        from webkeras.saving.weights_h5 import load_weights
 
-def _to_tensors(x):
-    return tree.map_structure(ops.convert_to_tensor, x)
-
-
-def _as_list(logs, names):
-    values = [logs[n] for n in names if n in logs]
-    return values[0] if len(values) == 1 else values
-
-
-def _check_target_shapes(y, y_pred):
-    y_shape = _shape(y)
-    pred_shape = tuple(y_pred.shape)
-    if y_shape and pred_shape and y_shape[0] != pred_shape[0]:
-        raise ValueError(
-            f"The model's output has batch size {pred_shape[0]} but the targets have "
-            f"{y_shape[0]} samples (targets shape {y_shape}, output shape {pred_shape})."
-        )
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
 
-def _apply_constraints(variables):
-    """Keras projects constrained variables right after each optimizer update."""
-    for variable in variables:
-        constraint = getattr(variable, "constraint", None)
-        if constraint is not None:
-            variable.assign(constraint(variable))
+def _resolve_verbose(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
+    return verbose
+
+
+def _should_eval(epoch, validation_freq):
+    epoch = epoch + 1
+    if isinstance(validation_freq, int):
+        return epoch % validation_freq == 0
+    if isinstance(validation_freq, (list, tuple)):
+        return epoch in validation_freq
+    raise ValueError("Expected `validation_freq` to be a list or int. "
+                     f"Received: validation_freq={validation_freq} of the type "
+                     f"{type(validation_freq)}.")
+
+
+def _batch_size(x):
+    first = tree.flatten(x)[0]
+    return float(first.shape[0])
+
+
+def _host(a):
+    if a is None or not isinstance(a, (np.ndarray, np.generic, list, int, float, bool)):
+        return a
+    array = np.asarray(a)
+    if np.issubdtype(array.dtype, np.floating):
+        return array.astype(np.float32, copy=False)
+    if np.issubdtype(array.dtype, np.integer):
+        return array.astype(np.int32, copy=False)
+    return array
+
+
+def _to_tensors(data):
+    """Host batch -> tensors, once; None entries (no targets / weights) stay None."""
+    return tree.map_structure(
+        lambda a: None if a is None else ops.convert_to_tensor(_host(a)), data)
+
+
+def _to_numpy(t):
+    return t.numpy() if hasattr(t, "numpy") else np.asarray(t)
+
+
+def _pythonify(logs):
+    """The readback: tensor logs -> floats, keys sorted as Keras sorts them."""
+    return {key: float(np.asarray(_to_numpy(logs[key]))) for key in sorted(logs or {})}
+

@@ -23,6 +23,8 @@ class Progbar:
             finalize = self.target is not None and current >= self.target
         for key, value in (values or {}).items():
             self._values[key] = value
+        if self.verbose == 2 and finalize:
+            self._write_summary_line(current)
         if self.verbose != 1:
             return
         now = time.time()
@@ -39,6 +41,16 @@ class Progbar:
         self._last_len = len(line)
         if finalize:
             self.stream.write("\n")
+        self.stream.flush()
+
+    def _write_summary_line(self, current):
+        """verbose=2: `469/469 - 3s - 6ms/step - loss: 0.2718`, once, at the end."""
+        elapsed = time.time() - self._start
+        per_unit = elapsed / current if current else 0.0
+        count = f"{current}/{self.target}" if self.target is not None else f"{current}/Unknown"
+        line = (f"{count} - {elapsed:.0f}s - {_format_per_unit(per_unit, self.unit_name)}"
+                + self._metrics())
+        self.stream.write(line + "\n")
         self.stream.flush()
 
     def _bar(self, current):
@@ -65,7 +77,8 @@ class Progbar:
     def _metrics(self):
         out = ""
         for key, value in self._values.items():
-            value = float(value)
+            # Values may be device tensors: read back only here, when a line is drawn.
+            value = float(value.numpy() if hasattr(value, "numpy") else value)
             out += f" - {key}: {value:.4f}" if abs(value) > 1e-3 else f" - {key}: {value:.4e}"
         return out
 
