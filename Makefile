@@ -29,7 +29,7 @@ WHEEL_SRCS := $(shell find py/webkeras -type f -not -path '*/__pycache__/*' -not
               $(shell find kernels -type f \( -name '*.py' -o -name '*.wgsl' \) -not -path '*/__pycache__/*' 2>/dev/null | sort) \
               $(shell find py/webkeras kernels -type d -not -name __pycache__ 2>/dev/null | sort)
 
-.PHONY: setup apt venv npm pyodide wheel datasets vendor packages check-pyodide run test bench peers-venv bench-peers clean distclean
+.PHONY: setup apt venv npm pyodide wheel datasets vendor packages check-pyodide run test bench peers-venv bench-peers clean distclean interop
 
 setup: apt venv npm pyodide wheel datasets vendor
 	@echo "setup: OK"
@@ -139,3 +139,7 @@ clean:
 # everything `make setup` made, downloads included (datasets under ~/.webkeras are kept)
 distclean: clean
 	rm -rf $(VENV) $(PEERS) node_modules $(CACHE) *.egg-info py/*.egg-info
+
+# live saving round trip: webkeras writes .keras / .h5 / .weights.h5, real Keras 3 loads them
+interop: venv
+	$(PY) -m pytest -q -s tests/test_saving_interop.py

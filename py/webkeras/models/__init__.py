@@ -5,3 +5,4 @@ from webkeras.models.functional import Functional
 from webkeras.models.model import Model
 from webkeras.models.model_config import model_from_json
 from webkeras.models.sequential import Sequential
+from webkeras.saving.saving_api import load_model

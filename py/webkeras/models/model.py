@@ -63,6 +63,37 @@ class Model(Trainer, Layer):
         # Subclasses that take constructor arguments must override this, as in Keras.
         return {"name": self.name, "trainable": self.trainable}
 
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1, **kwargs):
+        # Recorded for `compile_config`, so a saved model compiles itself again on load.
+        self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+                              "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
+                              "steps_per_execution": steps_per_execution}
+        Trainer.compile(self, optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
+                        weighted_metrics=weighted_metrics, run_eagerly=run_eagerly,
+                        steps_per_execution=steps_per_execution, **kwargs)
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the model as `.keras` (Keras 3's zip: config, weights, optimizer state) or
+        legacy `.h5`. `keras.models.load_model(filepath)` restores it."""
+        from webkeras.saving.saving_api import save_model
+
+        return save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Writes the weights (and optimizer state) to `.weights.h5` (Keras 3's layout) or
+        legacy `.h5`; a checkpoint prefix becomes `<prefix>.weights.h5`, with a warning."""
+        from webkeras.saving.weights_h5 import save_weights
+
+        return save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False, **kwargs):
+        """Loads `.weights.h5` (by Keras 3 path) or legacy `.h5` (by layer order, or by
+        layer name with `by_name=True`), from webkeras or real Keras."""
+        from webkeras.saving.weights_h5 import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+
     def to_json(self, **kwargs):
         from webkeras.models.model_config import model_to_json
 

@@ -7,6 +7,7 @@ from webkeras.layers.keras_tensor import KerasTensor
 from webkeras.utils import tree
 
 KERAS_TENSOR_CLASS = "__keras_tensor__"
+FUNCTIONAL_MODULE = "keras.src.models.functional"
 
 
 def _jsonable(value):
@@ -22,13 +23,22 @@ def _jsonable(value):
 def serialize_layer(layer):
     from webkeras.models.functional import Functional
     from webkeras.models.sequential import Sequential
+    from webkeras.saving import config_compat, object_registry
 
-    module = "keras" if isinstance(layer, (Functional, Sequential)) else "keras.layers"
+    if isinstance(layer, Functional):
+        module = FUNCTIONAL_MODULE
+    elif isinstance(layer, Sequential):
+        module = "keras"
+    else:
+        module = "keras.layers"
+    layer_config = dict(layer.get_config())
+    if type(layer).__name__ != "InputLayer" and isinstance(layer_config.get("dtype"), str):
+        layer_config["dtype"] = config_compat.dtype_policy(layer_config["dtype"])
     config = {"module": module, "class_name": type(layer).__name__,
-              "config": layer.get_config(), "registered_name": None}
-    if module == "keras.layers" and type(layer).__module__.split(".")[0] != "webkeras":
-        config["module"] = None
-        config["registered_name"] = type(layer).__name__
+              "config": layer_config, "registered_name": None}
+    if type(layer).__module__.split(".")[0] != "webkeras":
+        config["module"] = type(layer).__module__
+        config["registered_name"] = object_registry.get_registered_name(type(layer))
     shapes = getattr(layer, "_build_shapes", None)
     if layer.built and shapes is not None and type(layer).__name__ != "InputLayer":
         config["build_config"] = {"input_shape": _jsonable(shapes)}
@@ -36,8 +46,13 @@ def serialize_layer(layer):
 
 
 def _find_class(class_name, custom_objects):
-    if custom_objects and class_name in custom_objects:
-        return custom_objects[class_name]
+    from webkeras.saving import object_registry
+
+    if not class_name:
+        return None
+    custom = object_registry.get_registered_object(class_name, custom_objects)
+    if custom is not None:
+        return custom
     from webkeras import layers, models
 
     if class_name == "Functional":
@@ -54,16 +69,24 @@ def _find_class(class_name, custom_objects):
 def deserialize_layer(config, custom_objects=None):
     from webkeras.layers.core.lambda_layer import Lambda
 
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"A layer config must be a dict with a 'class_name' string. "
+                         f"Received: {str(config)[:200]}")
     class_name = config["class_name"]
-    cls = _find_class(class_name, custom_objects) or \
-        _find_class(config.get("registered_name") or "", custom_objects)
+    cls = _find_class(config.get("registered_name"), custom_objects) or \
+        _find_class(class_name, custom_objects)
     if cls is None:
         raise TypeError(
             f"Could not locate class '{class_name}'. Make sure custom classes are decorated "
             "with `@keras.saving.register_keras_serializable()`, or pass "
             f"`custom_objects={{'{class_name}': {class_name}}}`. "
             f"Full object config: {config}")
-    inner = dict(config.get("config", {}))
+    from webkeras.saving import config_compat
+
+    inner = config_compat.clean_nested(dict(config.get("config", {})))
+    if "dtype" in inner:
+        inner["dtype"] = config_compat.dtype_name(inner["dtype"])
+    inner = config_compat.drop_unknown_defaults(cls, inner)
     nested = class_name in ("Functional", "Sequential")
     if issubclass(cls, Lambda) or nested or _takes_custom_objects(cls):
         layer = cls.from_config(inner, custom_objects=custom_objects)

@@ -1,3 +1,13 @@
-"""keras.saving: weights files in Keras 3's `.weights.h5` layout."""
+"""keras.saving: `.keras` zips, legacy `.h5`, `.weights.h5`, and custom-object lookup."""
 
-from webkeras.saving.weights_h5 import load_weights, save_weights  # noqa: F401
+# ruff: noqa: F401  (re-exports)
+from webkeras.saving.object_registry import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+from webkeras.saving.saving_api import load_model, save_model
+from webkeras.saving.weights_h5 import load_weights, save_weights

@@ -1,24 +1,31 @@
 """`.weights.h5` files in Keras 3's layout, so Keras and webkeras read each other's files.
 
-Layout: `layers/<key>/vars/<i>` datasets (a layer's trainable variables, then its
-non-trainable ones, in creation order), each `vars` group carrying the layer's name in a
-`name` attribute. As in Keras 3, `<key>` is the snake-cased class name numbered in model
-order (`dense`, `dense_1`, `batch_normalization`...), not the layer's own name, so weights
-load into a fresh copy of the architecture. Nested models nest as
-`layers/<key>/layers/<key>/vars`; the model's own variables sit in the top-level `vars`
-group. Optimizer state is not written.
+Layout (Keras 3's `saving_lib._save_state`): every layer gets a `<path>/vars` group (named
+by the layer's `name` attribute) holding datasets `0, 1, ...`: its own trainable variables,
+then its non-trainable ones. A Sequential / Functional model's layers sit under `layers/`,
+keyed by snake-cased class name numbered per class (`dense`, `dense_1`...), not by the
+layers' own names, so weights load into a fresh copy of the architecture. Other sub-layers
+sit under the attribute name that holds them (`layers/lstm/cell`), in sorted attribute
+order; a shared object is written once, at its first path. The optimizer's variables
+(iterations, learning rate, slots) are `optimizer/vars/<i>`.
 """
 
 import os
+import warnings
 
 import numpy as np
 
 from webkeras.utils.naming import to_snake_case
 
 WEIGHTS_SUFFIX = ".weights.h5"
+LEGACY_SUFFIXES = (".h5", ".hdf5", ".keras.h5")
 LAYERS_KEY = "layers"
 VARS_KEY = "vars"
 NAME_ATTR = "name"
+OPTIMIZER_KEY = "optimizer"
+# Attributes of Keras containers that are never walked (Keras skips a bare Layer's dir()).
+_SKIP_ATTRS = frozenset({"_tracked", "_layers", "layers", "_inbound_nodes", "_own_variables",
+                         "_own_losses", "input_spec", "_build_shapes", "activity_regularizer"})
 
 
 def _h5py():
@@ -26,133 +33,265 @@ def _h5py():
         import h5py
     except ImportError as error:
         raise ImportError(
-            "Saving and loading `.weights.h5` files needs the `h5py` package, which is not "
+            "Saving and loading `.h5` files needs the `h5py` package, which is not "
             "installed. Install it with `pip install h5py` (under Pyodide: "
             "`await pyodide.loadPackage('h5py')`)."
         ) from error
     return h5py
 
 
-def _check_path(filepath):
-    filepath = os.fspath(filepath)
-    if not filepath.endswith(WEIGHTS_SUFFIX):
-        raise ValueError(f"The filename must end in `{WEIGHTS_SUFFIX}`. "
-                         f"Received: filepath={filepath}")
-    return filepath
-
-
-def _own_variables(layer):
+def own_variables(layer):
     variables = list(layer._layer_variables())
     return [v for v in variables if v.trainable] + [v for v in variables if not v.trainable]
 
 
-def _children(layer):
-    layers = getattr(layer, "layers", None)
-    if layers is None:
-        layers = layer._sublayers()
-    return [child for child in layers if child is not layer]
+def _is_trackable(obj):
+    from webkeras.layers.layer import Layer
+    from webkeras.optimizers.base import Optimizer
+
+    return isinstance(obj, (Layer, Optimizer))
 
 
-def _keyed_children(layer):
-    """(key, child) pairs: Keras 3's container keys, class name + per-class counter."""
+def _walk(obj):
+    """(attribute, child) pairs in the order Keras 3's `_walk_trackable` yields them."""
+    from webkeras.layers.layer import Layer
+    from webkeras.models.functional import Functional
+    from webkeras.models.sequential import Sequential
+
+    if not isinstance(obj, Layer):
+        return
+    if isinstance(obj, (Sequential, Functional)):
+        yield LAYERS_KEY, list(obj.layers)
+    for attr in sorted(vars(obj)):
+        if attr.startswith("__") or attr in _SKIP_ATTRS:
+            continue
+        yield attr, vars(obj)[attr]
+
+
+def _container_items(container):
+    if isinstance(container, dict):
+        container = list(container.values())
     used = {}
-    out = []
-    for child in _children(layer):
+    for child in container:
+        if not _is_trackable(child):
+            continue
         key = to_snake_case(type(child).__name__)
         if key in used:
             used[key] += 1
             key = f"{key}_{used[key]}"
         else:
             used[key] = 0
-        out.append((key, child))
-    return out
+        yield key, child
 
 
-def _save_layer(group, layer):
-    variables = group.create_group(VARS_KEY)
-    variables.attrs[NAME_ATTR] = layer.name
-    for i, variable in enumerate(_own_variables(layer)):
-        variables.create_dataset(str(i), data=np.asarray(variable.numpy()))
-    children = _keyed_children(layer)
-    if children:
-        layers = group.create_group(LAYERS_KEY)
-        for key, child in children:
-            _save_layer(layers.create_group(key), child)
+def iter_state(obj, path="", visited=None):
+    """(path, object) for `obj` and every layer / optimizer under it, each once."""
+    visited = set() if visited is None else visited
+    if id(obj) in visited:
+        return
+    visited.add(id(obj))
+    yield path, obj
+    for attr, child in _walk(obj):
+        child_path = f"{path}/{attr}".lstrip("/")
+        if _is_trackable(child):
+            yield from iter_state(child, child_path, visited)
+        elif isinstance(child, (list, tuple, dict)):
+            for key, item in _container_items(child):
+                yield from iter_state(item, f"{child_path}/{key}", visited)
 
 
-def save_weights(model, filepath, overwrite=True):
-    """Writes every weight of `model` to `filepath` (ending in `.weights.h5`), atomically:
-    a temporary file in the same directory is renamed over `filepath` once complete."""
-    h5py = _h5py()
-    filepath = _check_path(filepath)
+def state_variables(obj):
+    """The variables Keras stores for `obj` itself, in Keras's order."""
+    from webkeras.optimizers.base import Optimizer
+
+    if isinstance(obj, Optimizer):
+        return list(obj.variables)
+    return own_variables(obj)
+
+
+def _include(obj, include_optimizer):
+    from webkeras.optimizers.base import Optimizer
+
+    return include_optimizer or not isinstance(obj, Optimizer)
+
+
+def write_state(h5group, model, include_optimizer=True):
+    """Writes `model`'s weights (and optimizer state) into an open h5py File or Group."""
+    for path, obj in iter_state(model):
+        if not _include(obj, include_optimizer):
+            continue
+        group = h5group.require_group(f"{path}/{VARS_KEY}".lstrip("/"))
+        group.attrs[NAME_ATTR] = obj.name
+        for i, variable in enumerate(state_variables(obj)):
+            group.create_dataset(str(i), data=np.asarray(variable.numpy()))
+
+
+def read_state(h5group, model, skip_mismatch=False, include_optimizer=True, source=""):
+    """Reads weights written by `write_state` (or Keras 3) into `model`.
+
+    Every shape is checked (from the file's metadata, before any data is read) and every
+    value read before any variable is assigned, so a failed load changes nothing.
+    """
+    from webkeras.optimizers.base import Optimizer
+
+    assignments = []
+    for path, obj in iter_state(model):
+        if not _include(obj, include_optimizer):
+            continue
+        is_optimizer = isinstance(obj, Optimizer)
+        if is_optimizer:
+            if path not in h5group:
+                continue
+            if not obj.built:
+                obj.build(model.trainable_variables)
+        variables = state_variables(obj)
+        key = f"{path}/{VARS_KEY}".lstrip("/")
+        saved = h5group[key] if key in h5group else None
+        if saved is None:
+            if variables and not skip_mismatch:
+                raise ValueError(
+                    f"No weights for layer '{obj.name}' in {source or 'the file'} (looked for "
+                    f"'{key}'). The model must have the architecture of the model that saved "
+                    "the file, or pass `skip_mismatch=True`.")
+            continue
+        if len(saved) != len(variables):
+            message = (f"{'Optimizer' if is_optimizer else 'Layer'} '{obj.name}' expected "
+                       f"{len(variables)} variables, but received {len(saved)} variables "
+                       f"during loading (at '{key}' in {source or 'the file'}).")
+            if is_optimizer:
+                warnings.warn(f"Skipping variable loading for optimizer: {message}",
+                              stacklevel=3)
+                continue
+            if skip_mismatch:
+                warnings.warn(message, stacklevel=3)
+                continue
+            raise ValueError(message + f" Expected: {[v.name for v in variables]}")
+        for i, variable in enumerate(variables):
+            dataset = saved[str(i)]
+            if tuple(dataset.shape) != tuple(variable.shape):
+                message = (f"Layer '{obj.name}' weight '{variable.name}' has shape "
+                           f"{tuple(variable.shape)}, but the file holds shape "
+                           f"{tuple(dataset.shape)} at '{key}/{i}' ({source}).")
+                if skip_mismatch:
+                    warnings.warn(message, stacklevel=3)
+                    continue
+                raise ValueError(message)
+            assignments.append((obj, variable, np.asarray(dataset[()])))
+    assign_all(assignments)
+
+
+def assign_all(assignments):
+    """Assigns (owner, variable, value) triples; an optimizer's step and learning rate are
+    set through its properties, which keep them on the host."""
+    for owner, variable, value in assignments:
+        if variable is getattr(owner, "_iterations", None):
+            owner.iterations = int(value)
+        elif variable is getattr(owner, "_learning_rate_variable", None):
+            owner.learning_rate = float(value)
+        else:
+            variable.assign(value.astype(str(variable.dtype)))
+
+
+def atomic_write(filepath, writer, overwrite=True):
+    """Calls `writer(tmp_path)`, then renames the temporary file over `filepath`."""
+    filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass `overwrite=True` to replace it.")
     directory, name = os.path.split(os.path.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
     tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
     try:
-        with h5py.File(tmp, "w") as f:
-            _save_layer(f, model)
+        writer(tmp)
         os.replace(tmp, filepath)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    return filepath
 
 
-def _load_layer(group, layer, path, skip_mismatch, assignments):
-    variables = _own_variables(layer)
-    saved = group[VARS_KEY] if group is not None and VARS_KEY in group else {}
-    if len(saved) != len(variables):
-        if not skip_mismatch:
-            raise ValueError(
-                f"Layer '{layer.name}' expected {len(variables)} variables, but received "
-                f"{len(saved)} variables during loading (at '{path}'). Expected: "
-                f"{[v.name for v in variables]}"
-            )
-    else:
-        for i, variable in enumerate(variables):
-            value = np.asarray(saved[str(i)])
-            if tuple(value.shape) != tuple(variable.shape):
-                if skip_mismatch:
-                    continue
-                raise ValueError(
-                    f"Layer '{layer.name}' variable '{variable.name}' has shape "
-                    f"{tuple(variable.shape)}, but the file holds shape {tuple(value.shape)} "
-                    f"at '{path}/{VARS_KEY}/{i}'."
-                )
-            assignments.append((variable, value))
-    layers = group[LAYERS_KEY] if group is not None and LAYERS_KEY in group else None
-    for key, child in _keyed_children(layer):
-        child_group = layers[key] if layers is not None and key in layers else None
-        if child_group is None and _own_variables(child) and not skip_mismatch:
-            raise ValueError(
-                f"No weights for layer '{child.name}' in the file (looked for "
-                f"'{path}/{LAYERS_KEY}/{key}'). Layers in the file: "
-                f"{sorted(layers) if layers is not None else []}. The model must have the "
-                "architecture of the model that saved the file."
-            )
-        _load_layer(child_group, child, f"{path}/{LAYERS_KEY}/{key}", skip_mismatch,
-                    assignments)
+def weights_path(filepath):
+    """The file `save_weights(filepath)` writes, warning when it is not `filepath`.
+
+    A TensorFlow-checkpoint-style prefix (`./weights/my_model`) becomes
+    `./weights/my_model.weights.h5`.
+    """
+    filepath = os.fspath(filepath)
+    if filepath.endswith(WEIGHTS_SUFFIX) or filepath.endswith(LEGACY_SUFFIXES):
+        return filepath
+    written = filepath + WEIGHTS_SUFFIX
+    warnings.warn(
+        f"`save_weights('{filepath}')`: TensorFlow checkpoints are not supported; the "
+        f"weights were written in Keras 3's format to '{written}'. Load them with "
+        f"`load_weights('{written}')`.", stacklevel=3)
+    return written
 
 
-def load_weights(model, filepath, skip_mismatch=False):
-    """Assigns the weights stored in `filepath` to `model`, matched by layer name.
+def save_weights(model, filepath, overwrite=True):
+    """Writes every weight of `model` (and its optimizer state) to `filepath`, atomically.
 
-    Every variable is checked before any is assigned, so a failed load changes nothing.
+    `.weights.h5`: Keras 3's layout. `.h5`: the legacy layout keyed by layer name. Any
+    other name is taken as a checkpoint prefix: `<prefix>.weights.h5` is written, with a
+    warning. Returns the path written.
     """
     h5py = _h5py()
-    filepath = _check_path(filepath)
+    filepath = weights_path(filepath)
+    if not filepath.endswith(WEIGHTS_SUFFIX):
+        from webkeras.saving import legacy_h5
+
+        return legacy_h5.save_weights(model, filepath, overwrite=overwrite)
+
+    def write(tmp):
+        with h5py.File(tmp, "w") as f:
+            write_state(f, model, include_optimizer=_optimizer_built(model))
+
+    return atomic_write(filepath, write, overwrite)
+
+
+def _optimizer_built(model):
+    optimizer = getattr(model, "optimizer", None)
+    return optimizer is not None and getattr(optimizer, "built", False)
+
+
+def open_h5(source, h5py=None, name=None):
+    """Opens a path or file-like object read-only; a damaged file gives a ValueError."""
+    h5py = h5py or _h5py()
+    try:
+        return h5py.File(source, "r")
+    except OSError as error:
+        raise ValueError(f"{name or source} is not a readable HDF5 file (truncated or "
+                         f"corrupted?): {error}") from None
+
+
+def load_weights(model, filepath, skip_mismatch=False, by_name=False):
+    """Assigns the weights stored in `filepath` to `model`.
+
+    `.weights.h5` files are matched by Keras 3 path; legacy `.h5` files by layer order, or
+    by layer name with `by_name=True`. Every variable is checked before any is assigned,
+    so a failed load changes nothing.
+    """
+    h5py = _h5py()
+    filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
-        raise FileNotFoundError(f"No such weights file: {filepath}")
+        if os.path.exists(filepath + WEIGHTS_SUFFIX):
+            filepath += WEIGHTS_SUFFIX
+        else:
+            raise FileNotFoundError(f"No such weights file: {filepath}")
     if not getattr(model, "built", True) or not model.weights:
         raise ValueError(
             f"Model '{model.name}' has no weights yet: build it (call it on data or pass "
-            "`keras.Input`) before calling `load_weights`."
-        )
-    assignments = []
-    with h5py.File(filepath, "r") as f:
-        _load_layer(f, model, "", skip_mismatch, assignments)
-    for variable, value in assignments:
-        variable.assign(value.astype(variable.dtype if isinstance(variable.dtype, str)
-                                     else str(variable.dtype)))
+            "`keras.Input`) before calling `load_weights`.")
+    if not filepath.endswith(WEIGHTS_SUFFIX):
+        if not filepath.endswith(LEGACY_SUFFIXES):
+            raise ValueError(
+                f"Cannot load weights from '{filepath}': expected a `{WEIGHTS_SUFFIX}` file "
+                f"or a legacy `.h5` file (TensorFlow checkpoints are not supported).")
+        from webkeras.saving import legacy_h5
+
+        return legacy_h5.load_weights(model, filepath, skip_mismatch=skip_mismatch,
+                                      by_name=by_name)
+    if by_name:
+        raise ValueError("`by_name=True` applies to legacy `.h5` files only; "
+                         f"'{filepath}' is a Keras 3 `{WEIGHTS_SUFFIX}` file.")
+    with open_h5(filepath, h5py) as f:
+        read_state(f, model, skip_mismatch=skip_mismatch, source=f"'{filepath}'")

@@ -1,0 +1,97 @@
+"""A model's `compile()` arguments as Keras 3's `compile_config`, and back."""
+
+COMPILE_CONFIG_KEY = "compile_config"
+# Keras's legacy `.h5` spelling.
+TRAINING_CONFIG_ATTR = "training_config"
+
+
+def _serialize(obj, module):
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [_serialize(o, module) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _serialize(v, module) for k, v in obj.items()}
+    if hasattr(obj, "get_config"):
+        return {"module": module, "class_name": type(obj).__name__,
+                "config": obj.get_config(), "registered_name": None}
+    # A plain function (`loss=my_loss`): by name, resolved through custom_objects on load.
+    return getattr(obj, "__name__", str(obj))
+
+
+def get_compile_config(model):
+    """The dict Keras 3 stores under `compile_config`, or None if `model` is not compiled."""
+    from webkeras import optimizers
+
+    args = getattr(model, "_compile_args", None)
+    if not getattr(model, "compiled", False) or args is None:
+        return None
+    return {
+        "optimizer": optimizers.serialize(model.optimizer),
+        "loss": _serialize(args.get("loss"), "keras.losses"),
+        "loss_weights": _serialize(args.get("loss_weights"), None),
+        "metrics": _serialize(args.get("metrics"), "keras.metrics"),
+        "weighted_metrics": _serialize(args.get("weighted_metrics"), "keras.metrics"),
+        "run_eagerly": bool(args.get("run_eagerly", False)),
+        "steps_per_execution": args.get("steps_per_execution", 1),
+        "jit_compile": False,
+    }
+
+
+def _deserialize(value, kind, custom_objects):
+    from webkeras import losses, metrics
+    from webkeras.saving import object_registry
+
+    module = losses if kind == "loss" else metrics
+    if isinstance(value, list):
+        return [_deserialize(v, kind, custom_objects) for v in value]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _deserialize(v, kind, custom_objects) for k, v in value.items()}
+    if isinstance(value, dict):
+        cls = object_registry.get_registered_object(value["class_name"], custom_objects)
+        if cls is not None:
+            return cls.from_config(dict(value.get("config", {})))
+        return module.deserialize(value, custom_objects)
+    if isinstance(value, str):
+        custom = object_registry.get_registered_object(value, custom_objects)
+        return custom if custom is not None else value
+    return value
+
+
+def compile_from_config(model, config, custom_objects=None):
+    """Calls `model.compile` with the arguments `config` records."""
+    from webkeras import optimizers
+    from webkeras.saving import object_registry
+
+    optimizer = config.get("optimizer")
+    if isinstance(optimizer, dict):
+        merged = object_registry.active_custom_objects(custom_objects)
+        optimizer = optimizers.deserialize(optimizer, merged)
+    model.compile(
+        optimizer=optimizer if optimizer is not None else "rmsprop",
+        loss=_deserialize(config.get("loss"), "loss", custom_objects),
+        loss_weights=config.get("loss_weights"),
+        metrics=_deserialize(config.get("metrics"), "metric", custom_objects),
+        weighted_metrics=_deserialize(config.get("weighted_metrics"), "metric",
+                                      custom_objects),
+    )
+
+
+def legacy_training_config(model):
+    """Keras's legacy `.h5` `training_config` (optimizer under `optimizer_config`)."""
+    config = get_compile_config(model)
+    if config is None:
+        return None
+    optimizer = config.pop("optimizer")
+    config["optimizer_config"] = {"class_name": optimizer["class_name"],
+                                  "config": optimizer["config"]}
+    return config
+
+
+def from_legacy_training_config(config):
+    config = dict(config)
+    optimizer = config.pop("optimizer_config", None)
+    if optimizer is not None:
+        config["optimizer"] = {"module": "keras.optimizers", "registered_name": None,
+                               **optimizer}
+    return config

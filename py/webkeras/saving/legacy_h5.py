@@ -1,0 +1,247 @@
+"""Legacy HDF5 (`model.save('m.h5')`), in the layout Keras 3's legacy saver writes.
+
+File attributes `model_config` (JSON), `training_config`, `backend`, `keras_version`;
+group `model_weights` with attribute `layer_names`, one group per layer (by layer name)
+with attribute `weight_names` and a dataset at each of those names; group
+`optimizer_weights` likewise. A weights-only `.h5` has the per-layer groups at the root.
+"""
+
+import json
+import os
+import warnings
+
+import numpy as np
+
+from webkeras.saving import compile_config, weights_h5
+from webkeras.saving.keras_zip import KERAS_VERSION
+
+MODEL_CONFIG_ATTR = "model_config"
+MODEL_WEIGHTS_KEY = "model_weights"
+OPTIMIZER_WEIGHTS_KEY = "optimizer_weights"
+LAYER_NAMES_ATTR = "layer_names"
+WEIGHT_NAMES_ATTR = "weight_names"
+BACKEND_ATTR = "backend"
+BACKEND = "numpy"
+VERSION_ATTR = "keras_version"
+TOP_LEVEL_KEY = "top_level_model_weights"
+
+
+def _strings(values):
+    # Variable-length strings, as Keras writes them; an empty list as Keras's empty array.
+    return np.array(list(values), dtype=object) if values else np.array([], dtype="float64")
+
+
+def _decode(values):
+    return [v.decode("utf8") if isinstance(v, bytes) else str(v) for v in values]
+
+
+def _weight_names(layer, variables):
+    names, seen = [], set()
+    for variable in variables:
+        name = getattr(variable, "path", None) or variable.name
+        if not name.startswith(layer.name + "/"):
+            name = f"{layer.name}/{name}"
+        while name in seen:
+            name += "_"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def _layer_variables(layer):
+    """Every variable of `layer` and its sub-layers, trainable first (Keras's order)."""
+    variables = layer.weights
+    return [v for v in variables if v.trainable] + [v for v in variables if not v.trainable]
+
+
+def _top_layers(model):
+    return [layer for layer in getattr(model, "layers", []) if layer is not model]
+
+
+# Keras's legacy saver writes layer entries without these keys (nested objects keep theirs).
+_LEGACY_DROPPED_KEYS = ("module", "registered_name", "build_config")
+
+
+def legacy_layer_config(entry):
+    """A serialized layer (and the layers of a nested model) in the legacy `.h5` form."""
+    entry = {k: v for k, v in entry.items() if k not in _LEGACY_DROPPED_KEYS}
+    config = entry.get("config")
+    if isinstance(config, dict) and isinstance(config.get("layers"), list):
+        entry["config"] = dict(config, layers=[legacy_layer_config(e) for e in config["layers"]])
+    return entry
+
+
+def write_weights_group(group, model):
+    group.attrs[BACKEND_ATTR] = BACKEND
+    group.attrs[VERSION_ATTR] = KERAS_VERSION
+    layers = _top_layers(model)
+    group.attrs[LAYER_NAMES_ATTR] = _strings([layer.name for layer in layers])
+    for layer in layers:
+        sub = group.create_group(layer.name)
+        variables = _layer_variables(layer)
+        names = _weight_names(layer, variables)
+        sub.attrs[WEIGHT_NAMES_ATTR] = _strings(names)
+        for name, variable in zip(names, variables):
+            sub.create_dataset(name, data=np.asarray(variable.numpy()))
+    group.create_group(TOP_LEVEL_KEY).attrs[WEIGHT_NAMES_ATTR] = _strings([])
+
+
+def _write_optimizer(f, optimizer):
+    group = f.create_group(OPTIMIZER_WEIGHTS_KEY)
+    names = [f"{optimizer.name}/{v.name}" for v in optimizer.variables]
+    group.attrs[WEIGHT_NAMES_ATTR] = _strings(names)
+    for name, variable in zip(names, optimizer.variables):
+        group.create_dataset(name, data=np.asarray(variable.numpy()))
+
+
+def save_model(model, filepath, overwrite=True, include_optimizer=True):
+    """Writes `model` (config, weights, compile config, optimizer state) to `.h5`."""
+    from webkeras.models.model_config import _jsonable, serialize_layer
+
+    h5py = weights_h5._h5py()
+
+    def write(tmp):
+        with h5py.File(tmp, "w") as f:
+            f.attrs[MODEL_CONFIG_ATTR] = json.dumps(legacy_layer_config(_jsonable(serialize_layer(model))))
+            f.attrs[BACKEND_ATTR] = BACKEND
+            f.attrs[VERSION_ATTR] = KERAS_VERSION
+            training = compile_config.legacy_training_config(model)
+            if training is not None:
+                f.attrs[compile_config.TRAINING_CONFIG_ATTR] = json.dumps(_jsonable(training))
+            write_weights_group(f.create_group(MODEL_WEIGHTS_KEY), model)
+            if include_optimizer and weights_h5._optimizer_built(model):
+                _write_optimizer(f, model.optimizer)
+
+    return weights_h5.atomic_write(filepath, write, overwrite)
+
+
+def save_weights(model, filepath, overwrite=True):
+    h5py = weights_h5._h5py()
+
+    def write(tmp):
+        with h5py.File(tmp, "w") as f:
+            write_weights_group(f, model)
+
+    return weights_h5.atomic_write(filepath, write, overwrite)
+
+
+def _read_layer(group, layer_name, source):
+    names = _decode(group.attrs.get(WEIGHT_NAMES_ATTR, []))
+    try:
+        return [group[name] for name in names]
+    except KeyError as error:
+        raise ValueError(f"{source}: layer '{layer_name}' lists weight {error} in "
+                         f"`{WEIGHT_NAMES_ATTR}`, but the file has no such dataset.") from None
+
+
+def read_weights_group(group, model, skip_mismatch=False, by_name=False, source="the file"):
+    """Loads legacy per-layer weights; checks every shape before assigning anything."""
+    file_layers = _decode(group.attrs.get(LAYER_NAMES_ATTR, []))
+    saved = {name: _read_layer(group[name], name, source) for name in file_layers
+             if name in group}
+    layers = _top_layers(model)
+    pairs = []
+    if by_name:
+        for layer in layers:
+            if layer.name in saved:
+                pairs.append((layer, layer.name))
+    else:
+        with_weights = [layer for layer in layers if layer.weights]
+        file_with_weights = [name for name in file_layers if saved.get(name)]
+        if len(with_weights) != len(file_with_weights):
+            raise ValueError(
+                f"{source} holds weights for {len(file_with_weights)} layers "
+                f"({file_with_weights}), but the model has {len(with_weights)} layers with "
+                f"weights ({[layer.name for layer in with_weights]}). Pass `by_name=True` "
+                "to match layers by name.")
+        pairs = list(zip(with_weights, file_with_weights))
+    assignments = []
+    for layer, name in pairs:
+        variables, values = _layer_variables(layer), saved[name]
+        if len(variables) != len(values):
+            message = (f"Layer '{layer.name}' expects {len(variables)} weights, but "
+                       f"{source} holds {len(values)} for layer '{name}'.")
+            if skip_mismatch:
+                warnings.warn(message + " Skipped.", stacklevel=3)
+                continue
+            raise ValueError(message)
+        for variable, dataset in zip(variables, values):
+            if tuple(dataset.shape) != tuple(variable.shape):
+                message = (f"Layer '{layer.name}' weight '{variable.name}' has shape "
+                           f"{tuple(variable.shape)}, but {source} holds shape "
+                           f"{tuple(dataset.shape)} for layer '{name}'.")
+                if skip_mismatch:
+                    warnings.warn(message + " Skipped.", stacklevel=3)
+                    continue
+                raise ValueError(message)
+            assignments.append((layer, variable, np.asarray(dataset[()])))
+    weights_h5.assign_all(assignments)
+
+
+def load_weights(model, filepath, skip_mismatch=False, by_name=False):
+    with weights_h5.open_h5(filepath) as f:
+        group = f[MODEL_WEIGHTS_KEY] if MODEL_WEIGHTS_KEY in f else f
+        read_weights_group(group, model, skip_mismatch, by_name, source=f"'{filepath}'")
+
+
+def _read_optimizer(f, model, source):
+    if OPTIMIZER_WEIGHTS_KEY not in f or getattr(model, "optimizer", None) is None:
+        return
+    group = f[OPTIMIZER_WEIGHTS_KEY]
+    names = _decode(group.attrs.get(WEIGHT_NAMES_ATTR, []))
+    optimizer = model.optimizer
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    variables = optimizer.variables
+    if len(names) != len(variables) or any(
+            tuple(group[n].shape) != tuple(v.shape) for n, v in zip(names, variables)):
+        warnings.warn(f"{source}: the saved optimizer state does not match the optimizer "
+                      f"({len(names)} saved values, {len(variables)} variables); the "
+                      "optimizer starts fresh.", stacklevel=3)
+        return
+    weights_h5.assign_all([(optimizer, v, np.asarray(group[n][()]))
+                           for n, v in zip(names, variables)])
+
+
+def _attr_json(f, name, filepath):
+    value = f.attrs.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf8")
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"'{filepath}': attribute `{name}` is not valid JSON: {error}") \
+            from None
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Rebuilds a model from a legacy `.h5` file written by Keras (or `save_model`)."""
+    from webkeras.layers.core.lambda_layer import safe_mode_scope
+    from webkeras.models.model_config import deserialize_layer
+
+    filepath = os.fspath(filepath)
+    source = f"'{filepath}'"
+    with weights_h5.open_h5(filepath) as f:
+        config = _attr_json(f, MODEL_CONFIG_ATTR, filepath)
+        if config is None:
+            raise ValueError(f"No model config found in {source} (attribute "
+                             f"`{MODEL_CONFIG_ATTR}`): it holds weights only. Build the model "
+                             "and call `model.load_weights(...)`.")
+        try:
+            with safe_mode_scope(safe_mode):
+                model = deserialize_layer(config, custom_objects)
+        except (MemoryError, OverflowError) as error:
+            raise ValueError(f"{source}: the architecture is too large to build "
+                             f"({type(error).__name__}: {error}).") from None
+        except (TypeError, ValueError, KeyError) as error:
+            raise type(error)(f"Could not load the model in {source}: {error}") from None
+        read_weights_group(f[MODEL_WEIGHTS_KEY] if MODEL_WEIGHTS_KEY in f else f, model,
+                           source=source)
+        training = _attr_json(f, compile_config.TRAINING_CONFIG_ATTR, filepath)
+        if compile and training:
+            compile_config.compile_from_config(
+                model, compile_config.from_legacy_training_config(training), custom_objects)
+            _read_optimizer(f, model, source)
+    return model

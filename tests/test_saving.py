@@ -1,0 +1,295 @@
+"""Saving and loading: real Keras 3's files load and predict the same; webkeras's files have
+real Keras's structure; training resumes; damaged input fails cleanly."""
+
+import io
+import json
+import os
+import warnings
+import zipfile
+
+import h5py
+import numpy as np
+import pytest
+import webkeras as keras
+from webkeras import layers
+
+REF = os.path.join(os.path.dirname(__file__), "reference", "saving")
+NAMES = ["mlp", "cnn", "embed_lstm", "gru_rnn", "functional", "deconv"]
+TOL = 1e-5
+
+
+def _ref_io(name):
+    data = np.load(os.path.join(REF, f"{name}.npz"))
+    xs = [data[k] for k in sorted(data) if k.startswith("x")]
+    ys = [data[k] for k in sorted(data) if k.startswith("y")]
+    return xs, ys
+
+
+def max_error(model, name):
+    xs, ys = _ref_io(name)
+    pred = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
+    pred = pred if isinstance(pred, (list, tuple)) else [pred]
+    return max(float(np.abs(np.asarray(p) - y).max()) for p, y in zip(pred, ys))
+
+
+def _h5_paths(source):
+    paths = set()
+    with h5py.File(source, "r") as f:
+        f.visit(paths.add)
+    return paths
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_loads_real_keras_files(name):
+    model = keras.models.load_model(os.path.join(REF, f"{name}.keras"))
+    assert max_error(model, name) <= TOL
+    assert int(model.optimizer.iterations) == 1
+    legacy = keras.saving.load_model(os.path.join(REF, f"{name}.h5"))
+    assert max_error(legacy, name) <= TOL
+    assert int(legacy.optimizer.iterations) == 1
+    for variable in model.weights:
+        variable.assign(np.zeros(variable.shape, str(variable.dtype)))
+    model.load_weights(os.path.join(REF, f"{name}.weights.h5"))
+    assert max_error(model, name) <= TOL
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_written_files_match_real_keras_structure(name, tmp_path):
+    model = keras.models.load_model(os.path.join(REF, f"{name}.keras"))
+    model.save(tmp_path / "m.keras")
+    ours, theirs = zipfile.ZipFile(tmp_path / "m.keras"), zipfile.ZipFile(
+        os.path.join(REF, f"{name}.keras"))
+    assert ours.namelist() == theirs.namelist()
+    assert _h5_paths(io.BytesIO(ours.read("model.weights.h5"))) == \
+        _h5_paths(io.BytesIO(theirs.read("model.weights.h5")))
+    ours_config, theirs_config = (json.loads(z.read("config.json")) for z in (ours, theirs))
+    assert ours_config["class_name"] == theirs_config["class_name"]
+    assert ours_config["module"] == theirs_config["module"]
+    assert [entry["class_name"] for entry in ours_config["config"]["layers"]] == \
+        [entry["class_name"] for entry in theirs_config["config"]["layers"]]
+    assert set(ours_config["compile_config"]) == set(theirs_config["compile_config"])
+    model.save_weights(tmp_path / "m.weights.h5")
+    assert _h5_paths(tmp_path / "m.weights.h5") == _h5_paths(os.path.join(REF,
+                                                                          f"{name}.weights.h5"))
+    model.save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5") as ours_h5, \
+            h5py.File(os.path.join(REF, f"{name}.h5")) as theirs_h5:
+        assert set(ours_h5.attrs) == set(theirs_h5.attrs)
+        assert set(ours_h5["model_weights"]) == set(theirs_h5["model_weights"])
+        assert list(ours_h5["model_weights"].attrs["layer_names"]) == \
+            list(theirs_h5["model_weights"].attrs["layer_names"])
+    for path in ("m.keras", "m.h5"):
+        assert max_error(keras.models.load_model(tmp_path / path), name) <= TOL
+
+
+def _regression_data():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 5)).astype("float32")
+    y = (x @ rng.standard_normal((5, 1))).astype("float32")
+    return x, y
+
+
+def _small_model():
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((5,)), layers.Dense(8, activation="relu"),
+                              layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    return model
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_training_resumes_where_it_stopped(suffix, tmp_path):
+    x, y = _regression_data()
+    straight = _small_model()
+    full = straight.fit(x, y, epochs=6, batch_size=16, shuffle=False, verbose=0)
+    first = _small_model()
+    first.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0)
+    first.save(tmp_path / f"mid{suffix}")
+    resumed = keras.models.load_model(tmp_path / f"mid{suffix}")
+    assert int(resumed.optimizer.iterations) == 12
+    rest = resumed.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0)
+    np.testing.assert_allclose(rest.history["loss"], full.history["loss"][3:], rtol=1e-4)
+
+
+def test_weights_only_resume_and_checkpoint_prefix(tmp_path):
+    x, y = _regression_data()
+    model = _small_model()
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    with pytest.warns(UserWarning, match=r"my_model\.weights\.h5"):
+        model.save_weights(str(tmp_path / "weights" / "my_model"))
+    assert (tmp_path / "weights" / "my_model.weights.h5").exists()
+    other = _small_model()
+    other.load_weights(str(tmp_path / "weights" / "my_model.weights.h5"))
+    for a, b in zip(model.get_weights(), other.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(other.optimizer.iterations) == int(model.optimizer.iterations)
+
+
+def test_legacy_h5_weights_by_name_and_skip_mismatch(tmp_path):
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3, name="a"),
+                              layers.Dense(2, name="b")])
+    model.save_weights(tmp_path / "w.h5")
+    other = keras.Sequential([keras.Input((4,)), layers.Dense(3, name="a"),
+                              layers.Dense(5, name="c"), layers.Dense(2, name="b_wide")])
+    other.load_weights(tmp_path / "w.h5", by_name=True)
+    np.testing.assert_array_equal(other.get_layer("a").get_weights()[0],
+                                  model.get_layer("a").get_weights()[0])
+    wrong = keras.Sequential([keras.Input((4,)), layers.Dense(3, name="a"),
+                              layers.Dense(7, name="b")])
+    with pytest.raises(ValueError, match=r"'b'.*\(3, 7\).*\(3, 2\)"):
+        wrong.load_weights(tmp_path / "w.h5", by_name=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wrong.load_weights(tmp_path / "w.h5", by_name=True, skip_mismatch=True)
+    np.testing.assert_array_equal(wrong.get_layer("a").get_weights()[0],
+                                  model.get_layer("a").get_weights()[0])
+
+
+# -- custom objects and safe mode ---------------------------------------------------------------
+@keras.saving.register_keras_serializable(package="test_saving")
+class Scale(layers.Layer):
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+class Unregistered(Scale):
+    pass
+
+
+def test_registered_and_custom_objects(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), Scale(3.0), Unregistered(2.0)])
+    model.save(tmp_path / "c.keras")
+    with pytest.raises(TypeError, match=r"custom_objects=\{'Unregistered': Unregistered\}"):
+        keras.models.load_model(tmp_path / "c.keras")
+    loaded = keras.models.load_model(tmp_path / "c.keras",
+                                     custom_objects={"Unregistered": Unregistered})
+    np.testing.assert_allclose(loaded.predict(np.ones((1, 3)), verbose=0), 6.0)
+    with keras.saving.custom_object_scope({"Unregistered": Unregistered}):
+        assert keras.models.load_model(tmp_path / "c.keras").layers[0].factor == 3.0
+
+
+def test_lambda_needs_safe_mode_false(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), layers.Lambda(lambda t: t + 1.0)])
+    model.save(tmp_path / "l.keras")
+    with pytest.raises(ValueError, match="safe_mode"):
+        keras.models.load_model(tmp_path / "l.keras")
+    loaded = keras.models.load_model(tmp_path / "l.keras", safe_mode=False)
+    np.testing.assert_allclose(loaded.predict(np.zeros((1, 2)), verbose=0), 1.0)
+
+
+# -- bad input ---------------------------------------------------------------------------------
+def _copy(name, tmp_path, suffix=".keras"):
+    data = open(os.path.join(REF, f"{name}{suffix}"), "rb").read()
+    return data
+
+
+@pytest.mark.parametrize("cut", [10, 0.5])
+def test_truncated_files(cut, tmp_path):
+    for suffix in (".keras", ".h5", ".weights.h5"):
+        data = _copy("mlp", tmp_path, suffix)
+        size = cut if isinstance(cut, int) else int(len(data) * cut)
+        path = tmp_path / f"bad{suffix}"
+        path.write_bytes(data[:size])
+        with pytest.raises(ValueError, match="bad"):
+            if suffix == ".weights.h5":
+                keras.models.load_model(os.path.join(REF, "mlp.keras")).load_weights(path)
+            else:
+                keras.models.load_model(path)
+
+
+def _rezip(tmp_path, name, edit, extra=None):
+    source = zipfile.ZipFile(os.path.join(REF, f"{name}.keras"))
+    path = tmp_path / "edited.keras"
+    with zipfile.ZipFile(path, "w") as out:
+        for member in source.namelist():
+            data = source.read(member)
+            out.writestr(member, edit(member, data))
+        for member, data in (extra or {}).items():
+            out.writestr(member, data)
+    return path
+
+
+def test_unknown_layer_class(tmp_path):
+    def edit(member, data):
+        return data.replace(b'"Dropout"', b'"FancyDrop"') if member == "config.json" else data
+
+    with pytest.raises(TypeError, match=r"FancyDrop.*custom_objects=\{'FancyDrop': FancyDrop\}"):
+        keras.models.load_model(_rezip(tmp_path, "mlp", edit))
+
+
+def test_weight_shape_mismatch_names_layer_and_shapes(tmp_path):
+    def edit(member, data):
+        if member != "config.json":
+            return data
+        return data.replace(b'"units": 3', b'"units": 4')
+
+    with pytest.raises(ValueError, match=r"'dense_1'.*\(16, 4\).*\(16, 3\)"):
+        keras.models.load_model(_rezip(tmp_path, "mlp", edit))
+
+
+def test_huge_declared_shape_fails_cleanly(tmp_path):
+    def edit(member, data):
+        if member != "config.json":
+            return data
+        return data.replace(b'"units": 16', b'"units": 4000000000000')
+
+    with pytest.raises(ValueError):
+        keras.models.load_model(_rezip(tmp_path, "mlp", edit))
+    weights = tmp_path / "huge.weights.h5"
+    with h5py.File(weights, "w") as f:
+        f.create_dataset("layers/dense/vars/0", shape=(10 ** 6, 10 ** 6), dtype="float32")
+        f.create_dataset("layers/dense/vars/1", shape=(16,), dtype="float32")
+    model = keras.models.load_model(os.path.join(REF, "mlp.keras"))
+    with pytest.raises(ValueError, match=r"\(1000000, 1000000\)"):
+        model.load_weights(weights)
+
+
+def test_zip_slip_members_are_never_extracted(tmp_path):
+    escape = tmp_path.parent / "escaped.txt"
+    path = _rezip(tmp_path, "mlp", lambda m, d: d,
+                  extra={"../escaped.txt": b"x", "/abs/escaped.txt": b"x"})
+    before = set(os.listdir(tmp_path))
+    model = keras.models.load_model(path)
+    assert max_error(model, "mlp") <= TOL
+    assert not escape.exists() and set(os.listdir(tmp_path)) == before
+
+
+def test_missing_member_and_garbage(tmp_path):
+    path = tmp_path / "nozip.keras"
+    with zipfile.ZipFile(path, "w") as out:
+        out.writestr("config.json", "{}")
+    with pytest.raises(ValueError, match="metadata.json|model.weights.h5"):
+        keras.models.load_model(path)
+    garbage = tmp_path / "garbage.keras"
+    garbage.write_bytes(b"PK\x03\x04" + os.urandom(500))
+    with pytest.raises(ValueError, match="garbage"):
+        keras.models.load_model(garbage)
+
+
+def test_failed_save_leaves_no_partial_file(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    target = tmp_path / "m.keras"
+    model.save(target)
+    before = target.read_bytes()
+
+    class Boom(Exception):
+        pass
+
+    from webkeras.saving import keras_zip
+
+    original = keras_zip.json.dumps
+    keras_zip.json.dumps = lambda *a, **k: (_ for _ in ()).throw(Boom())
+    try:
+        with pytest.raises(Boom):
+            model.save(target)
+    finally:
+        keras_zip.json.dumps = original
+    assert target.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["m.keras"]
