@@ -11,28 +11,6 @@ sys.path[:0] = [str(ROOT / "py"), str(ROOT)]
 from webkeras.server.app import create_app  # noqa: E402
 from webkeras.server.browser import launch_chromium, run_python, serve_app, wait_ready  # noqa: E402
 
-TRAIN_STEP = """
-import json, time
-import numpy as np
-import webkeras as keras
-keras.backend.set_backend("{backend}")
-rng = np.random.default_rng(0)
-x = rng.random((128, 784), dtype=np.float32)
-y = rng.integers(0, 10, 128)
-model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
-                          keras.layers.Dense(10, activation="softmax")])
-model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-for _ in range(3):
-    model.train_on_batch(x, y)
-times = []
-for _ in range({steps}):
-    start = time.perf_counter()
-    model.train_on_batch(x, y)
-    times.append((time.perf_counter() - start) * 1e3)
-json.dumps({{"median_ms": float(np.median(times)), "steps": {steps}}})
-"""
-
-
 def run_in_worker(code, backend="webgpu"):
     """Boot /train in a fresh headless Chromium, run `code` in its worker, return the result."""
     if not (ROOT / "build" / "pyodide" / "pyodide.mjs").exists():
@@ -54,7 +32,10 @@ def run_in_worker(code, backend="webgpu"):
 def measure_train_step(steps, backend="webgpu"):
     """Median ms per MLP train step (batch 128, Adam) in the tab."""
     try:
-        return json.loads(run_in_worker(TRAIN_STEP.format(steps=steps, backend=backend), backend))
+        from bench.train_step import WEBKERAS_SETUP, mlp_step_snippet
+
+        code = mlp_step_snippet(WEBKERAS_SETUP.format(backend=backend), steps) + "\nRESULT"
+        return json.loads(run_in_worker(code, backend))
     except Exception as error:  # noqa: BLE001 - reported in the bench table
         return {"error": f"{type(error).__name__}: {error}"[:300]}
 

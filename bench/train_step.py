@@ -19,13 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 128
 
-# Runs in a fresh interpreter per backend so that backends do not share a process.
-WEBKERAS_SNIPPET = """
-import json, sys, time
+# One step loop for every contender: `setup` imports a Keras (webkeras on some backend, or real
+# Keras 3 on JAX) as `keras`; the snippet leaves its result as JSON in RESULT.
+MLP_STEP = """
+import json, time
 import numpy as np
-import webkeras as keras
-keras.backend.set_backend(sys.argv[1])
-steps = int(sys.argv[2])
+{setup}
+steps = {steps}
 rng = np.random.default_rng(0)
 x = rng.random((128, 784), dtype=np.float32)
 y = rng.integers(0, 10, 128)
@@ -39,39 +39,23 @@ for _ in range(steps):
     start = time.perf_counter()
     model.train_on_batch(x, y)  # reads the loss back each step, like TF.js trainOnBatch
     times.append((time.perf_counter() - start) * 1e3)
-print(json.dumps({"median_ms": float(np.median(times)), "steps": steps}))
+RESULT = json.dumps({{"median_ms": float(np.median(times)), "steps": steps}})
 """
-
-KERAS_SNIPPET = """
-import json, os, sys, time
-os.environ["KERAS_BACKEND"] = "jax"
-import numpy as np
-import keras
-steps = int(sys.argv[1])
-rng = np.random.default_rng(0)
-x = rng.random((128, 784), dtype=np.float32)
-y = rng.integers(0, 10, 128)
-model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
-                          keras.layers.Dense(10, activation="softmax")])
-model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-for _ in range(3):
-    model.train_on_batch(x, y)
-times = []
-for _ in range(steps):
-    start = time.perf_counter()
-    model.train_on_batch(x, y)
-    times.append((time.perf_counter() - start) * 1e3)
-print(json.dumps({"median_ms": float(np.median(times)), "steps": steps}))
-"""
+WEBKERAS_SETUP = "import webkeras as keras\nkeras.backend.set_backend({backend!r})"
+KERAS_JAX_SETUP = "import os\nos.environ['KERAS_BACKEND'] = 'jax'\nimport keras"
 
 
-def run_python(python, snippet, *args, isolated=False):
+def mlp_step_snippet(setup, steps):
+    return MLP_STEP.format(setup=setup, steps=int(steps))
+
+
+def run_python(python, snippet, isolated=False):
     env = dict(os.environ)
     env.setdefault("XDG_RUNTIME_DIR", "/tmp")
     if isolated:
         # The peer's venv must not see this checkout's modules (tests/, server/, ...).
         env.pop("PYTHONPATH", None)
-    result = subprocess.run([python, "-c", snippet, *map(str, args)], capture_output=True,
+    result = subprocess.run([python, "-c", snippet + "\nprint(RESULT)"], capture_output=True,
                             text=True, env=env, timeout=1200, cwd="/" if isolated else None)
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1] if result.stderr else "failed"}
@@ -92,17 +76,18 @@ def main():
     args = parser.parse_args()
 
     results = {
-        "webkeras numpy (native)": run_python(sys.executable, WEBKERAS_SNIPPET, "numpy", args.steps),
+        "webkeras numpy (native)": run_python(
+            sys.executable, mlp_step_snippet(WEBKERAS_SETUP.format(backend="numpy"), args.steps)),
         "webkeras webgpu (native, wgpu-py)": run_python(
-            sys.executable, WEBKERAS_SNIPPET, "webgpu", args.steps),
+            sys.executable, mlp_step_snippet(WEBKERAS_SETUP.format(backend="webgpu"), args.steps)),
     }
     if not args.skip_browser:
         results["webkeras webgpu (Chromium, SwiftShader)"] = browser_step_ms(args.steps, "webgpu")
         results["webkeras numpy (Chromium, Pyodide)"] = browser_step_ms(args.steps, "numpy")
     peers_python = ROOT / ".venv-peers" / "bin" / "python"
     if peers_python.exists():
-        results["Keras 3 + JAX (native)"] = run_python(str(peers_python), KERAS_SNIPPET, args.steps,
-                                                       isolated=True)
+        results["Keras 3 + JAX (native)"] = run_python(
+            str(peers_python), mlp_step_snippet(KERAS_JAX_SETUP, args.steps), isolated=True)
     else:
         results["Keras 3 + JAX (native)"] = {"error": "not installed: run `make bench-peers`"}
 
