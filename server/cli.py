@@ -1,6 +1,8 @@
 """The `webkeras` command line.
 
     webkeras serve [--host 127.0.0.1] [--port 8000] [--data-dir DIR] [--build-dir DIR]
+    webkeras convert IN OUT [--quantize uint8|uint16|float16] [--shard-size BYTES]
+                            [--weights-only] [--config MODEL_JSON]
 """
 
 import argparse
@@ -16,6 +18,21 @@ def serve(args):
     return 0
 
 
+def convert(args):
+    from webkeras.saving import tfjs
+
+    shard_size = tfjs.DEFAULT_SHARD_SIZE if args.shard_size is None else args.shard_size
+    try:
+        written = tfjs.convert(args.input, args.output, quantize=args.quantize,
+                               shard_size=shard_size, weights_only=args.weights_only,
+                               config=args.config)
+    except (OSError, ValueError, TypeError) as error:
+        print(f"webkeras convert: {error}", file=sys.stderr)
+        return 1
+    print(f"webkeras convert: wrote {written}", file=sys.stderr)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="webkeras", description="webkeras tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -28,6 +45,23 @@ def build_parser():
                               help="folder holding pyodide/ and vendor/ (default: <repo>/build)")
     serve_parser.add_argument("--debug", action="store_true", help="Flask debug mode (reloader)")
     serve_parser.set_defaults(func=serve)
+
+    convert_parser = commands.add_parser(
+        "convert", help="convert between .keras / .h5 / .weights.h5 and TF.js layers models",
+        description="IN .keras/.h5 (or .weights.h5 with --config) -> OUT TF.js directory; "
+                    "IN TF.js model.json (or its directory) -> OUT .keras/.h5/.weights.h5.")
+    convert_parser.add_argument("input", metavar="IN")
+    convert_parser.add_argument("output", metavar="OUT")
+    convert_parser.add_argument("--quantize", choices=["uint8", "uint16", "float16"],
+                                default=None, help="quantize float weights (TF.js output)")
+    convert_parser.add_argument("--shard-size", type=int, default=None,
+                                metavar="BYTES", help="bytes per weight shard (default 4 MiB)")
+    convert_parser.add_argument("--weights-only", action="store_true",
+                                help="write weights without the architecture")
+    convert_parser.add_argument("--config", default=None, metavar="MODEL_JSON",
+                                help="architecture for weights-only input: a model.to_json() "
+                                     "file or a TF.js model.json")
+    convert_parser.set_defaults(func=convert)
     return parser
 
 

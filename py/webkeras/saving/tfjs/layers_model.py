@@ -1,0 +1,235 @@
+"""Saving a webkeras model as a TF.js layers model directory, and loading one back.
+
+Weights are named `<layer>/<weight>` (`dense/kernel`, `lstm/lstm_cell/kernel`), the names
+TF.js's `LayersModel.loadWeights` maps onto its layers; on load, names from either
+converter are matched to layers by layer name, then by weight name or position.
+"""
+
+import json
+import os
+
+from webkeras.saving.tfjs import format as fmt
+from webkeras.saving.tfjs import topology, weights
+
+GENERATOR = "webkeras"
+
+
+def _version():
+    import webkeras
+
+    return getattr(webkeras, "__version__", "0")
+
+
+def _top_layers(model):
+    return [layer for layer in getattr(model, "layers", []) if layer is not model]
+
+
+def _layer_variables(layer):
+    variables = layer.weights
+    return [v for v in variables if v.trainable] + [v for v in variables if not v.trainable]
+
+
+def weight_names(layer):
+    """Manifest names of `layer`'s variables, trainable first."""
+    names, seen = [], set()
+    for variable in _layer_variables(layer):
+        name = getattr(variable, "path", None) or variable.name
+        if not name.startswith(layer.name + "/"):
+            name = f"{layer.name}/{name}"
+        while name in seen:
+            name += "_"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def named_weights(model):
+    """[(manifest name, numpy array)] for every top-level layer's variables."""
+    pairs = []
+    for layer in _top_layers(model):
+        pairs.extend(zip(weight_names(layer), (v.numpy() for v in _layer_variables(layer))))
+    return pairs
+
+
+def model_topology(model):
+    """The `modelTopology` object (tf.keras 2 form) for `model`."""
+    from webkeras.models.model_config import _jsonable, serialize_layer
+    from webkeras.saving.keras_zip import KERAS_VERSION
+
+    return {fmt.KERAS_VERSION_KEY: KERAS_VERSION, fmt.BACKEND_KEY: fmt.TFJS_BACKEND,
+            fmt.MODEL_CONFIG_KEY: topology.to_tfjs_model(_jsonable(serialize_layer(model)))}
+
+
+def save_tfjs(model, directory, quantize=None, shard_size=fmt.DEFAULT_SHARD_SIZE,
+              weights_only=False):
+    """Writes `model` to `directory` as a TF.js layers model (`model.json` + shards).
+
+    Args:
+        quantize: None, "uint8", "uint16" or "float16" (float weights only).
+        shard_size: bytes per shard file (TF.js's default is 4 MiB).
+        weights_only: write `weightsManifest` and shards without `modelTopology`.
+
+    Returns:
+        The path of the written `model.json`.
+
+    Example:
+    ```python
+    from webkeras.saving import tfjs
+    tfjs.save_tfjs(model, "web_model", quantize="uint8")
+    # JS: await tf.loadLayersModel("web_model/model.json")
+    ```
+    """
+    directory = os.fspath(directory)
+    os.makedirs(directory, exist_ok=True)
+    specs, data = weights.encode(named_weights(model), quantize)
+    group = weights.write_group(directory, specs, data, shard_size)
+    artifact = {fmt.FORMAT_KEY: fmt.LAYERS_MODEL_FORMAT,
+                fmt.GENERATED_BY_KEY: f"{GENERATOR} {_version()}",
+                fmt.CONVERTED_BY_KEY: f"{GENERATOR} {_version()} converter"}
+    if not weights_only:
+        artifact[fmt.TOPOLOGY_KEY] = model_topology(model)
+    artifact[fmt.MANIFEST_KEY] = [group]
+    path = os.path.join(directory, fmt.MODEL_JSON)
+    with open(path, "w") as f:
+        json.dump(artifact, f)
+    return path
+
+
+def _model_json_path(path):
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, fmt.MODEL_JSON)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No TF.js model at '{path}': expected a `{fmt.MODEL_JSON}` "
+                                "file or the directory holding it.")
+    return path
+
+
+def read_model_json(path):
+    """(parsed model.json, its path) with the top-level fields checked."""
+    path = _model_json_path(path)
+    try:
+        with open(path, encoding="utf8") as f:
+            artifact = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"'{path}' is not valid JSON: {error}") from None
+    if not isinstance(artifact, dict):
+        raise ValueError(  # noqa: TRY004  (malformed file content, not a caller's type)
+            f"'{path}': expected a JSON object, found {type(artifact).__name__}.")
+    kind = artifact.get(fmt.FORMAT_KEY, fmt.LAYERS_MODEL_FORMAT)
+    if kind != fmt.LAYERS_MODEL_FORMAT:
+        raise ValueError(f"'{path}': field `{fmt.FORMAT_KEY}` is {kind!r}; webkeras reads "
+                         f"'{fmt.LAYERS_MODEL_FORMAT}' (a graph model has no Keras layers).")
+    if fmt.MANIFEST_KEY not in artifact:
+        raise ValueError(f"'{path}': missing field `{fmt.MANIFEST_KEY}` (the weight list).")
+    topology_value = artifact.get(fmt.TOPOLOGY_KEY)
+    if topology_value is not None and not isinstance(topology_value, dict):
+        raise ValueError(f"'{path}': field `{fmt.TOPOLOGY_KEY}` must be an object.")
+    return artifact, path
+
+
+def _candidates(saved, layer_name):
+    """Saved names of `layer_name`'s weights: `dense/kernel`, else `prefix/dense/kernel`."""
+    first = [name for name in saved if name.split("/")[0] == layer_name]
+    return first or [name for name in saved if layer_name in name.split("/")[1:-1]]
+
+
+def _match_layer(layer, saved, source):
+    variables = _layer_variables(layer)
+    exact = dict(zip(weight_names(layer), variables))
+    found = _candidates(saved, layer.name)
+    if len(found) != len(variables):
+        raise ValueError(f"{source}: layer '{layer.name}' has {len(variables)} weights, but "
+                         f"`{fmt.MANIFEST_KEY}` lists {len(found)} for it ({found}).")
+    by_short = {}
+    for variable in variables:
+        by_short.setdefault(variable.name, []).append(variable)
+    pairs = []
+    for index, name in enumerate(found):
+        short = name.split("/")[-1]
+        if name in exact:
+            variable = exact[name]
+        elif short.isdigit():
+            variable = variables[int(short)] if int(short) < len(variables) else None
+        elif len(by_short.get(short, [])) == 1:
+            variable = by_short[short][0]
+        else:
+            variable = variables[index]
+        if variable is None:
+            raise ValueError(f"{source}: weight '{name}' does not match any weight of layer "
+                             f"'{layer.name}'.")
+        pairs.append((variable, name))
+    return pairs
+
+
+def _by_position(layers, saved, source):
+    """{layer name: saved layer name} pairing layers with weights and the manifest's layers
+    in order, for weights whose layer names belong to another instance of the model."""
+    groups = list(dict.fromkeys(name.split("/")[0] for name in saved))
+    if len(groups) != len(layers):
+        raise ValueError(f"{source}: `{fmt.MANIFEST_KEY}` holds weights for layers {groups}, "
+                         f"but the model's layers with weights are "
+                         f"{[layer.name for layer in layers]}.")
+    return {layer.name: group for layer, group in zip(layers, groups)}
+
+
+def assign_weights(model, saved, source):
+    """Assigns `{manifest name: array}` to `model`'s layers, checking every shape first.
+
+    Layers are matched by name; when no layer name occurs in the manifest (weights-only
+    files written from another instance), by order of the layers with weights."""
+    from webkeras.saving.weights_h5 import assign_all
+
+    layers = [layer for layer in _top_layers(model) if layer.weights]
+    renamed = {}
+    if layers and not any(_candidates(saved, layer.name) for layer in layers):
+        renamed = _by_position(layers, saved, source)
+    assignments, used = [], set()
+    for layer in layers:
+        view = saved
+        if layer.name in renamed:
+            prefix = renamed[layer.name] + "/"
+            view = {layer.name + "/" + k[len(prefix):]: k for k in saved if k.startswith(prefix)}
+        for variable, name in _match_layer(layer, view, source):
+            original = view[name] if renamed else name
+            value = saved[original]
+            if tuple(value.shape) != tuple(variable.shape):
+                raise ValueError(f"{source}: weight '{original}' has shape "
+                                 f"{tuple(value.shape)}, but layer '{layer.name}' expects "
+                                 f"{tuple(variable.shape)}.")
+            assignments.append((layer, variable, value))
+            used.add(original)
+    unused = sorted(set(saved) - used)
+    if unused:
+        raise ValueError(f"{source}: `{fmt.MANIFEST_KEY}` holds weights no layer takes: "
+                         f"{unused[:10]}.")
+    assign_all(assignments)
+
+
+def load_tfjs(path, custom_objects=None, model=None):
+    """Loads a TF.js layers model (`model.json` or its directory) as a webkeras model.
+
+    Reads webkeras's and `tensorflowjs_converter`'s output, tf.keras 2 style
+    (`batch_input_shape`) and Keras 3 style (`batch_shape`, `DTypePolicy`, `module`);
+    quantized weights are dequantized to float32. Pass `model` to load a weights-only
+    directory into an existing architecture.
+    """
+    from webkeras.models.model_config import deserialize_layer
+
+    artifact, json_path = read_model_json(path)
+    source = f"'{json_path}'"
+    if model is None:
+        topology_value = artifact.get(fmt.TOPOLOGY_KEY)
+        if topology_value is None:
+            raise ValueError(f"{source} has no `{fmt.TOPOLOGY_KEY}` (weights only). Pass the "
+                             "architecture: `load_tfjs(path, model=model)`, or "
+                             "`webkeras convert --config MODEL_JSON`.")
+        try:
+            config = topology.from_tfjs_model(topology_value)
+            model = deserialize_layer(config, custom_objects)
+        except (TypeError, ValueError, KeyError) as error:
+            raise ValueError(f"{source}: could not rebuild the model from "
+                             f"`{fmt.TOPOLOGY_KEY}`: {error}") from None
+    saved = weights.read_manifest(os.path.dirname(json_path), artifact[fmt.MANIFEST_KEY], source)
+    assign_weights(model, saved, source)
+    return model

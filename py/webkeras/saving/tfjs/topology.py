@@ -1,0 +1,166 @@
+"""Model configs between Keras 3's layout and the tf.keras 2 layout TF.js 4.22 reads.
+
+TF.js deserializes `{"class_name", "config"}` objects only: it does not know Keras 3's
+`batch_shape`, `DTypePolicy` dicts or `module` / `registered_name` keys, and it reads
+functional graphs with tf.keras 2's list-form `inbound_nodes`
+(`[[["dense", 0, 0, {}], ...]]`). Reading goes the other way and also accepts Keras 3
+configs, as `tensorflowjs_converter` writes them for Keras 3 models.
+"""
+
+from webkeras.saving import config_compat
+
+KERAS_TENSOR_CLASS = "__keras_tensor__"
+SERIALIZATION_KEYS = ("module", "registered_name", "build_config", "shared_object_id")
+BATCH_SHAPE = "batch_shape"
+BATCH_INPUT_SHAPE = "batch_input_shape"
+INBOUND_NODES = "inbound_nodes"
+FUNCTIONAL_CLASSES = ("Functional", "Model")
+CONTAINER_CLASSES = FUNCTIONAL_CLASSES + ("Sequential",)
+# Keras 3 InputLayer keys that tf.keras 2 never wrote.
+INPUT_ONLY_KEYS = ("optional",)
+SEQUENTIAL_DROPPED = ("build_input_shape",)
+
+
+def _plain(value):
+    """Nested serialized objects without Keras 3's `module` / `registered_name` keys."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "class_name" in value:
+        value = {k: v for k, v in value.items() if k not in SERIALIZATION_KEYS}
+        if value.get("class_name") in config_compat.DTYPE_POLICY_CLASSES:
+            return config_compat.dtype_name(value)
+    return {k: _plain(v) for k, v in value.items()}
+
+
+# -- Keras 3 -> tf.keras 2 -----------------------------------------------------------------------
+def _history(value):
+    if isinstance(value, dict) and value.get("class_name") == KERAS_TENSOR_CLASS:
+        return value["config"]["keras_history"]
+    return None
+
+
+def _legacy_node(node):
+    """Keras 3 `{"args", "kwargs"}` node -> tf.keras 2 list of `[layer, node, tensor, kwargs]`."""
+    args, kwargs = node.get("args", []), dict(node.get("kwargs", {}))
+    first = args[0] if args else []
+    tensors = first if isinstance(first, list) and _history(first[0] if first else None) \
+        else [a for a in args if _history(a)]
+    extra = {k: v for k, v in kwargs.items() if _history(v) is None}
+    return [list(_history(t)[:3]) + [extra] for t in tensors]
+
+
+def _refs(refs):
+    if isinstance(refs, dict):
+        refs = list(refs.values())
+    if refs and not isinstance(refs[0], list):
+        refs = [refs]
+    return [list(r) for r in refs]
+
+
+def to_tfjs_layer(entry):
+    """One serialized layer (Keras 3 form) in the form TF.js deserializes."""
+    entry = _plain(entry)
+    config = dict(entry.get("config", {}))
+    class_name = entry["class_name"]
+    if class_name == "InputLayer":
+        if BATCH_SHAPE in config:
+            config[BATCH_INPUT_SHAPE] = config.pop(BATCH_SHAPE)
+        for key in INPUT_ONLY_KEYS:
+            config.pop(key, None)
+    if class_name in CONTAINER_CLASSES:
+        return to_tfjs_model(entry)
+    entry["config"] = config
+    if INBOUND_NODES in entry:
+        entry[INBOUND_NODES] = [_legacy_node(n) if isinstance(n, dict) else n
+                                for n in entry[INBOUND_NODES]]
+    return entry
+
+
+def to_tfjs_model(serialized):
+    """A serialized Sequential / Functional model (Keras 3 form) in tf.keras 2 form."""
+    serialized = _plain(serialized)
+    config = {k: v for k, v in serialized["config"].items() if k not in SEQUENTIAL_DROPPED}
+    config["layers"] = [to_tfjs_layer(layer) for layer in config.get("layers", [])]
+    class_name = serialized["class_name"]
+    if class_name in FUNCTIONAL_CLASSES:
+        class_name = "Functional"
+        config["input_layers"] = _refs(config.get("input_layers", []))
+        config["output_layers"] = _refs(config.get("output_layers", []))
+    return {"class_name": class_name, "config": config}
+
+
+# tf.keras 2 / TF.js values Keras 3 renamed: VarianceScaling's "normal" was truncated normal.
+LEGACY_VALUES = {("VarianceScaling", "distribution"): {"normal": "truncated_normal"}}
+
+
+def _modernize(value):
+    if isinstance(value, list):
+        return [_modernize(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    value = {k: _modernize(v) for k, v in value.items()}
+    config = value.get("config")
+    if isinstance(config, dict):
+        for (class_name, key), renames in LEGACY_VALUES.items():
+            if value.get("class_name") == class_name and config.get(key) in renames:
+                value["config"] = dict(config, **{key: renames[config[key]]})
+    return value
+
+
+# -- TF.js / tf.keras 2 (or Keras 3) -> Keras 3 --------------------------------------------------
+def _tensor(ref):
+    return {"class_name": KERAS_TENSOR_CLASS,
+            "config": {"shape": None, "dtype": None, "keras_history": list(ref[:3])}}
+
+
+def _keras3_node(node):
+    if isinstance(node, dict):
+        return node
+    kwargs = next((r[3] for r in node if len(r) > 3 and isinstance(r[3], dict)), {})
+    tensors = [_tensor(r) for r in node]
+    args = [tensors[0]] if len(tensors) == 1 else [tensors]
+    return {"args": args, "kwargs": dict(kwargs)}
+
+
+def from_tfjs_layer(entry):
+    """One layer entry from a TF.js model.json in the Keras 3 form webkeras deserializes."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
+        raise ValueError(  # noqa: TRY004
+            f"expected a layer object with a 'class_name' string, found {str(entry)[:120]}")
+    if entry["class_name"] in CONTAINER_CLASSES:
+        nested = from_tfjs_model(entry)
+        for key in ("name", INBOUND_NODES):
+            if key in entry:
+                nested[key] = [_keras3_node(n) for n in entry[key]] \
+                    if key == INBOUND_NODES else entry[key]
+        return nested
+    entry = _modernize(entry)
+    config = dict(entry.get("config", {}))
+    if entry["class_name"] == "InputLayer" and BATCH_INPUT_SHAPE in config:
+        config[BATCH_SHAPE] = config.pop(BATCH_INPUT_SHAPE)
+    for key in ("ragged",):
+        config.pop(key, None)
+    entry["config"] = config
+    if INBOUND_NODES in entry:
+        entry[INBOUND_NODES] = [_keras3_node(n) for n in entry[INBOUND_NODES]]
+    return entry
+
+
+def from_tfjs_model(topology):
+    """A TF.js `modelTopology` (tf.keras 2 or Keras 3 form) as a Keras 3 serialized model."""
+    if isinstance(topology.get("model_config"), dict):
+        topology = topology["model_config"]
+    class_name = topology.get("class_name")
+    config = topology.get("config")
+    if class_name not in CONTAINER_CLASSES or not isinstance(config, dict):
+        raise ValueError(f"expected a Sequential or Functional model config, found "
+                         f"class_name={class_name!r}")
+    layers = config.get("layers", [])
+    if isinstance(config.get("layers"), dict) or not isinstance(layers, list):
+        raise ValueError("`config.layers` must be a list of layer objects.")  # noqa: TRY004
+    config = dict(config, layers=[from_tfjs_layer(layer) for layer in layers])
+    if class_name in FUNCTIONAL_CLASSES:
+        class_name = "Functional"
+    return {"class_name": class_name, "config": config}

@@ -1,0 +1,83 @@
+"""Real TF.js 4.22 (node, cpu backend) loads what webkeras writes and predicts the same.
+
+`tests/js/load_predict.mjs` reads model.json and the shards itself and hands them to
+`tf.loadLayersModel(tf.io.fromMemory(...))` (node cannot fetch file:// URLs). Quantized
+models are compared with webkeras running the same dequantized weights (≤ 1e-5), and with
+the float32 original within a tolerance set by the quantization step.
+"""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_tfjs_format import build, predict
+from webkeras.saving import tfjs
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HELPER = REPO_ROOT / "tests" / "js" / "load_predict.mjs"
+TFJS_DIR = REPO_ROOT / "node_modules" / "@tensorflow" / "tfjs"
+
+pytestmark = [
+    pytest.mark.skipif(not TFJS_DIR.is_dir(),
+                       reason="node_modules/@tensorflow/tfjs is absent: run `npm install` "
+                              "(devDependency @tensorflow/tfjs@4.22.0)"),
+    pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH"),
+]
+
+# Output tolerance against the float32 original, per quantization.
+ORIGINAL_TOLERANCE = {None: 1e-5, "uint16": 1e-3, "float16": 1e-2, "uint8": 0.1}
+MAX_DIFF = {}
+
+
+def tfjs_predict(directory, inputs):
+    spec = [{"shape": list(x.shape), "dtype": str(x.dtype), "data": x.ravel().tolist()}
+            for x in inputs]
+    path = Path(directory) / "inputs.json"
+    path.write_text(json.dumps(spec))
+    result = subprocess.run(["node", str(HELPER), str(directory), str(path)], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout)["outputs"][0]
+    return np.asarray(out["data"], np.float32).reshape(out["shape"])
+
+
+@pytest.mark.parametrize("quantize", [None, "uint8", "uint16", "float16"])
+@pytest.mark.parametrize("name", ["mlp", "cnn", "embedding_lstm", "two_input"])
+def test_tfjs_loads_and_predicts(tmp_path, name, quantize):
+    model, inputs = build(name)
+    tfjs.save_tfjs(model, tmp_path, quantize=quantize)
+    got = tfjs_predict(tmp_path, inputs)
+    same_weights = predict(tfjs.load_tfjs(tmp_path), inputs)
+    original = predict(model, inputs)
+    assert got.shape == original.shape
+    diff = float(np.abs(got - same_weights).max())
+    MAX_DIFF[(name, quantize)] = diff
+    assert diff <= 1e-5, diff
+    scale = max(1.0, float(np.abs(original).max()))
+    assert np.abs(got - original).max() <= ORIGINAL_TOLERANCE[quantize] * scale
+
+
+@pytest.mark.parametrize("quantize", [None, "uint8"])
+@pytest.mark.parametrize("shard_size", [7, 64, 150])
+def test_tfjs_loads_sharded(tmp_path, shard_size, quantize):
+    model, inputs = build("cnn")
+    tfjs.save_tfjs(model, tmp_path, quantize=quantize, shard_size=shard_size)
+    assert len(list(tmp_path.glob("group1-shard*.bin"))) > 1
+    np.testing.assert_allclose(tfjs_predict(tmp_path, inputs),
+                               predict(tfjs.load_tfjs(tmp_path), inputs), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn_lstm"])
+def test_webkeras_loads_what_tfjs_saves(tmp_path, name):
+    result = subprocess.run(["node", str(REPO_ROOT / "tests" / "js" / "save_model.mjs"),
+                             str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    io = json.loads((tmp_path / name / "io.json").read_text())
+    x = np.asarray(io["input"]["data"], np.float32).reshape(io["input"]["shape"])
+    expected = np.asarray(io["output"]["data"], np.float32).reshape(io["output"]["shape"])
+    model = tfjs.load_tfjs(tmp_path / name)
+    np.testing.assert_allclose(predict(model, [x]), expected, atol=1e-5)
