@@ -150,6 +150,43 @@ class Backend:
         """The error function, element-wise (for exact GELU)."""
         raise NotImplementedError
 
+    # -- convolution and pooling (channels_last, spatial padding already applied) -------------
+    def conv(self, x, kernel, strides, dilation, groups):
+        """N-D cross-correlation (as Keras's `conv`) of an already padded input.
+
+        x: (batch, *spatial, channels); kernel: (*kernel_size, channels // groups, filters);
+        strides, dilation: one int per spatial axis. Output (batch, *out, filters) with
+        out = (spatial - ((kernel_size - 1) * dilation + 1)) // strides + 1. With groups > 1
+        input channel group i feeds filters [i * filters // groups, (i + 1) * filters // groups).
+        """
+        raise NotImplementedError
+
+    def conv_input_grad(self, grad, kernel, input_shape, strides, dilation, groups):
+        """VJP of `conv` with respect to x: the transposed convolution of `grad` (batch,
+        *out, filters) by `kernel`, written into zeros of `input_shape` (positions no window
+        touches stay zero). Also serves `conv_transpose` as its forward."""
+        raise NotImplementedError
+
+    def conv_kernel_grad(self, x, grad, kernel_shape, strides, dilation, groups):
+        """VJP of `conv` with respect to the kernel: the correlation of x with `grad`."""
+        raise NotImplementedError
+
+    def pool(self, x, mode, pool_size, strides, pads):
+        """Max ("max") or average ("avg") pooling of channels-last x.
+
+        pads: one (before, after) pair per spatial axis. Padded entries never win a max and
+        are not counted in an average (Keras's 'same' pooling).
+        """
+        raise NotImplementedError
+
+    def pool_grad(self, x, y, grad, mode, pool_size, strides, pads):
+        """VJP of `pool`: `grad` (shaped like y = pool(x, ...)) routed back onto x's shape.
+
+        Max: each window's gradient goes to its maximum; ties in a window share it equally
+        (as the `max` reduction's VJP does). Average: spread over the window's counted entries.
+        """
+        raise NotImplementedError
+
     # -- synchronisation ---------------------------------------------------------------------
     def flush(self):
         """Submit queued device work (no-op on the host)."""

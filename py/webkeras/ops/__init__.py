@@ -13,8 +13,9 @@ from webkeras.ops.array import (  # noqa: F401
 )
 from webkeras.ops.array import slice_block as slice  # noqa: F401
 from webkeras.ops.conv import (  # noqa: F401
-    average_pool, conv, conv_transpose, depthwise_conv, max_pool, separable_conv,
+    conv, conv_transpose, depthwise_conv, separable_conv,
 )
+from webkeras.ops.pooling import average_pool, max_pool  # noqa: F401
 from webkeras.ops.nn import *  # noqa: F401,F403
 from webkeras.ops.numpy import *  # noqa: F401,F403
 from webkeras.ops.numpy import abs, max, min, sum  # noqa: F401  (shadow builtins on purpose)

@@ -1,28 +1,17 @@
-"""Convolution and pooling ops (keras.ops names), composed from slicing and matmul.
+"""Convolution ops (keras.ops names) on three backend primitives, each with its VJP.
 
-Convolution is im2col: pad, take one strided slice of the input per kernel offset, stack the
-slices and multiply by the reshaped kernel. Gradients therefore come from the VJPs of
-`strided_slice`, `concatenate` and `matmul`; no convolution primitive is needed.
+`conv_general` correlates an already padded channels-last input with a kernel;
+`conv_input_grad` and `conv_kernel_grad` are its VJPs (and each other's). `conv` pads and
+transposes around it, `depthwise_conv` is the grouped case, and `conv_transpose` is
+`conv_input_grad` plus a crop. Pooling lives in `ops/pooling.py`.
 """
 
 import builtins
-import itertools
-import math
-
-import numpy as np
 
 from webkeras.backend import image_data_format
-from webkeras.ops.array import flip, pad, slice_scatter, stack, strided_slice
-from webkeras.ops.core import cast, convert_to_tensor, is_float_dtype
-from webkeras.ops.numpy import (
-    divide,
-    matmul,
-    max,
-    ones,
-    reshape,
-    sum,
-    transpose,
-)
+from webkeras.ops.array import pad, strided_slice
+from webkeras.ops.core import cast, convert_to_tensor, is_float_dtype, make, result_dtype
+from webkeras.ops.numpy import reshape, transpose
 
 
 def _tuple(value, n, name):
@@ -86,28 +75,65 @@ def _padded(x, kernel, strides, dilation, padding, value=0.0):
     return pad(x, pairs, constant_values=value)
 
 
-def _patches(x, kernel, strides, dilation):
-    """One strided slice of channels-last `x` per kernel offset, in row-major offset order."""
-    spatial = x.shape[1:-1]
+def _check_nonempty(x, kernel, strides, dilation):
     out = [conv_output_length(d, k, s, r, "valid")
-           for d, k, s, r in zip(spatial, kernel, strides, dilation)]
+           for d, k, s, r in zip(x.shape[1:-1], kernel, strides, dilation)]
     if any(o <= 0 for o in out):
         raise ValueError(f"The kernel (size {kernel}, dilation {dilation}) is larger than the "
-                         f"padded input of spatial shape {spatial}: the output would be empty.")
-    slices = []
-    for offset in itertools.product(*[range(k) for k in kernel]):
-        key = [slice(None)]
-        for o, r, s, n in zip(offset, dilation, strides, out):
-            key.append(slice(o * r, o * r + s * (n - 1) + 1, s))
-        slices.append(strided_slice(x, tuple(key)))
-    return slices, tuple(out)
+                         f"padded input of spatial shape {x.shape[1:-1]}: the output would be "
+                         "empty.")
+
+
+def _same_dtype(x, kernel):
+    if not is_float_dtype(x.dtype):
+        x = cast(x, kernel.dtype)
+    dtype = result_dtype(x.dtype, kernel.dtype)
+    return cast(x, dtype), cast(kernel, dtype)
+
+
+# -- the three convolution primitives, each with its VJP ---------------------------------------
+def conv_general(x, kernel, strides, dilation, groups):
+    """Primitive: channels-last, already padded `x` correlated with `kernel` (see backend)."""
+    input_shape, kernel_shape = x.shape, kernel.shape
+
+    def vjp(g):
+        return (lambda: conv_input_grad(g, kernel, input_shape, strides, dilation, groups),
+                lambda: conv_kernel_grad(x, g, kernel_shape, strides, dilation, groups))
+
+    data = x.backend.conv(x.data, kernel.data, strides, dilation, groups)
+    return make(data, (x, kernel), vjp)
+
+
+def conv_input_grad(grad, kernel, input_shape, strides, dilation, groups):
+    """Primitive: the VJP of `conv_general` in x (a transposed convolution of `grad`)."""
+    input_shape = tuple(input_shape)
+
+    def vjp(g):
+        return (lambda: conv_general(g, kernel, strides, dilation, groups),
+                lambda: conv_kernel_grad(g, grad, kernel.shape, strides, dilation, groups))
+
+    data = grad.backend.conv_input_grad(grad.data, kernel.data, input_shape, strides, dilation,
+                                        groups)
+    return make(data, (grad, kernel), vjp)
+
+
+def conv_kernel_grad(x, grad, kernel_shape, strides, dilation, groups):
+    """Primitive: the VJP of `conv_general` in the kernel."""
+    kernel_shape = tuple(kernel_shape)
+
+    def vjp(g):
+        return (lambda: conv_input_grad(grad, g, x.shape, strides, dilation, groups),
+                lambda: conv_general(x, g, strides, dilation, groups))
+
+    data = x.backend.conv_kernel_grad(x.data, grad.data, kernel_shape, strides, dilation,
+                                      groups)
+    return make(data, (x, grad), vjp)
 
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     """N-D convolution; kernel shape `(*kernel_size, in_channels // groups, out_channels)`."""
     inputs, kernel = convert_to_tensor(inputs), convert_to_tensor(kernel)
-    if not is_float_dtype(inputs.dtype):
-        inputs = cast(inputs, kernel.dtype)
+    inputs, kernel = _same_dtype(inputs, kernel)
     nd = inputs.ndim - 2
     data_format = _data_format(data_format)
     strides = _tuple(strides, nd, "strides")
@@ -120,23 +146,12 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         raise ValueError(f"The number of input channels ({channels}) must be a multiple of the "
                          f"kernel's input channels ({group_channels}).")
     groups = channels // group_channels
+    if filters % groups:
+        raise ValueError(f"The number of filters ({filters}) must be a multiple of the number "
+                         f"of groups ({groups}).")
     x = _padded(x, size, strides, dilation, padding)
-    slices, out = _patches(x, size, strides, dilation)
-    taps = len(slices)
-    batch = x.shape[0]
-    rows = batch * math.prod(out)
-    patches = stack(slices, axis=-2)  # (N, *out, taps, C)
-    if groups == 1:
-        y = matmul(reshape(patches, (rows, taps * channels)),
-                   reshape(kernel, (taps * channels, filters)))
-    else:
-        per_group = filters // groups
-        p = reshape(patches, (rows, taps, groups, group_channels))
-        p = reshape(transpose(p, (2, 0, 1, 3)), (groups, rows, taps * group_channels))
-        k = reshape(kernel, (taps, group_channels, groups, per_group))
-        k = reshape(transpose(k, (2, 0, 1, 3)), (groups, taps * group_channels, per_group))
-        y = transpose(matmul(p, k), (1, 0, 2))
-    y = reshape(y, (batch,) + out + (filters,))
+    _check_nonempty(x, size, strides, dilation)
+    y = conv_general(x, kernel, strides, dilation, groups)
     return _from_channels_last(y, data_format)
 
 
@@ -182,7 +197,7 @@ def conv_transpose_output_length(length, kernel, stride, dilation, padding, outp
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
                    data_format=None, dilation_rate=1):
     """Kernel `(*kernel_size, out_channels, in_channels)`: the gradient of `conv`."""
-    inputs, kernel = convert_to_tensor(inputs), convert_to_tensor(kernel)
+    inputs, kernel = _same_dtype(convert_to_tensor(inputs), convert_to_tensor(kernel))
     nd = inputs.ndim - 2
     data_format = _data_format(data_format)
     strides = _tuple(strides, nd, "strides")
@@ -193,68 +208,25 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     x = _to_channels_last(inputs, data_format)
     pads = [conv_transpose_padding(k, s, r, padding.lower(), o)
             for k, s, r, o in zip(size, strides, dilation, out_pad)]
-    # Insert stride-1 zeros between inputs and pad, in one scatter; crop negative pads after.
-    shape = [x.shape[0]]
-    key = [slice(None)]
-    for d, s, (a, b) in zip(x.shape[1:-1], strides, pads):
-        shape.append((d - 1) * s + 1 + builtins.max(a, 0) + builtins.max(b, 0))
-        key.append(slice(builtins.max(a, 0), builtins.max(a, 0) + (d - 1) * s + 1, s))
-    shape.append(x.shape[-1])
-    x = slice_scatter(x, tuple(shape), tuple(key))
-    if any(a < 0 or b < 0 for a, b in pads):
-        x = strided_slice(x, (slice(None),) + tuple(
-            slice(-a if a < 0 else 0, n - (-b if b < 0 else 0)) for n, (a, b)
-            in zip(shape[1:-1], pads)))
-    flipped = flip(kernel, axis=tuple(range(nd)))
-    flipped = transpose(flipped, tuple(range(nd)) + (nd + 1, nd))
-    y = conv(x, flipped, 1, "valid", "channels_last", dilation)
+    # The input gradient of a convolution gives the "full" output (extent - 1 on each side);
+    # Keras's padding (left, right) then crops (extent - 1 - pad) from each side, or extends.
+    extents = [(k - 1) * r + 1 for k, r in zip(size, dilation)]
+    full = [(d - 1) * s + e for d, s, e in zip(x.shape[1:-1], strides, extents)]
+    extra = [builtins.max(b - (e - 1), 0) for (_, b), e in zip(pads, extents)]
+    shape = (x.shape[0],) + tuple(f + e for f, e in zip(full, extra)) + (kernel.shape[-2],)
+    y = conv_input_grad(x, kernel, shape, strides, dilation, 1)
+    crop = (slice(None),) + tuple(slice(e - 1 - a, f + more - builtins.max(e - 1 - b, 0))
+                                  for (a, b), e, f, more in zip(pads, extents, full, extra))
+    y = strided_slice(y, crop)
     return _from_channels_last(y, data_format)
-
-
-def _pool(inputs, pool_size, strides, padding, data_format, reducer):
-    inputs = convert_to_tensor(inputs)
-    nd = inputs.ndim - 2
-    data_format = _data_format(data_format)
-    pool_size = _tuple(pool_size, nd, "pool_size")
-    strides = pool_size if strides is None else _tuple(strides, nd, "strides")
-    x = _to_channels_last(inputs, data_format)
-    y = reducer(x, pool_size, strides, padding.lower())
-    return _from_channels_last(y, data_format)
-
-
-def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    def reducer(x, size, strides, padding):
-        lowest = float(np.finfo(x.dtype).min) if is_float_dtype(x.dtype) else -2**31
-        x = _padded(x, size, strides, (1,) * len(size), padding, value=lowest)
-        slices, _ = _patches(x, size, strides, (1,) * len(size))
-        return max(stack(slices, axis=-1), axis=-1)
-
-    return _pool(inputs, pool_size, strides, padding, data_format, reducer)
-
-
-def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    def reducer(x, size, strides, padding):
-        ones_ = (1,) * len(size)
-        padded = _padded(x, size, strides, ones_, padding)
-        slices, _ = _patches(padded, size, strides, ones_)
-        total = sum(stack(slices, axis=-1), axis=-1)
-        if padding == "valid" or padded.shape == x.shape:
-            return total / float(math.prod(size))
-        # 'same' averages over the window's in-bounds entries only, as Keras does.
-        mask = _padded(ones((1,) + x.shape[1:-1] + (1,), x.dtype), size, strides, ones_,
-                       padding)
-        mask_slices, _ = _patches(mask, size, strides, ones_)
-        count = sum(stack(mask_slices, axis=-1), axis=-1)
-        return divide(total, count)
-
-    return _pool(inputs, pool_size, strides, padding, data_format, reducer)
 
 
 __all__ = [
-    "average_pool",
     "conv",
+    "conv_general",
+    "conv_input_grad",
+    "conv_kernel_grad",
     "conv_transpose",
     "depthwise_conv",
-    "max_pool",
     "separable_conv",
 ]

@@ -1,6 +1,10 @@
 """The NumPy backend: the always-there reference every other backend is checked against."""
 
+import itertools
+import math
+
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from webkeras.backend.base import Backend
 
@@ -151,6 +155,66 @@ class NumpyBackend(Backend):
     def erf(self, x):
         return _erf(x)
 
+    def conv(self, x, kernel, strides, dilation, groups):
+        patches = _patches(x, kernel.shape[:-2], strides, dilation, groups)
+        y = np.matmul(patches, _group_kernel(kernel, groups))  # (groups, rows, filters/groups)
+        out = _conv_out(x.shape, kernel.shape[:-2], strides, dilation)
+        return _ungroup_rows(y, (x.shape[0],) + out)
+
+    def conv_input_grad(self, grad, kernel, input_shape, strides, dilation, groups):
+        size, channels = kernel.shape[:-2], input_shape[-1]
+        rows = math.prod(grad.shape[:-1])
+        # col2im: one product gives every tap's contribution, then add each tap's block back.
+        g = grad.reshape(rows, groups, -1).transpose(1, 0, 2)
+        cols = np.matmul(g, np.swapaxes(_group_kernel(kernel, groups), -1, -2))
+        taps, per_group = math.prod(size), kernel.shape[-2]
+        cols = cols.reshape(groups, rows, taps, per_group).transpose(1, 2, 0, 3)
+        cols = cols.reshape(grad.shape[:-1] + (taps, channels))
+        dx = np.zeros(input_shape, dtype=grad.dtype)
+        for tap, key in enumerate(_tap_slices(size, strides, dilation, grad.shape[1:-1])):
+            dx[key] += cols[..., tap, :]
+        return dx
+
+    def conv_kernel_grad(self, x, grad, kernel_shape, strides, dilation, groups):
+        patches = _patches(x, kernel_shape[:-2], strides, dilation, groups)
+        g = grad.reshape(-1, groups, grad.shape[-1] // groups).transpose(1, 0, 2)
+        dk = np.matmul(np.swapaxes(patches, -1, -2), g)  # (groups, taps * per_group, fg)
+        taps, per_group = math.prod(kernel_shape[:-2]), kernel_shape[-2]
+        dk = dk.reshape(groups, taps, per_group, -1).transpose(1, 2, 0, 3)
+        return np.ascontiguousarray(dk).reshape(kernel_shape)
+
+    def pool(self, x, mode, pool_size, strides, pads):
+        nd = len(pool_size)
+        windows = _windows(_pool_pad(x, mode, pads), pool_size, strides, (1,) * nd)
+        axes = tuple(range(-nd, 0))
+        if mode == "max":
+            return windows.max(axis=axes)
+        return (windows.sum(axis=axes) / _pool_count(x, pool_size, strides, pads)).astype(
+            x.dtype, copy=False)
+
+    def pool_grad(self, x, y, grad, mode, pool_size, strides, pads):
+        nd = len(pool_size)
+        spread = (Ellipsis,) + (None,) * nd
+        if mode == "max":
+            windows = _windows(_pool_pad(x, mode, pads), pool_size, strides, (1,) * nd)
+            mask = windows == y[spread]
+            count = mask.sum(axis=tuple(range(-nd, 0)), dtype=grad.dtype)
+            # Ties in one window share its gradient equally, like the `max` reduction's VJP.
+            contrib = mask * (grad / count)[spread]
+        else:
+            share = (grad / _pool_count(x, pool_size, strides, pads)).astype(grad.dtype)
+            contrib = np.broadcast_to(share[spread], share.shape + tuple(pool_size))
+        padded = (x.shape[0],) + tuple(d + a + b for d, (a, b) in zip(x.shape[1:-1], pads)) \
+            + (x.shape[-1],)
+        dx = np.zeros(padded, dtype=grad.dtype)
+        taps = itertools.product(*[range(k) for k in pool_size])
+        for offset, key in zip(taps, _tap_slices(pool_size, strides, (1,) * nd,
+                                                 grad.shape[1:-1])):
+            dx[key] += contrib[(Ellipsis,) + offset]
+        crop = (slice(None),) + tuple(slice(a, a + d) for d, (a, _) in
+                                      zip(x.shape[1:-1], pads))
+        return np.ascontiguousarray(dx[crop])
+
 
 def _erf(x):
     """NumPy has no erf: libm's, element by element (exact; fine for activation-sized arrays)."""
@@ -159,3 +223,70 @@ def _erf(x):
     flat = np.asarray(x, dtype=np.float64).reshape(-1)
     out = np.fromiter((math.erf(v) for v in flat), dtype=np.float64, count=flat.size)
     return out.reshape(np.shape(x)).astype(x.dtype)
+
+
+# -- convolution helpers (channels_last; no Python loops over output positions) ---------------
+def _conv_out(shape, size, strides, dilation):
+    return tuple((d - (k - 1) * r - 1) // s + 1
+                 for d, k, s, r in zip(shape[1:-1], size, strides, dilation))
+
+
+def _windows(x, size, strides, dilation):
+    """A view (batch, *out, channels, *size) of every (strided, dilated) window of x."""
+    nd = len(size)
+    extent = tuple((k - 1) * r + 1 for k, r in zip(size, dilation))
+    view = sliding_window_view(x, extent, axis=tuple(range(1, nd + 1)))
+    key = (slice(None),) + tuple(slice(None, None, s) for s in strides) + (slice(None),) \
+        + tuple(slice(None, None, r) for r in dilation)
+    return view[key]
+
+
+def _patches(x, size, strides, dilation, groups):
+    """im2col: (groups, rows, taps * channels_per_group), tap-major like the kernel."""
+    nd = len(size)
+    windows = _windows(x, size, strides, dilation)
+    lead = windows.shape[:nd + 1]
+    per_group = x.shape[-1] // groups
+    windows = windows.reshape(lead + (groups, per_group) + tuple(size))
+    perm = (nd + 1,) + tuple(range(nd + 1)) + tuple(range(nd + 3, 2 * nd + 3)) + (nd + 2,)
+    return windows.transpose(perm).reshape(groups, math.prod(lead), -1)
+
+
+def _group_kernel(kernel, groups):
+    """(*size, per_group, filters) -> (groups, taps * per_group, filters // groups)."""
+    taps = math.prod(kernel.shape[:-2])
+    k = kernel.reshape(taps, kernel.shape[-2], groups, kernel.shape[-1] // groups)
+    return k.transpose(2, 0, 1, 3).reshape(groups, taps * kernel.shape[-2], -1)
+
+
+def _ungroup_rows(y, lead):
+    """(groups, rows, filters/groups) -> (*lead, filters) with filter = group * fg + j."""
+    if y.shape[0] == 1:
+        return y.reshape(lead + (y.shape[-1],))
+    return np.ascontiguousarray(y.transpose(1, 0, 2)).reshape(lead + (-1,))
+
+
+def _tap_slices(size, strides, dilation, out):
+    """For each kernel offset (row-major), the slice of the input that offset reads."""
+    for offset in itertools.product(*[range(k) for k in size]):
+        yield (slice(None),) + tuple(slice(o * r, o * r + s * (n - 1) + 1, s)
+                                     for o, r, s, n in zip(offset, dilation, strides, out))
+
+
+def _pool_pad(x, mode, pads):
+    if not any(a or b for a, b in pads):
+        return x
+    if mode == "max":
+        fill = -np.inf if np.issubdtype(x.dtype, np.floating) else np.iinfo(x.dtype).min
+    else:
+        fill = 0
+    return np.pad(x, [(0, 0)] + [tuple(p) for p in pads] + [(0, 0)], constant_values=fill)
+
+
+def _pool_count(x, pool_size, strides, pads):
+    """How many real (unpadded) entries each average-pooling window holds."""
+    if not any(a or b for a, b in pads):
+        return x.dtype.type(math.prod(pool_size))
+    ones = np.ones((1,) + x.shape[1:-1] + (1,), dtype=x.dtype)
+    windows = _windows(_pool_pad(ones, "avg", pads), pool_size, strides, (1,) * len(pool_size))
+    return windows.sum(axis=tuple(range(-len(pool_size), 0)))

@@ -1,4 +1,5 @@
-"""Host fallbacks for the WebGPU backend's newer primitives (slicing, joining, gathers, erf).
+"""Host fallbacks for the WebGPU backend's newer primitives (slicing, joining, gathers, erf,
+convolution and pooling).
 
 Each method reads its operands back to NumPy, computes with the NumPy backend and uploads
 the result: correct everywhere, slow (one readback per call). They stand in until WGSL
@@ -14,7 +15,7 @@ _host = NumpyBackend()
 
 #: The primitives served from the host, in `backend.base` order.
 HOST_PRIMITIVES = ("strided_slice", "slice_scatter", "concatenate", "take", "scatter_add",
-                   "erf")
+                   "erf", "conv", "conv_input_grad", "conv_kernel_grad", "pool", "pool_grad")
 
 
 class HostFallbackMixin:
@@ -37,12 +38,37 @@ class HostFallbackMixin:
     def _host_erf(self, x):
         return self.from_numpy(_host.erf(self.to_numpy(x)))
 
+    def _host_conv(self, x, kernel, strides, dilation, groups):
+        return self.from_numpy(_host.conv(self.to_numpy(x), self.to_numpy(kernel), strides,
+                                          dilation, groups))
+
+    def _host_conv_input_grad(self, grad, kernel, input_shape, strides, dilation, groups):
+        return self.from_numpy(_host.conv_input_grad(
+            self.to_numpy(grad), self.to_numpy(kernel), input_shape, strides, dilation, groups))
+
+    def _host_conv_kernel_grad(self, x, grad, kernel_shape, strides, dilation, groups):
+        return self.from_numpy(_host.conv_kernel_grad(
+            self.to_numpy(x), self.to_numpy(grad), kernel_shape, strides, dilation, groups))
+
+    def _host_pool(self, x, mode, pool_size, strides, pads):
+        return self.from_numpy(_host.pool(self.to_numpy(x), mode, pool_size, strides, pads))
+
+    def _host_pool_grad(self, x, y, grad, mode, pool_size, strides, pads):
+        return self.from_numpy(_host.pool_grad(self.to_numpy(x), self.to_numpy(y),
+                                               self.to_numpy(grad), mode, pool_size, strides,
+                                               pads))
+
     strided_slice = _host_strided_slice
     slice_scatter = _host_slice_scatter
     concatenate = _host_concatenate
     take = _host_take
     scatter_add = _host_scatter_add
     erf = _host_erf
+    conv = _host_conv
+    conv_input_grad = _host_conv_input_grad
+    conv_kernel_grad = _host_conv_kernel_grad
+    pool = _host_pool
+    pool_grad = _host_pool_grad
 
 
 def install(backend_cls):
