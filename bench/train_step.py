@@ -64,7 +64,7 @@ def run_python(python, snippet, isolated=False):
 
 def browser_step_ms(steps, backend):
     """The same model trained by the worker of /train in headless Chromium."""
-    from bench.browser import measure_train_step
+    from bench._browser import measure_train_step
 
     return measure_train_step(steps, backend)
 

@@ -1,4 +1,8 @@
-"""Runs benchmark snippets inside the /train page's Pyodide worker in headless Chromium."""
+"""Runs benchmark snippets inside the /train page's Pyodide worker in headless Chromium.
+
+A helper module for bench/train_step.py (the leading underscore keeps `make bench` from running
+it on its own).
+"""
 
 import json
 import sys
