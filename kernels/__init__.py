@@ -168,8 +168,17 @@ def _template(name):
     return resources.files(__package__).joinpath(name + ".wgsl").read_text()
 
 
+# The entry point of every 1-D kernel: workgroups laid out on a 2-D grid (so more than 65535
+# of them still fit), `group` is this workgroup's index along the flattened grid.
+ENTRY = """@compute @workgroup_size(${workgroup})
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let group = wid.y * groups.x + wid.x;"""
+
+
 def _fill(name, fields, **subs):
-    text = _template(name)
+    text = _template(name).replace("${entry}", ENTRY)
     for key, value in dict(subs, params=_struct_source(fields)).items():
         text = text.replace("${" + key + "}", str(value))
     return text

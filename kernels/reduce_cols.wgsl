@@ -12,11 +12,8 @@ fn combine(x: Pair, y: Pair) -> Pair {
     ${combine}
 }
 
-@compute @workgroup_size(${workgroup})
-fn main(@builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-    let o = (wid.y * groups.x + wid.x) * ${workgroup}u + lid;
+${entry}
+    let o = group * ${workgroup}u + lid;
     if (o >= params.outputs) {
         return;
     }

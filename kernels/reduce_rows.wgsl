@@ -13,11 +13,8 @@ fn combine(x: Pair, y: Pair) -> Pair {
 
 var<workgroup> partial: array<Pair, ${workgroup}>;
 
-@compute @workgroup_size(${workgroup})
-fn main(@builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-    let o = wid.y * groups.x + wid.x;
+${entry}
+    let o = group;
     if (o >= params.outputs) {
         return;
     }

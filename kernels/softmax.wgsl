@@ -4,11 +4,8 @@ ${bindings}
 
 var<workgroup> partial: array<f32, ${workgroup}>;
 
-@compute @workgroup_size(${workgroup})
-fn main(@builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-    let row = wid.y * groups.x + wid.x;
+${entry}
+    let row = group;
     if (row >= params.rows) {
         return;
     }

@@ -3,11 +3,8 @@
 ${params}
 ${bindings}
 
-@compute @workgroup_size(${workgroup})
-fn main(@builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-    let row = (wid.y * groups.x + wid.x) * ${workgroup}u + lid;
+${entry}
+    let row = group * ${workgroup}u + lid;
     if (row >= params.rows) {
         return;
     }
