@@ -5,6 +5,7 @@ import pytest
 
 from webkeras import backend, ops
 from webkeras.ops.tape import GradientTape
+from webkeras.testing.gradients import check_gradients
 
 
 @pytest.fixture(autouse=True)
@@ -13,43 +14,6 @@ def numpy_backend():
     backend.set_backend("numpy")
     yield
     backend._current = previous
-
-
-def numeric_gradient(fn, arrays, index, eps=1e-6):
-    base = [a.copy() for a in arrays]
-    grad = np.zeros_like(base[index])
-    flat = base[index].reshape(-1)
-    for i in range(flat.size):
-        saved = flat[i]
-        flat[i] = saved + eps
-        plus = float(np.sum(fn(*[ops.convert_to_tensor(a) for a in base]).numpy()))
-        flat[i] = saved - eps
-        minus = float(np.sum(fn(*[ops.convert_to_tensor(a) for a in base]).numpy()))
-        flat[i] = saved
-        grad.reshape(-1)[i] = (plus - minus) / (2 * eps)
-    return grad
-
-
-def check_gradients(fn, *arrays, weights_seed=0):
-    """Compare tape gradients of sum(fn(...) * w) with central differences, for every input."""
-    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
-    out_shape = fn(*[ops.convert_to_tensor(a) for a in arrays]).shape
-    # A random cotangent catches VJPs that are only right for all-ones seeds.
-    w = np.random.default_rng(weights_seed).uniform(0.5, 1.5, size=out_shape)
-
-    def weighted(*tensors):
-        return fn(*tensors) * ops.convert_to_tensor(w)
-
-    tensors = [ops.convert_to_tensor(a) for a in arrays]
-    with GradientTape() as tape:
-        tape.watch(tensors)
-        loss = ops.sum(weighted(*tensors))
-    grads = tape.gradient(loss, tensors)
-    for i, (g, a) in enumerate(zip(grads, arrays)):
-        expected = numeric_gradient(weighted, arrays, i)
-        assert g is not None, f"input {i}: no gradient"
-        np.testing.assert_allclose(g.numpy(), expected, rtol=1e-5, atol=1e-6,
-                                   err_msg=f"gradient of input {i}")
 
 
 rng = np.random.default_rng(42)

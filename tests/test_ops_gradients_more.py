@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from webkeras import backend, ops
-from webkeras.ops.tape import GradientTape
+from webkeras.testing.gradients import check_gradients
 
 
 @pytest.fixture(autouse=True)
@@ -12,34 +12,6 @@ def numpy_backend():
     backend.set_backend("numpy")
     yield
     backend._current = previous
-
-
-def check_gradients(fn, *arrays, eps=1e-6):
-    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
-    out_shape = fn(*[ops.convert_to_tensor(a) for a in arrays]).shape
-    w = ops.convert_to_tensor(np.random.default_rng(0).uniform(0.5, 1.5, size=out_shape))
-
-    def objective(*values):
-        return float(np.sum(ops.sum(fn(*[ops.convert_to_tensor(a) for a in values]) * w)))
-
-    tensors = [ops.convert_to_tensor(a) for a in arrays]
-    with GradientTape() as tape:
-        tape.watch(tensors)
-        loss = ops.sum(fn(*tensors) * w)
-    grads = tape.gradient(loss, tensors)
-    for i, (g, a) in enumerate(zip(grads, arrays)):
-        numeric = np.zeros_like(a)
-        for j in range(a.size):
-            saved = a.flat[j]
-            a.flat[j] = saved + eps
-            plus = objective(*arrays)
-            a.flat[j] = saved - eps
-            minus = objective(*arrays)
-            a.flat[j] = saved
-            numeric.flat[j] = (plus - minus) / (2 * eps)
-        assert g is not None, f"input {i}: no gradient"
-        np.testing.assert_allclose(g.numpy(), numeric, rtol=1e-5, atol=1e-6,
-                                   err_msg=f"gradient of input {i}")
 
 
 rng = np.random.default_rng(7)
