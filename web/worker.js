@@ -5,6 +5,8 @@
 //   {type: "train", params}            run web/train_mnist.py's run(params)
 //   {type: "stop"}                     ask the running training to stop at the next batch
 //   {type: "python", id, code}         run Python (runPythonAsync); reply "python-result"
+//   {type: "read-file", id, path}      the bytes of a file in Pyodide's filesystem (e.g. a model
+//                                      Python saved); reply "file" {id, bytes} or {id, error}
 // Worker -> page: "boot" {stage, percent, text}, "ready", "error" {message}, "dataset"
 // {name, loaded, total, source, done} (dataset download progress), and whatever the
 // Python side reports through self.webkerasReport(kind, json) ("backend", "train-begin",
@@ -154,6 +156,17 @@ async function runPython(id, code) {
   post("python-result", { id, result });
 }
 
+async function readFile(id, path) {
+  try {
+    await booting;
+    const bytes = pyodide.FS.readFile(path); // a copy, safe to transfer
+    self.postMessage({ type: "file", id, path, bytes }, [bytes.buffer]);
+  } catch (error) {
+    const reason = error && error.errno !== undefined ? `no such file in Pyodide's filesystem` : errorText(error);
+    post("file", { id, path, error: `read-file ${path}: ${reason}` });
+  }
+}
+
 self.onmessage = (event) => {
   const message = event.data;
   switch (message.type) {
@@ -171,6 +184,9 @@ self.onmessage = (event) => {
       break;
     case "python":
       runPython(message.id, message.code);
+      break;
+    case "read-file":
+      readFile(message.id, message.path);
       break;
     default:
       post("error", { message: `worker: unknown message type ${message.type}` });
