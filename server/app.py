@@ -3,13 +3,20 @@
 Routes:
     /                   index linking to the pages
     /train              the MNIST training page
+    /predict            draw a digit; a converted model (default /models/mnist_cnn) predicts it
+    /webkeras.js        the JS API, an ES module (web/webkeras.js): loadModel(url), model.predict
     /static/<path>      the repo's web/ (our JS, CSS, HTML, the page's Python)
-    /vendor/<path>      build/vendor/ (Chart.js)
+    /vendor/<path>      build/vendor/ (Chart.js; TF.js under tfjs/ for the browser tests)
     /pyodide/<path>     build/pyodide/ (Pyodide runtime, numpy and webkeras wheels)
+    /models/<path>      TF.js layers models (model.json + group*-shard*.bin) from the models
+                        folder: `create_app(models_dir=...)`, `WEBKERAS_MODELS_DIR`, or
+                        build/models/; a missing file is a JSON 404 naming it
     /datasets/<name>    the dataset cache (webkeras.utils.file_utils.data_dir()): ETag, byte
                         ranges, gzip for text files when the client accepts it
     /api/datasets       JSON: every dataset (files present, sizes, shapes, source, licence)
     /api/runtime        JSON: which webkeras wheel the worker should load
+    /convert            convert a model (Keras <-> TF.js) through POST /api/convert (a zip
+                        back); see server/convert_api.py
 
 Every file goes through `send_from_directory` (never outside its folder), with an ETag and
 conditional GET. Our own code and data are revalidated on each load (`no-cache`); the versioned
@@ -25,6 +32,9 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, request
 from flask import send_from_directory
 from werkzeug.exceptions import HTTPException
+from werkzeug.security import safe_join
+
+from .convert_api import DEFAULT_MAX_UPLOAD_BYTES, UploadRequest, convert_api
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +51,7 @@ MIME_TYPES = {
     ".whl": "application/zip",
     ".zip": "application/zip",
     ".npz": "application/octet-stream",
+    ".bin": "application/octet-stream",
     ".npy": "application/octet-stream",
     ".gz": "application/gzip",
     ".py": "text/x-python",
@@ -102,7 +113,8 @@ INDEX_HTML = """<!doctype html>
 <link rel="stylesheet" href="/static/style.css"></head>
 <body><main class="index"><h1>webkeras</h1>
 <p>Keras in Python, running in this tab on WebGPU.</p>
-<ul><li><a href="/train">Train an MLP on MNIST</a></li></ul>
+<ul><li><a href="/train">Train an MLP on MNIST</a></li>
+<li><a href="/convert">Convert a model (Keras ⇄ TF.js)</a></li></ul>
 </main></body></html>
 """
 
@@ -121,6 +133,17 @@ def train():
 @pages.get("/train/")
 def train_slash():
     return redirect("/train")
+
+
+@pages.get("/predict")
+def predict():
+    return serve_file(current_app.config["WEBKERAS_WEB_DIR"], "predict.html")
+
+
+@pages.get("/webkeras.js")
+def js_api():
+    """The JS API (an ES module): `import * as webkeras from "/webkeras.js"`."""
+    return serve_file(current_app.config["WEBKERAS_WEB_DIR"], "webkeras.js")
 
 
 # -- static assets --------------------------------------------------------------------------
@@ -146,6 +169,17 @@ def pyodide_file(filename):
     else:
         cache_control = f"public, max-age={RUNTIME_MAX_AGE}"
     return serve_file(directory, filename, cache_control=cache_control)
+
+
+@assets.get("/models/<path:filename>")
+def model_file(filename):
+    """A file of a saved TF.js layers model (`save_tfjs` output), revalidated on each load."""
+    directory = Path(current_app.config["WEBKERAS_MODELS_DIR"])
+    path = safe_join(str(directory), filename)
+    if path is None or not os.path.isfile(path):
+        not_found(f"model file {filename} not found in {directory}; write it with "
+                  "webkeras.saving.tfjs.save_tfjs(model, directory) or run `make setup`")
+    return serve_file(directory, filename)
 
 
 @assets.get("/api/runtime")
@@ -251,7 +285,8 @@ def list_datasets():
 
 
 # -- factory --------------------------------------------------------------------------------
-def create_app(data_dir=None, build_dir=None, web_dir=None):
+def create_app(data_dir=None, build_dir=None, web_dir=None, models_dir=None,
+               max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES):
     """The webkeras Flask app.
 
     Args:
@@ -259,14 +294,23 @@ def create_app(data_dir=None, build_dir=None, web_dir=None):
         build_dir: folder holding pyodide/ and vendor/ (default: `WEBKERAS_BUILD_DIR` or
             <repo>/build).
         web_dir: the web app's folder (default: <repo>/web).
+        models_dir: TF.js models served under /models (default: `WEBKERAS_MODELS_DIR` or
+            <build_dir>/models).
+        max_upload_bytes: largest request body (POST /api/convert); bigger ones get 413.
     """
     app = Flask(__name__, static_folder=None)
+    app.request_class = UploadRequest
+    app.config["MAX_CONTENT_LENGTH"] = max_upload_bytes
     app.config["WEBKERAS_DATA_DIR"] = str(data_dir or default_data_dir())
     app.config["WEBKERAS_BUILD_DIR"] = str(build_dir or default_build_dir())
     app.config["WEBKERAS_WEB_DIR"] = str(web_dir or REPO_ROOT / "web")
+    app.config["WEBKERAS_MODELS_DIR"] = str(
+        models_dir or os.environ.get("WEBKERAS_MODELS_DIR")
+        or Path(app.config["WEBKERAS_BUILD_DIR"]) / "models")
     app.register_blueprint(pages)
     app.register_blueprint(assets)
     app.register_blueprint(datasets)
+    app.register_blueprint(convert_api)
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -70,7 +70,13 @@ def to_tfjs_layer(entry):
         for key in INPUT_ONLY_KEYS:
             config.pop(key, None)
     if class_name in CONTAINER_CLASSES:
-        return to_tfjs_model(entry)
+        # A nested model is a node of the outer graph: keep its name and inbound nodes.
+        nested = to_tfjs_model(entry)
+        for key in ("name", INBOUND_NODES):
+            if key in entry:
+                nested[key] = [_legacy_node(n) if isinstance(n, dict) else n
+                               for n in entry[key]] if key == INBOUND_NODES else entry[key]
+        return nested
     entry["config"] = config
     if INBOUND_NODES in entry:
         entry[INBOUND_NODES] = [_legacy_node(n) if isinstance(n, dict) else n

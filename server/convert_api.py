@@ -1,0 +1,477 @@
+"""POST /api/convert: Keras model files <-> TF.js layers models, answered as a zip; the
+/convert page.
+
+    curl -F files=@mlp.keras -F quantize=uint8 http://127.0.0.1:8000/api/convert -o mlp.zip
+    curl -F files=@model.json -F files=@group1-shard1of1.bin -F output=h5 ...
+    curl -F files=@mlp.weights.h5 -F config=@mlp.json ...
+
+Form fields: `files` (one `.keras` / `.h5` / `.weights.h5` file; or a TF.js `model.json` with
+its shards; or one `.zip` of those), `config` (the architecture JSON for `.weights.h5` or
+weights-only TF.js input), `quantize` (uint8 | uint16 | float16), `shard_size` (bytes),
+`weights_only`, `output` (`tfjs` for Keras input; `keras`, `h5` or `weights.h5` for TF.js
+input). The answer's `X-Webkeras-Files` header lists its files as JSON `[{name, size}]`.
+Errors are JSON `{error, message}`: 400 bad input, 413 too large, 415 not a model file.
+
+Uploads are checked (server/uploads.py) before a parser reads them, written only under a
+fresh temporary folder (its root: `app.config["WEBKERAS_CONVERT_TMP"]`) that is removed
+before the answer goes out, and loaded in safe mode. A model with a Lambda layer is refused
+before it is loaded at all, so no code from an upload runs.
+"""
+
+import dataclasses
+import io
+import json
+import math
+import os
+import tempfile
+import threading
+import zipfile
+
+from flask import Blueprint, Request, current_app, jsonify, redirect, request, send_file
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from . import uploads
+from .uploads import JSON, KERAS, SHARD, WEIGHTS, ZIP, Upload, UploadError
+
+DEFAULT_MAX_UPLOAD_BYTES = 64 * 1024 ** 2
+TEMP_ROOT_KEY = "WEBKERAS_CONVERT_TMP"
+MAX_UNPACKED_KEY = "WEBKERAS_CONVERT_MAX_UNPACKED_BYTES"
+DEFAULT_MAX_UNPACKED_BYTES = 256 * 1024 ** 2
+MAX_FILES = 512
+MAX_SHARDS = 1000
+MAX_SHARD_SIZE = 1024 ** 3
+FILES_HEADER = "X-Webkeras-Files"
+# Uploads bigger than this spill from memory to a file under the temp root.
+SPOOL_BYTES = 512 * 1024
+MAX_MESSAGE_CHARS = 1500
+
+TFJS = "tfjs"
+KERAS_OUTPUTS = {"keras": ".keras", "h5": ".h5", "weights.h5": ".weights.h5"}
+DOWNLOAD_LABELS = {TFJS: "tfjs", "keras": "keras", "h5": "h5", "weights.h5": "weights"}
+INPUT_SUFFIXES = {KERAS: ".keras", uploads.H5: ".h5", WEIGHTS: ".weights.h5"}
+MODEL_KINDS = tuple(INPUT_SUFFIXES)
+TFJS_MODEL_JSON = "model.json"
+MANIFEST_KEY = "weightsManifest"
+TOPOLOGY_KEY = "modelTopology"
+# Layer classes whose config carries Python code (bytecode, or a function to import).
+CODE_LAYERS = ("Lambda",)
+TRUE_VALUES, FALSE_VALUES = ("1", "true", "on", "yes"), ("", "0", "false", "off", "no")
+# What the library raises on malformed models; anything here is the upload's fault.
+LIBRARY_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError,
+                  MemoryError, OverflowError, RecursionError, NotImplementedError)
+
+convert_api = Blueprint("convert_api", __name__)
+# Model building touches process-wide state (layer-name counters, the safe-mode stack).
+_convert_lock = threading.Lock()
+
+
+class UploadRequest(Request):
+    """Spools multipart files under the convert temp root instead of the system's /tmp."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None,
+                         content_length=None):
+        return tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="rb+",
+                                             dir=_temp_root())
+
+
+@dataclasses.dataclass
+class Options:
+    quantize: str = None
+    shard_size: int = None
+    weights_only: bool = False
+    output: str = None
+
+
+@dataclasses.dataclass
+class Job:
+    """A checked conversion: `model` is the .keras/.h5/.weights.h5 upload or model.json."""
+
+    model: Upload
+    output: str
+    options: Options
+    stem: str
+    shards: list = dataclasses.field(default_factory=list)
+    config: Upload = None
+
+
+# -- routes -------------------------------------------------------------------------------------
+@convert_api.get("/convert")
+def convert_page():
+    from .app import serve_file
+
+    return serve_file(current_app.config["WEBKERAS_WEB_DIR"], "convert.html")
+
+
+@convert_api.get("/convert/")
+def convert_page_slash():
+    return redirect("/convert")
+
+
+@convert_api.get("/api/convert")
+def convert_limits():
+    """What POST /api/convert accepts (the page checks sizes before uploading)."""
+    from webkeras.saving.tfjs import format as fmt
+
+    return jsonify(max_upload_bytes=current_app.config.get("MAX_CONTENT_LENGTH"),
+                   max_unpacked_bytes=_max_unpacked(), max_files=MAX_FILES,
+                   max_shards=MAX_SHARDS, default_shard_size=fmt.DEFAULT_SHARD_SIZE,
+                   quantize=list(fmt.QUANTIZE_DTYPES),
+                   outputs={"keras": [TFJS], "tfjs": list(KERAS_OUTPUTS)})
+
+
+@convert_api.post("/api/convert")
+def convert_upload():
+    try:
+        files, config = _read_form()
+        job = _plan(files, config, _options(request.form))
+        body, listing = _run(job)
+    except UploadError as error:
+        response = jsonify(error=_status_name(error.status), message=str(error),
+                           path=request.path)
+        response.status_code = error.status
+        return response
+    download = f"{job.stem}_{DOWNLOAD_LABELS[job.output]}.zip"
+    response = send_file(io.BytesIO(body), mimetype="application/zip", as_attachment=True,
+                         download_name=download)
+    response.headers[FILES_HEADER] = json.dumps(listing)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _status_name(status):
+    return {400: "bad request", 413: "request entity too large",
+            415: "unsupported media type"}[status]
+
+
+# -- reading the request ------------------------------------------------------------------------
+def _temp_root():
+    root = current_app.config.get(TEMP_ROOT_KEY)
+    if root:
+        os.makedirs(root, exist_ok=True)
+    return root
+
+
+def _max_unpacked():
+    return int(current_app.config.get(MAX_UNPACKED_KEY) or DEFAULT_MAX_UNPACKED_BYTES)
+
+
+def _too_large_message():
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        return (f"The upload is {request.content_length} bytes; this server accepts at most "
+                f"{limit} bytes ({limit / 1024 ** 2:.0f} MiB) per conversion.")
+    return (f"The upload is over this server's limits (at most {limit} bytes in all, "
+            f"{request.max_form_memory_size} bytes per text field, {request.max_form_parts} "
+            "parts): send the architecture JSON as a file part.")
+
+
+def _read_form():
+    """(model file Uploads, config Upload or None) from the multipart body."""
+    if request.mimetype != "multipart/form-data":
+        raise UploadError("Expected a multipart/form-data upload with the model file(s) in "
+                          f"field `files`; received Content-Type "
+                          f"{request.content_type or 'none'}.", status=415)
+    try:
+        parts = [(field, part) for field, part in request.files.items(multi=True)
+                 if part.filename]
+        config_text = request.form.get("config")
+    except RequestEntityTooLarge:
+        raise UploadError(_too_large_message(), status=413) from None
+    if len(parts) > MAX_FILES:
+        raise UploadError(f"{len(parts)} files uploaded; at most {MAX_FILES} are accepted.")
+    files, configs = [], []
+    for field, part in parts:
+        data = part.read()
+        if field == "config":
+            name = uploads.safe_name(part.filename)
+            uploads.check_magic(name, data, JSON)
+            configs.append(Upload(name, data, JSON))
+        else:
+            files.append(uploads.make_upload(part.filename, data))
+    if config_text:
+        configs.append(Upload("config", config_text.encode("utf-8"), JSON))
+    if len(configs) > 1:
+        raise UploadError("Send one architecture in field `config`; received "
+                          f"{len(configs)}.")
+    return files, configs[0] if configs else None
+
+
+def _flag(form, key):
+    value = form.get(key, "").strip().lower()
+    if value not in TRUE_VALUES + FALSE_VALUES:
+        raise UploadError(f"`{key}` must be true or false; received {value[:40]!r}.")
+    return value in TRUE_VALUES
+
+
+def _options(form):
+    from webkeras.saving.tfjs import format as fmt
+
+    quantize = form.get("quantize", "").strip().lower() or None
+    if quantize is not None and quantize not in fmt.QUANTIZE_DTYPES:
+        raise UploadError(f"`quantize` must be one of {list(fmt.QUANTIZE_DTYPES)} or empty; "
+                          f"received {quantize[:40]!r}.")
+    shard_text = form.get("shard_size", "").strip()
+    shard_size = None
+    if shard_text:
+        try:
+            shard_size = int(shard_text)
+        except ValueError:
+            raise UploadError("`shard_size` must be a whole number of bytes; received "
+                              f"{shard_text[:40]!r}.") from None
+        if not 1 <= shard_size <= MAX_SHARD_SIZE:
+            raise UploadError(f"`shard_size` must be between 1 and {MAX_SHARD_SIZE} bytes; "
+                              f"received {shard_size}.")
+    output = form.get("output", "").strip().lower() or None
+    if output is not None and output != TFJS and output not in KERAS_OUTPUTS:
+        raise UploadError(f"`output` must be one of {[TFJS, *KERAS_OUTPUTS]}; received "
+                          f"{output[:40]!r}.")
+    return Options(quantize, shard_size, _flag(form, "weights_only"), output)
+
+
+# -- deciding what to convert -------------------------------------------------------------------
+def _stem(name):
+    lower = name.lower()
+    for suffix in (".weights.h5", ".keras", ".hdf5", ".h5", ".zip", ".json"):
+        if lower.endswith(suffix):
+            return name[:-len(suffix)] or "model"
+    return name
+
+
+def _code_layer_names(*configs):
+    """Names of Lambda layers anywhere in the given JSON values (iterative: no depth limit)."""
+    found, stack = [], list(configs)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if value.get("class_name") in CODE_LAYERS or \
+                    value.get("registered_name") in CODE_LAYERS:
+                config = value.get("config")
+                name = config.get("name") if isinstance(config, dict) else None
+                found.append(str(name or value.get("name") or value.get("class_name")))
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return found
+
+
+def _refuse_code(source, *configs):
+    names = _code_layer_names(*configs)
+    if names:
+        raise UploadError(
+            f"{source} has Lambda layer(s) {sorted(set(names))}: a Lambda layer's function is "
+            "Python code, and this server loads models in safe mode, so it never runs code "
+            "from an upload. Replace the Lambda with built-in layers, or convert the file "
+            "on your own machine with `webkeras convert` if you trust it.")
+
+
+def _inspect_keras_file(model, limit):
+    """(bytes of arrays it holds, its architecture or None), reading nothing unbounded."""
+    from webkeras.saving.keras_zip import CONFIG_FILENAME, VARS_FILENAME
+
+    if model.kind != KERAS:
+        return uploads.inspect_hdf5(model.data, model.name, limit)
+    archive = uploads.open_zip(model, MAX_FILES, limit)
+    members = {}
+    for member in (CONFIG_FILENAME, VARS_FILENAME):
+        try:
+            info = archive.getinfo(member)
+        except KeyError:
+            raise UploadError(f"'{model.name}' is not a Keras model archive: it has no "
+                              f"'{member}' (entries: {archive.namelist()[:10]}).") from None
+        members[member] = uploads.read_entry(archive, info, model.name, limit)
+    config = uploads.parse_json(Upload(f"{model.name}/{CONFIG_FILENAME}",
+                                       members[CONFIG_FILENAME], JSON))
+    payload, _ = uploads.inspect_hdf5(members[VARS_FILENAME],
+                                      f"{model.name}/{VARS_FILENAME}", limit)
+    return payload, config
+
+
+def _plan_keras(model, config, options, stem):
+    if options.output not in (None, TFJS):
+        raise UploadError(f"'{model.name}' is a Keras file: it converts to `output=tfjs`, "
+                          f"not {options.output!r} (upload a TF.js model for that).")
+    if model.kind == WEIGHTS and config is None:
+        raise UploadError(f"'{model.name}' holds weights only: also upload the architecture "
+                          "JSON (the model's `model.to_json()`, or a TF.js model.json) in "
+                          "field `config`, or select it together with the weights file.")
+    if model.kind != WEIGHTS and config is not None:
+        raise UploadError(f"'{model.name}' holds its own architecture; an architecture "
+                          f"'{config.name}' is only used with a `.weights.h5` file.")
+    payload, architecture = _inspect_keras_file(model, _max_unpacked())
+    _refuse_code(f"'{model.name}'", architecture)
+    if config is not None:
+        _refuse_code(f"'{config.name}'", uploads.parse_json(config))
+    from webkeras.saving.tfjs import format as fmt
+
+    shard_size = options.shard_size or fmt.DEFAULT_SHARD_SIZE
+    if math.ceil(payload / shard_size) > MAX_SHARDS:
+        raise UploadError(f"shard_size={shard_size} would cut up to {payload} bytes of "
+                          f"weights into up to {math.ceil(payload / shard_size)} shard files; "
+                          f"this server writes at most {MAX_SHARDS}: use a shard_size of at "
+                          f"least {math.ceil(payload / MAX_SHARDS)} bytes.")
+    return Job(model, TFJS, options, stem, config=config)
+
+
+def _manifest_paths(model_json, name):
+    """The shard file names model.json lists, each checked to be a plain file name."""
+    manifest = model_json.get(MANIFEST_KEY)
+    groups = manifest if isinstance(manifest, list) else []
+    paths = []
+    for group in groups:
+        listed = group.get("paths") if isinstance(group, dict) else None
+        for path in listed if isinstance(listed, list) else []:
+            if not uploads.is_plain_name(path):
+                raise UploadError(f"'{name}' lists weight shard {str(path)[:120]!r} in "
+                                  f"`{MANIFEST_KEY}`: expected a plain file name next to "
+                                  "model.json (no folders, letters, digits, '.', '-', '_').")
+            paths.append(path)
+    return paths
+
+
+def _plan_tfjs(model, shards, config, options, stem):
+    if options.quantize or options.shard_size:
+        raise UploadError("`quantize` and `shard_size` apply when converting to TF.js; a TF.js "
+                          "upload converts to a Keras file.")
+    output = options.output or ("weights.h5" if options.weights_only else "keras")
+    if output == TFJS:
+        raise UploadError(f"'{model.name}' is already a TF.js model; choose `output` "
+                          f"{list(KERAS_OUTPUTS)}.")
+    if options.weights_only and output != "weights.h5":
+        raise UploadError(f"`weights_only` writes a `.weights.h5` file, but `output` is "
+                          f"{output!r}.")
+    model_json = uploads.parse_json(model)
+    _refuse_code(f"'{model.name}'", model_json)
+    if config is not None:
+        _refuse_code(f"'{config.name}'", uploads.parse_json(config))
+    listed = _manifest_paths(model_json, model.name)
+    uploaded = {shard.name: shard for shard in shards}
+    missing = [path for path in listed if path not in uploaded]
+    if missing:
+        raise UploadError(f"'{model.name}' lists weight shard(s) {missing} in "
+                          f"`{MANIFEST_KEY}`, but they were not uploaded: send every shard "
+                          "with model.json (select them all, or zip the folder).")
+    extra = sorted(set(uploaded) - set(listed))
+    if extra:
+        raise UploadError(f"{extra} are not listed in '{model.name}' (its `{MANIFEST_KEY}` "
+                          f"lists {listed}); upload only the model's own shards.")
+    return Job(model, output, options, stem, shards=[uploaded[p] for p in listed],
+               config=config)
+
+
+def _plan(files, config, options):
+    """A Job from the uploaded files: one Keras file, or model.json + shards."""
+    if not files:
+        raise UploadError(f"No file uploaded: send {uploads.EXPECTED_FILES} in field "
+                          "`files`.")
+    zips = [f for f in files if f.kind == ZIP]
+    if zips and len(files) > 1:
+        raise UploadError(f"Upload a `.zip` ('{zips[0].name}') on its own: it must hold the "
+                          "whole model.")
+    if zips:
+        files = uploads.unzip(zips[0], MAX_FILES, _max_unpacked())
+    models = [f for f in files if f.kind in MODEL_KINDS]
+    shards = [f for f in files if f.kind == SHARD]
+    jsons = [(f, uploads.parse_json(f)) for f in files if f.kind == JSON]
+    tfjs_models = [f for f, value in jsons if MANIFEST_KEY in value or TOPOLOGY_KEY in value]
+    configs = [f for f, value in jsons if f not in tfjs_models] + ([config] if config else [])
+    if len(configs) > 1:
+        raise UploadError(f"Several architecture files: {[c.name for c in configs]}; send "
+                          "one.")
+    config = configs[0] if configs else None
+    if len(models) + len(tfjs_models) > 1:
+        raise UploadError(f"Convert one model at a time; received "
+                          f"{[f.name for f in models + tfjs_models]}.")
+    if models:
+        if shards:
+            raise UploadError(f"'{models[0].name}' is a Keras file; the TF.js shards "
+                              f"{[s.name for s in shards]} do not belong with it.")
+        return _plan_keras(models[0], config, options, _stem(models[0].name))
+    if tfjs_models:
+        stem = _stem(zips[0].name if zips else tfjs_models[0].name)
+        return _plan_tfjs(tfjs_models[0], shards, config, options, stem)
+    raise UploadError(f"No model among {[f.name for f in files][:10]}: expected "
+                      f"{uploads.EXPECTED_FILES}.")
+
+
+# -- converting ---------------------------------------------------------------------------------
+def _write(directory, name, data):
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def _write_config(work, config):
+    if config is None:
+        return None
+    value = uploads.parse_json(config)
+    # convert() reads a TF.js architecture by its file name.
+    name = TFJS_MODEL_JSON if MANIFEST_KEY in value or TOPOLOGY_KEY in value else "config.json"
+    return _write(os.path.join(work, "arch"), name, config.data)
+
+
+def _convert(job, work):
+    """Runs the library's converter in `work`; returns [(name, path)] of the output files."""
+    from webkeras.layers.core.lambda_layer import safe_mode_scope
+    from webkeras.saving import tfjs
+    from webkeras.saving.tfjs import format as fmt
+
+    inputs = os.path.join(work, "in")
+    config_path = _write_config(work, job.config)
+    options = job.options
+    if job.output == TFJS:
+        # The library picks the reader by suffix: write the canonical, lower-case one.
+        src = _write(inputs, job.stem + INPUT_SUFFIXES[job.model.kind], job.model.data)
+        dst = os.path.join(work, "out")
+        shard_size = options.shard_size or fmt.DEFAULT_SHARD_SIZE
+        with _convert_lock, safe_mode_scope(True):
+            tfjs.convert(src, dst, quantize=options.quantize, shard_size=shard_size,
+                         weights_only=options.weights_only, config=config_path)
+        with open(os.path.join(dst, fmt.MODEL_JSON), encoding="utf-8") as f:
+            manifest = json.load(f)[fmt.MANIFEST_KEY]
+        names = [fmt.MODEL_JSON] + [p for group in manifest for p in group[fmt.PATHS_KEY]]
+        return [(name, os.path.join(dst, name)) for name in names]
+    src = _write(inputs, TFJS_MODEL_JSON, job.model.data)
+    for shard in job.shards:
+        _write(inputs, shard.name, shard.data)
+    name = job.stem + KERAS_OUTPUTS[job.output]
+    dst = os.path.join(work, "out", name)
+    os.makedirs(os.path.dirname(dst))
+    with _convert_lock, safe_mode_scope(True):
+        tfjs.convert(src, dst, weights_only=options.weights_only, config=config_path)
+    return [(name, dst)]
+
+
+def _public_message(error, work):
+    """The library's message without the temporary folder's paths."""
+    text = str(error)
+    if isinstance(error, KeyError):
+        text = f"malformed model config: missing key {text}"
+    elif not isinstance(error, (ValueError, TypeError, OSError)):
+        text = f"{type(error).__name__}: {text}"
+    for sub in ("in", "arch", "out"):
+        text = text.replace(os.path.join(work, sub) + os.sep, "")
+    text = text.replace(work, "<upload>")
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[:MAX_MESSAGE_CHARS] + " …"
+    return text
+
+
+def _run(job):
+    """(zip bytes, [{name, size}]) of the converted model; the work folder is gone after."""
+    with tempfile.TemporaryDirectory(prefix="webkeras-convert-", dir=_temp_root()) as work:
+        try:
+            written = _convert(job, work)
+        except LIBRARY_ERRORS as error:
+            current_app.logger.info("convert: %s rejected: %r", job.model.name, error)
+            raise UploadError(f"Could not convert '{job.model.name}': "
+                              f"{_public_message(error, work)}") from None
+        buffer = io.BytesIO()
+        listing = []
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, path in written:
+                method = zipfile.ZIP_DEFLATED if name.endswith(".json") else zipfile.ZIP_STORED
+                archive.write(path, name, compress_type=method)
+                listing.append({"name": name, "size": os.path.getsize(path)})
+    return buffer.getvalue(), listing

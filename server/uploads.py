@@ -1,0 +1,219 @@
+"""Checks on uploaded files before any parser sees them.
+
+A file's type comes from its name and must match its first bytes; a zip's entries must stay
+inside the archive's folder and unpack to a bounded size (zip bombs); HDF5 datasets must fit
+a bounded size too (a gzip-filtered dataset can inflate a thousandfold). Names users send
+are reduced to a plain basename before anything is written under them.
+"""
+
+import io
+import json
+import re
+import zipfile
+
+ZIP_MAGIC = b"PK\x03\x04"
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+UTF8_BOM = b"\xef\xbb\xbf"
+
+# Kinds by name suffix, most specific first.
+WEIGHTS, H5, KERAS, ZIP, JSON, SHARD = "weights.h5", "h5", "keras", "zip", "json", "shard"
+SUFFIX_KINDS = ((".weights.h5", WEIGHTS), (".h5", H5), (".hdf5", H5), (".keras", KERAS),
+                (".zip", ZIP), (".json", JSON), (".bin", SHARD))
+MAGIC = {WEIGHTS: HDF5_MAGIC, H5: HDF5_MAGIC, KERAS: ZIP_MAGIC, ZIP: ZIP_MAGIC}
+MAGIC_NAMES = {HDF5_MAGIC: "an HDF5 file", ZIP_MAGIC: "a zip archive"}
+EXPECTED_FILES = ("a `.keras`, `.h5` or `.weights.h5` model, or a TF.js `model.json` with its "
+                  "`.bin` shards (or one `.zip` of them)")
+
+# Anything else becomes "_"; a leading dot is dropped (no hidden files, no "." or "..").
+UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._()+-]")
+MAX_NAME_CHARS = 120
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_()+-][A-Za-z0-9._()+-]{0,119}")
+# Archive clutter from macOS / Windows zip tools, skipped.
+ZIP_CLUTTER = ("__MACOSX/", ".DS_Store", "Thumbs.db")
+READ_CHUNK = 1 << 20
+
+
+class UploadError(ValueError):
+    """A rejected upload: `status` is the HTTP status to answer with."""
+
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.status = status
+
+
+class Upload:
+    """One uploaded file (or zip entry): its sanitized name, bytes and kind."""
+
+    def __init__(self, name, data, kind):
+        self.name, self.data, self.kind = name, data, kind
+
+    @property
+    def size(self):
+        return len(self.data)
+
+
+def safe_name(raw):
+    """The last path component of `raw` with unusual characters replaced by `_`."""
+    base = str(raw).replace("\\", "/").rsplit("/", 1)[-1]
+    base = UNSAFE_NAME_CHARS.sub("_", base).lstrip(".")[-MAX_NAME_CHARS:]
+    if not base.strip("_"):
+        raise UploadError(f"File name {str(raw)[:80]!r} has no usable characters; rename "
+                          "the file (letters, digits, '.', '-', '_').")
+    return base
+
+
+def is_plain_name(name):
+    """True for a file name with no folder part and only safe characters."""
+    return isinstance(name, str) and PLAIN_NAME.fullmatch(name) is not None
+
+
+def kind_of(name):
+    lower = name.lower()
+    for suffix, kind in SUFFIX_KINDS:
+        if lower.endswith(suffix):
+            return kind
+    raise UploadError(f"'{name}' is not a file this converter reads: expected "
+                      f"{EXPECTED_FILES}.", status=415)
+
+
+def check_magic(name, data, kind):
+    """Raises unless `data` starts the way files of `kind` do."""
+    if not data:
+        raise UploadError(f"'{name}' is empty (0 bytes).")
+    magic = MAGIC.get(kind)
+    if magic is not None and not data.startswith(magic):
+        raise UploadError(f"'{name}' is not {MAGIC_NAMES[magic]}, as a `{kind}` file must be: "
+                          f"it starts with {data[:8]!r}, expected {magic!r}.")
+    if kind == JSON and data.removeprefix(UTF8_BOM).lstrip()[:1] != b"{":
+        raise UploadError(f"'{name}' does not hold a JSON object: it starts with "
+                          f"{data[:16]!r}, expected '{{'.")
+
+
+def make_upload(raw_name, data):
+    name = safe_name(raw_name)
+    kind = kind_of(name)
+    check_magic(name, data, kind)
+    return Upload(name, data, kind)
+
+
+def parse_json(upload):
+    """The JSON object in `upload`."""
+    try:
+        value = json.loads(upload.data.removeprefix(UTF8_BOM).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise UploadError(f"'{upload.name}' is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise UploadError(f"'{upload.name}': expected a JSON object, found "
+                          f"{type(value).__name__}.")
+    return value
+
+
+# -- zip archives -------------------------------------------------------------------------------
+def _check_entry_name(archive, entry):
+    parts = entry.replace("\\", "/").split("/")
+    if entry.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", entry) or ".." in parts:
+        raise UploadError(f"'{archive}' has an entry '{entry[:120]}' that points outside the "
+                          "archive's folder (an absolute path or '..'); refusing the archive.")
+
+
+def open_zip(upload, max_entries, max_bytes):
+    """A checked `ZipFile` over `upload`: entry names, count and declared unpacked size."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(upload.data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, EOFError, ValueError) as error:
+        raise UploadError(f"'{upload.name}' is not a readable zip archive (truncated or "
+                          f"corrupted?): {error}") from None
+    if len(infos) > max_entries:
+        raise UploadError(f"'{upload.name}' has {len(infos)} entries; at most {max_entries} "
+                          "are accepted.")
+    declared = 0
+    for info in infos:
+        _check_entry_name(upload.name, info.orig_filename)
+        if info.flag_bits & 0x1:
+            raise UploadError(f"'{upload.name}': entry '{info.filename}' is encrypted; "
+                              "upload an unencrypted archive.")
+        declared += info.file_size
+    if declared > max_bytes:
+        raise UploadError(f"'{upload.name}' unpacks to {declared} bytes, over the {max_bytes}-"
+                          "byte limit for unpacked uploads (a zip bomb, or a model too large "
+                          "for this server).")
+    return archive
+
+
+def read_entry(archive, info, upload_name, budget):
+    """The bytes of one entry, counted as they inflate (headers can lie); at most `budget`."""
+    chunks, total = [], 0
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(READ_CHUNK):
+                total += len(chunk)
+                if total > budget:
+                    raise UploadError(f"'{upload_name}': entry '{info.filename}' unpacks to "
+                                      f"more than the {budget} bytes left of the unpacked-size "
+                                      "limit (a zip bomb?).")
+                chunks.append(chunk)
+    except UploadError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as error:
+        raise UploadError(f"'{upload_name}': entry '{info.filename}' is unreadable (truncated "
+                          f"or corrupted archive): {error}") from None
+    return b"".join(chunks)
+
+
+def unzip(upload, max_entries, max_bytes):
+    """The files of a zip upload as Uploads (folders flattened, clutter skipped)."""
+    archive = open_zip(upload, max_entries, max_bytes)
+    entries, seen, budget = [], {}, max_bytes
+    for info in archive.infolist():
+        base = info.filename.rsplit("/", 1)[-1]
+        if info.is_dir() or info.filename.startswith(ZIP_CLUTTER[0]) or base.startswith(".") \
+                or base in ZIP_CLUTTER:
+            continue
+        data = read_entry(archive, info, upload.name, budget)
+        budget -= len(data)
+        entry = make_upload(info.filename, data)
+        if entry.kind == ZIP:
+            raise UploadError(f"'{upload.name}' holds another archive '{info.filename}'; put "
+                              "the model files in one flat zip.")
+        if entry.name in seen:
+            raise UploadError(f"'{upload.name}' holds two files named '{entry.name}' "
+                              f"('{seen[entry.name]}' and '{info.filename}'); keep one.")
+        seen[entry.name] = info.filename
+        entries.append(entry)
+    return entries
+
+
+# -- HDF5 ---------------------------------------------------------------------------------------
+def inspect_hdf5(data, name, max_bytes):
+    """(bytes its datasets hold, its `model_config` attribute parsed or None).
+
+    Raises when the datasets would take more than `max_bytes` in memory."""
+    import h5py
+
+    total = 0
+
+    def add(_, item):
+        nonlocal total
+        if isinstance(item, h5py.Dataset):
+            total += int(item.size) * item.dtype.itemsize
+
+    try:
+        with h5py.File(io.BytesIO(data), "r") as f:
+            f.visititems(add)
+            model_config = f.attrs.get("model_config")
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as error:
+        raise UploadError(f"'{name}' is not a readable HDF5 file (truncated or corrupted?): "
+                          f"{error}") from None
+    if total > max_bytes:
+        raise UploadError(f"'{name}' holds {total} bytes of arrays, over the {max_bytes}-byte "
+                          "limit for unpacked uploads (compressed datasets?).")
+    if isinstance(model_config, bytes):
+        model_config = model_config.decode("utf-8", "replace")
+    if model_config is not None:
+        try:
+            model_config = json.loads(model_config)
+        except (TypeError, json.JSONDecodeError) as error:
+            raise UploadError(f"'{name}': attribute `model_config` is not valid JSON: "
+                              f"{error}") from None
+    return total, model_config
