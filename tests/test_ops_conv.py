@@ -6,9 +6,7 @@ import itertools
 import numpy as np
 import pytest
 from webkeras import backend, ops
-from webkeras.backend.base import Backend
 from webkeras.backend.numpy import NumpyBackend
-from webkeras.backend.webgpu.host_fallback import install
 from webkeras.ops.conv import conv_input_grad, conv_kernel_grad
 from webkeras.ops.tape import GradientTape
 from webkeras.testing.gradients import check_gradients as check_with_finite_differences
@@ -182,32 +180,42 @@ def test_overlapping_max_pool_sums_gradients_of_windows():
     np.testing.assert_array_equal(tape.gradient(y, x).numpy().ravel(), [0, 2, 0, 1])
 
 
-class _Boxed:
-    def __init__(self, array):
-        self.array = array
+@pytest.fixture(scope="module")
+def webgpu():
+    from webkeras.backend.webgpu import WebGPUBackend
+
+    return WebGPUBackend()
 
 
-class _FakeDevice(Backend):
-    def from_numpy(self, array):
-        return _Boxed(np.asarray(array))
-
-    def to_numpy(self, x):
-        return x.array
-
-
-def test_host_fallbacks_match_numpy_backend():
-    device, host = install(type("Device", (_FakeDevice,), {}))(), NumpyBackend()
-    up = device.from_numpy
+def test_webgpu_backend_matches_numpy_backend(webgpu):
+    """The real WebGPU backend (wgpu-py) runs conv and pool primitives as the NumPy one does."""
+    host = NumpyBackend()
+    up, down = webgpu.from_numpy, webgpu.to_numpy
     x, k = r(2, 6, 5, 4).astype("float32"), r(2, 3, 2, 4).astype("float32")
     args = ((2, 1), (1, 2), 2)
     y = host.conv(x, k, *args)
-    np.testing.assert_array_equal(device.conv(up(x), up(k), *args).array, y)
-    np.testing.assert_array_equal(device.conv_input_grad(up(y), up(k), x.shape, *args).array,
-                                  host.conv_input_grad(y, k, x.shape, *args))
-    np.testing.assert_array_equal(device.conv_kernel_grad(up(x), up(y), k.shape, *args).array,
-                                  host.conv_kernel_grad(x, y, k.shape, *args))
-    pool = ("max", (3, 2), (2, 2), ((1, 1), (0, 1)))
-    p = host.pool(x, *pool)
-    np.testing.assert_array_equal(device.pool(up(x), *pool).array, p)
-    np.testing.assert_array_equal(device.pool_grad(up(x), up(p), up(p), *pool).array,
-                                  host.pool_grad(x, p, p, *pool))
+    np.testing.assert_allclose(down(webgpu.conv(up(x), up(k), *args)), y, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(down(webgpu.conv_input_grad(up(y), up(k), x.shape, *args)),
+                               host.conv_input_grad(y, k, x.shape, *args), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(down(webgpu.conv_kernel_grad(up(x), up(y), k.shape, *args)),
+                               host.conv_kernel_grad(x, y, k.shape, *args), rtol=1e-5, atol=1e-5)
+    for mode in ("max", "average"):
+        pool = (mode, (3, 2), (2, 2), ((1, 1), (0, 1)))
+        p = host.pool(x, *pool)
+        np.testing.assert_allclose(down(webgpu.pool(up(x), *pool)), p, rtol=1e-6)
+        np.testing.assert_allclose(down(webgpu.pool_grad(up(x), up(p), up(p), *pool)),
+                                   host.pool_grad(x, p, p, *pool), rtol=1e-6)
+
+
+def test_cnn_predicts_the_same_on_both_backends():
+    import webkeras as keras
+
+    layers = keras.layers
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((12, 12, 1)), layers.Conv2D(4, 3, activation="relu"),
+                              layers.MaxPooling2D(2), layers.Conv2D(3, 3, padding="same"),
+                              layers.AveragePooling2D(2), layers.Flatten(), layers.Dense(5)])
+    x = r(3, 12, 12, 1).astype("float32")
+    expected = model.predict_on_batch(x)
+    backend.set_backend("webgpu")
+    np.testing.assert_allclose(model.predict_on_batch(x), expected, rtol=1e-5, atol=1e-6)

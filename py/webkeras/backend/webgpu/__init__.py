@@ -117,7 +117,7 @@ class WebGPUBackend(Backend):
     def __init__(self, driver=None):
         self.driver = driver if driver is not None else default_driver()
         self.limits = DeviceLimits(self.driver.limits, self.driver.adapter_info)
-        self.pool = BufferPool(self.driver)
+        self.buffers = BufferPool(self.driver)
         self.uniforms = UniformCache(self.driver)
         self._pipelines = {}
 
@@ -131,7 +131,7 @@ class WebGPUBackend(Backend):
                 f"adapter's storage binding limit ({self.limits.max_binding} bytes). "
                 "Use smaller batches or the NumPy backend."
             )
-        return GPUArray(self.pool.acquire(nbytes), shape, dtype)
+        return GPUArray(self.buffers.acquire(nbytes), shape, dtype)
 
     def _run(self, family, spec, values, arrays, groups):
         program = kernels.program(family, **spec)
