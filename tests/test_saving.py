@@ -293,3 +293,28 @@ def test_failed_save_leaves_no_partial_file(tmp_path):
         keras_zip.json.dumps = original
     assert target.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["m.keras"]
+
+
+def test_lambda_naming_a_module_is_not_imported_in_safe_mode(tmp_path, monkeypatch):
+    # A file may name any module for a Lambda's function; importing it runs its code.
+    marker = tmp_path / "imported"
+    (tmp_path / "evil_module_for_lambda.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\ndef f(x):\n    return x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Lambda(abs)])
+    config = json.loads(model.to_json())
+    config["config"]["layers"][-1]["config"]["function"] = {
+        "module": "evil_module_for_lambda", "class_name": "function", "config": "f",
+        "registered_name": "function"}
+    with pytest.raises(ValueError, match="Could not locate function 'f'.*safe_mode=False"):
+        keras.models.model_from_json(json.dumps(config))
+    assert not marker.exists()
+    # Keras's own functions resolve by name; opting out of safe mode imports the module.
+    config["config"]["layers"][-1]["config"]["function"]["module"] = "keras.src.ops.numpy"
+    config["config"]["layers"][-1]["config"]["function"]["config"] = "square"
+    restored = keras.models.model_from_json(json.dumps(config))
+    np.testing.assert_allclose(restored.predict(np.array([[2.0, -3.0]]), verbose=0), [[4, 9]])
+    config["config"]["layers"][-1]["config"]["function"].update(
+        module="evil_module_for_lambda", config="f")
+    keras.models.model_from_json(json.dumps(config), safe_mode=False)
+    assert marker.exists()

@@ -51,6 +51,40 @@ def _load_function(config):
     return types.FunctionType(code, globals(), code.co_name, defaults)
 
 
+def _keras_function(module, name):
+    """A function a Keras file names by module (`keras.src.ops.numpy`, `square`): webkeras's
+    own of that name, or None."""
+    if module.split(".")[0] == "webkeras":
+        return getattr(importlib.import_module(module), name, None)
+    from webkeras import activations, ops
+
+    return getattr(ops, name, None) or getattr(activations, name, None)
+
+
+def _named_function(spec, custom_objects, safe_mode):
+    """The function of a `{"module", "config": name}` spec. As Keras does, only Keras's own
+    modules are imported by name; anything else must be passed in `custom_objects` or
+    registered, since importing a module named by a file runs that module's code."""
+    from webkeras.saving.object_registry import get_registered_object
+
+    name, module = spec.get("config"), spec.get("module") or ""
+    found = None
+    for key in (spec.get("registered_name"), name):
+        if found is None and key and key != "function":
+            found = get_registered_object(key, custom_objects)
+    if found is None and module.split(".")[0] in ("keras", "webkeras"):
+        found = _keras_function(module, name)
+    if found is None and not safe_mode and module:
+        found = getattr(importlib.import_module(module), name, None)
+    if found is None:
+        raise ValueError(
+            f"Could not locate function '{name}' (module '{module}') for a `Lambda` layer. "
+            "Pass it in `custom_objects={'" + str(name) + "': ...}` or register it with "
+            "`@keras.saving.register_keras_serializable()`. Importing a module named by a "
+            "file runs its code, so other modules are imported only with `safe_mode=False`.")
+    return found
+
+
 class Lambda(Layer):
     """`keras.layers.Lambda(lambda x: x ** 2)`; `output_shape` is inferred when omitted."""
 
@@ -115,11 +149,7 @@ class Lambda(Layer):
                 raise ValueError(UNSAFE_LAMBDA_MESSAGE)
             function = _load_function(function["config"])
         elif isinstance(function, dict):
-            name = function["config"]
-            if custom_objects and name in custom_objects:
-                function = custom_objects[name]
-            else:
-                function = getattr(importlib.import_module(function["module"]), name)
+            function = _named_function(function, custom_objects, safe_mode)
         elif isinstance(function, str):
             if not custom_objects or function not in custom_objects:
                 raise ValueError(f"Unknown function '{function}' in Lambda layer config. "
