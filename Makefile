@@ -11,6 +11,7 @@ PYTHON3   ?= python3
 VENV      := .venv
 PY        := $(VENV)/bin/python
 PEERS     := .venv-peers
+TFJS_PEERS := .venv-tfjs
 CACHE     := .cache
 STAMPS    := $(CACHE)/stamps
 XDG_DIR   := $(CURDIR)/$(CACHE)/xdg-runtime
@@ -23,15 +24,21 @@ PYODIDE_DIR := build/pyodide
 NUMPY_WHL   := $(PYODIDE_DIR)/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl
 WEBKERAS_WHL := $(PYODIDE_DIR)/webkeras-0.1.0-py3-none-any.whl
 CHART_JS    := build/vendor/chart.umd.min.js
+# TF.js 4.22 (devDependencies) for the browser tests: core + webgpu and wasm backends, and the
+# wasm backend's binaries beside them so a page can `tf.wasm.setWasmPaths('/vendor/tfjs/')`.
+TFJS_VENDOR := build/vendor/tfjs
+TFJS_WASM_FILES := $(addprefix $(TFJS_VENDOR)/,tf-backend-wasm.min.js tfjs-backend-wasm.wasm \
+                     tfjs-backend-wasm-simd.wasm tfjs-backend-wasm-threaded-simd.wasm)
+TFJS_FILES  := $(TFJS_VENDOR)/tf.min.js $(TFJS_VENDOR)/tf-backend-webgpu.min.js $(TFJS_WASM_FILES)
 
 # Sources that go into the browser wheel (rebuild when any of them changes, appears or goes).
 WHEEL_SRCS := $(shell find py/webkeras -type f -not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null | sort) \
               $(shell find kernels -type f \( -name '*.py' -o -name '*.wgsl' \) -not -path '*/__pycache__/*' 2>/dev/null | sort) \
               $(shell find py/webkeras kernels -type d -not -name __pycache__ 2>/dev/null | sort)
 
-.PHONY: setup apt venv npm pyodide wheel datasets vendor packages check-pyodide run test bench peers-venv bench-peers clean distclean interop
+.PHONY: setup apt venv npm pyodide wheel datasets vendor models packages check-pyodide run test bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
 
-setup: apt venv npm pyodide wheel datasets vendor
+setup: apt venv npm pyodide wheel datasets vendor models
 	@echo "setup: OK"
 
 # (a) system packages, only when missing (plus python3-venv if Debian's python3 lacks ensurepip)
@@ -95,7 +102,27 @@ $(CHART_JS): node_modules/.installed
 	cp node_modules/chart.js/dist/chart.umd.min.js $@
 	cp node_modules/chart.js/dist/chart.umd.js $(@D)/chart.umd.js
 
-vendor: $(CHART_JS)
+$(TFJS_VENDOR)/tf.min.js: node_modules/.installed
+	mkdir -p $(@D)
+	cp node_modules/@tensorflow/tfjs/dist/$(@F) $@
+
+$(TFJS_VENDOR)/tf-backend-webgpu.min.js: node_modules/.installed
+	mkdir -p $(@D)
+	cp node_modules/@tensorflow/tfjs-backend-webgpu/dist/$(@F) $@
+
+$(TFJS_WASM_FILES): node_modules/.installed
+	mkdir -p $(@D)
+	cp node_modules/@tensorflow/tfjs-backend-wasm/dist/$(@F) $@
+
+vendor: $(CHART_JS) $(TFJS_FILES)
+
+# (h) the MNIST CNN /predict loads by default, trained with webkeras itself (about a minute);
+# retrained only when its script changes
+DEFAULT_MODEL := build/models/mnist_cnn.json
+$(DEFAULT_MODEL): scripts/train_default_model.py | datasets
+	OPENBLAS_NUM_THREADS=1 $(PY) scripts/train_default_model.py build/models
+
+models: $(DEFAULT_MODEL)
 
 # smoke test of build/pyodide in node: Pyodide boots, numpy and webkeras load (sha256-checked)
 check-pyodide: pyodide wheel
@@ -131,6 +158,20 @@ bench-peers: setup peers-venv
 	mkdir -p $(XDG_DIR) && chmod 700 $(XDG_DIR)
 	PEERS=1 KERAS_BACKEND=jax XDG_RUNTIME_DIR=$(XDG_DIR) $(PY) bench/train_step.py
 
+# The real TF.js converter and tf.keras 2, in their own venv (~2.9 GB; not part of setup/test).
+# ydf is pinned because tensorflowjs 4.22 otherwise pulls a ydf whose protobuf clashes with TF's.
+$(TFJS_PEERS)/.installed:
+	[ -x $(TFJS_PEERS)/bin/python ] || $(PYTHON3) -m venv $(TFJS_PEERS)
+	$(TFJS_PEERS)/bin/python -m pip install --disable-pip-version-check -q \
+	  'tensorflowjs==4.22.0' 'ydf==0.13.0' TFJS_PINS_PLACEHOLDER
+	touch $@
+
+tfjs-peers: $(TFJS_PEERS)/.installed
+
+# Regenerates tests/reference/tfkeras2/ and tests/reference/tfjs_converter/ (committed fixtures).
+tfjs-fixtures: tfjs-peers
+	TF_USE_LEGACY_KERAS=1 $(TFJS_PEERS)/bin/python tests/reference/make_converter_reference.py
+
 # build outputs; keeps downloads (.cache/downloads), the venvs and node_modules
 clean:
 	rm -rf build $(STAMPS)/pyodide test-results
@@ -138,7 +179,7 @@ clean:
 
 # everything `make setup` made, downloads included (datasets under ~/.webkeras are kept)
 distclean: clean
-	rm -rf $(VENV) $(PEERS) node_modules $(CACHE) *.egg-info py/*.egg-info
+	rm -rf $(VENV) $(PEERS) $(TFJS_PEERS) node_modules $(CACHE) *.egg-info py/*.egg-info
 
 # live saving round trip: webkeras writes .keras / .h5 / .weights.h5, real Keras 3 loads them
 interop: venv

@@ -5,6 +5,7 @@ and `open_page(path)`; both fail the test if the page or its worker requests any
 than the local test server.
 """
 
+import contextlib
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -48,9 +49,10 @@ def requires_runtime(build_dir):
         pytest.skip(f"{CHROMIUM} is missing: `apt-get install chromium` (make setup does it)")
 
 
-@pytest.fixture
-def chromium_context(playwright, tmp_path, server_url, requires_runtime):
-    """A fresh headless Chromium profile that may only talk to the local test server."""
+@contextlib.contextmanager
+def local_chromium(playwright, server_url, profile_dir, **kwargs):
+    """A headless Chromium context that may only talk to `server_url`; any other request is
+    aborted and fails the caller on exit. `context.seen_requests` lists every URL asked for."""
     local = urlsplit(server_url).netloc
     foreign = []
 
@@ -70,7 +72,7 @@ def chromium_context(playwright, tmp_path, server_url, requires_runtime):
         else:
             route.continue_()
 
-    context = launch_chromium(playwright, tmp_path / "profile", viewport={"width": 1000, "height": 900})
+    context = launch_chromium(playwright, profile_dir, **kwargs)
     context.seen_requests = []
     context.on("request", on_request)
     context.route("**/*", guard)
@@ -79,6 +81,14 @@ def chromium_context(playwright, tmp_path, server_url, requires_runtime):
     finally:
         context.close()
     assert not foreign, f"requests left the local server: {sorted(set(foreign))}"
+
+
+@pytest.fixture
+def chromium_context(playwright, tmp_path, server_url, requires_runtime):
+    """A fresh headless Chromium profile that may only talk to the local test server."""
+    with local_chromium(playwright, server_url, tmp_path / "profile",
+                        viewport={"width": 1000, "height": 900}) as context:
+        yield context
 
 
 @pytest.fixture

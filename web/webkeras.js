@@ -1,0 +1,223 @@
+// webkeras.js: load a Keras model in a web page and predict with it.
+//
+//   import * as webkeras from "/webkeras.js";
+//   const model = await webkeras.loadModel("/models/mnist_cnn/model.json", {
+//     onProgress: ({ stage, fraction, text }) => console.log(text),
+//   });
+//   const y = await model.predict(new Float32Array(28 * 28), [1, 28, 28, 1]);
+//   console.log(y.shape, y.data);       // [1, 10], Float32Array(10)
+//
+// The model runs in Python (webkeras in Pyodide) in a Web Worker, on webkeras's WebGPU
+// kernels when the browser has a WebGPU adapter, else on NumPy. URLs may name a TF.js
+// layers model.json (shards are fetched beside it), a .keras or an .h5 file.
+
+const WORKER_URL = new URL("/static/worker.js", import.meta.url);
+
+let runtime = null; // {worker, ready: Promise<{backend, bootSeconds}>}
+let nextId = 1;
+const pending = new Map(); // request id -> {resolve, reject, onProgress}
+
+function describe(error) {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function startRuntime(backend, onProgress) {
+  const worker = new Worker(WORKER_URL, { type: "module" });
+  let bootListeners = onProgress ? [onProgress] : [];
+  const ready = new Promise((resolve, reject) => {
+    const fail = (message) => reject(new Error(`webkeras: ${message}`));
+    worker.onerror = (event) => {
+      event.preventDefault();
+      fail(`the worker failed: ${event.message || `could not load ${WORKER_URL}`}`);
+    };
+    worker.onmessage = ({ data }) => {
+      if (data.type === "boot") {
+        const progress = { stage: "runtime", fraction: data.percent / 100, text: data.text };
+        for (const listener of bootListeners) listener(progress);
+      } else if (data.type === "ready") {
+        bootListeners = [];
+        worker.onmessage = ({ data: message }) => dispatch(message);
+        resolve({ backend: data.backend, bootSeconds: data.bootSeconds });
+      } else if (data.type === "error") {
+        fail(data.message);
+      }
+    };
+  });
+  worker.postMessage({ type: "boot", backend });
+  return { worker, ready, addBootListener: (fn) => fn && bootListeners.push(fn) };
+}
+
+function dispatch(message) {
+  const entry = pending.get(message.id);
+  if (message.type === "model-progress") {
+    entry?.onProgress?.(progressOf(message));
+    return;
+  }
+  if (message.type === "error") {
+    console.error("webkeras worker:", message.message);
+    return;
+  }
+  if (!entry) return;
+  pending.delete(message.id);
+  if (message.error) entry.reject(new Error(message.error));
+  else entry.resolve(message);
+}
+
+function progressOf({ stage, loaded, total }) {
+  if (stage === "build") return { stage, fraction: 1, text: "Building the model…" };
+  const mb = (n) => (n / 1e6).toFixed(2);
+  const fraction = total ? Math.min(1, loaded / total) : undefined;
+  const text = total ? `Downloading weights: ${mb(loaded)} of ${mb(total)} MB`
+    : `Downloading weights: ${mb(loaded)} MB`;
+  return { stage: "weights", fraction, loaded, total, text };
+}
+
+function request(message, onProgress, transfer = []) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject, onProgress });
+    runtime.worker.postMessage({ ...message, id }, transfer);
+  });
+}
+
+/**
+ * Starts the runtime (Pyodide + webkeras in a worker) without loading a model; loadModel
+ * does it on first use. backend: "auto" (default: WebGPU when available, else NumPy),
+ * "webgpu" or "numpy". Resolves to {backend, bootSeconds}.
+ */
+export function init({ backend = "auto", onProgress } = {}) {
+  if (!runtime) runtime = startRuntime(backend, onProgress);
+  else runtime.addBootListener(onProgress);
+  return runtime.ready;
+}
+
+// -- inputs ---------------------------------------------------------------------------------
+function flatten(nested, shape = [], depth = 0, out = []) {
+  if (ArrayBuffer.isView(nested) || Array.isArray(nested)) {
+    if (shape.length === depth) shape.push(nested.length);
+    else if (shape[depth] !== nested.length) {
+      throw new Error(`predict: ragged nested arrays (length ${nested.length} at depth ${depth}, ` +
+        `expected ${shape[depth]}).`);
+    }
+    if (ArrayBuffer.isView(nested)) {
+      if (shape.length !== depth + 1) throw new Error("predict: ragged nested arrays.");
+      for (const value of nested) out.push(value);
+    } else for (const item of nested) flatten(item, shape, depth + 1, out);
+  } else if (typeof nested === "number") {
+    if (shape.length !== depth) throw new Error("predict: ragged nested arrays.");
+    out.push(nested);
+  } else {
+    throw new TypeError(`predict: expected numbers, typed arrays or nested arrays, received ` +
+      `${nested === null ? "null" : typeof nested}.`);
+  }
+  return out;
+}
+
+function toInput(data, shape, spec) {
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView) && (shape || !Array.isArray(data))) {
+    const typed = data instanceof Float64Array ? new Float32Array(data) : data.slice();
+    if (!shape) {
+      // A flat typed array: the model's input shape with the batch size it implies.
+      const sample = (spec?.shape || []).slice(1);
+      if (sample.some((d) => d == null)) {
+        throw new Error(`predict: pass a shape; the model's input shape is ` +
+          `${JSON.stringify(spec?.shape)}.`);
+      }
+      const size = sample.reduce((a, b) => a * b, 1);
+      if (!size || typed.length % size) {
+        throw new Error(`predict: ${typed.length} values are not a whole number of samples of ` +
+          `shape ${JSON.stringify(sample)}.`);
+      }
+      shape = [typed.length / size, ...sample];
+    }
+    return { data: typed, shape: [...shape] };
+  }
+  const inferred = [];
+  const values = Float32Array.from(flatten(data, inferred));
+  return { data: values, shape: shape ? [...shape] : inferred };
+}
+
+// -- outputs --------------------------------------------------------------------------------
+function nest(data, shape, offset = 0) {
+  if (shape.length === 0) return data[offset];
+  const [n, ...rest] = shape;
+  const step = rest.reduce((a, b) => a * b, 1);
+  return Array.from({ length: n }, (_, i) =>
+    rest.length ? nest(data, rest, offset + i * step) : data[offset + i]);
+}
+
+/** A prediction: a Float32Array and its shape; array() gives nested JS arrays. */
+export class Output {
+  constructor(data, shape) {
+    this.data = data;
+    this.shape = shape;
+  }
+
+  array() {
+    return nest(this.data, this.shape);
+  }
+}
+
+/** A loaded model: `predict` runs it in the worker. */
+export class Model {
+  constructor(id, info) {
+    this.id = id;
+    this.name = info.name;
+    this.inputs = info.inputs;
+    this.outputs = info.outputs;
+    this.backend = info.backend;
+    this.disposed = false;
+  }
+
+  /**
+   * predict(data, shape) for a one-input model: data is a typed array (with shape, or the
+   * model's input shape is used) or nested arrays (shape inferred). For several inputs pass
+   * [[data, shape], ...] (or [data, ...] of nested arrays). Resolves to an Output, or an array
+   * of Outputs for a model with several outputs.
+   */
+  async predict(data, shape) {
+    if (this.disposed) throw new Error(`predict: model '${this.name}' was disposed.`);
+    let inputs;
+    if (this.inputs.length > 1) {
+      if (!Array.isArray(data) || data.length !== this.inputs.length) {
+        throw new Error(`predict: model '${this.name}' takes ${this.inputs.length} inputs; pass ` +
+          `[[data, shape], ...] with one entry per input.`);
+      }
+      inputs = data.map((item, i) => Array.isArray(item) && item.length === 2 &&
+        ArrayBuffer.isView(item[0]) ? toInput(item[0], item[1], this.inputs[i])
+        : toInput(item, undefined, this.inputs[i]));
+    } else inputs = [toInput(data, shape, this.inputs[0])];
+    const reply = await request({ type: "predict", model: this.id, inputs }, null,
+      inputs.map((input) => input.data.buffer));
+    const outputs = reply.outputs.map(({ data: values, shape: dims }) => new Output(values, dims));
+    return outputs.length === 1 ? outputs[0] : outputs;
+  }
+
+  dispose() {
+    if (this.disposed) return;
+    this.disposed = true;
+    runtime.worker.postMessage({ type: "dispose-model", model: this.id });
+  }
+}
+
+/**
+ * Loads a model from a URL (TF.js model.json, .keras or .h5). options.onProgress receives
+ * {stage: "runtime" | "weights" | "build", fraction, text} as the runtime boots, the weights
+ * download and the model is built. options.backend applies when this call starts the runtime.
+ */
+export async function loadModel(url, { onProgress, backend = "auto" } = {}) {
+  if (typeof url !== "string" && !(url instanceof URL)) {
+    throw new TypeError(`loadModel: expected a URL string, received ${typeof url}.`);
+  }
+  try {
+    await init({ backend, onProgress });
+  } catch (error) {
+    runtime = null; // a later call may try again
+    throw describe(error);
+  }
+  const absolute = new URL(url, location.href).href;
+  const reply = await request({ type: "load-model", url: absolute }, onProgress);
+  const model = new Model(reply.id, reply);
+  onProgress?.({ stage: "ready", fraction: 1, text: `Loaded ${model.name}` });
+  return model;
+}
