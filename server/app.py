@@ -114,6 +114,7 @@ INDEX_HTML = """<!doctype html>
 <body><main class="index"><h1>webkeras</h1>
 <p>Keras in Python, running in this tab on WebGPU.</p>
 <ul><li><a href="/train">Train an MLP on MNIST</a></li>
+<li><a href="/predict">Draw a digit: a converted model predicts it</a></li>
 <li><a href="/convert">Convert a model (Keras ⇄ TF.js)</a></li></ul>
 </main></body></html>
 """
