@@ -1,14 +1,15 @@
 // Dataset files for the worker's Python (webkeras.datasets.fetch), kept across page loads.
 //
 // Python calls, through pyodide.ffi.run_sync:
-//   webkerasDatasets.text(url)                        -> the body of a small file (the .sha256)
-//   webkerasDatasets.load(url, path, name, sha256)    -> {source, verified, bytes}
-// load() writes the file into Pyodide's filesystem at `path`. It looks in Cache Storage first;
-// an entry whose sha256 does not match is dropped and downloaded again. A download streams,
-// posting {type: "dataset", name, loaded, total, source, done} to the page as it goes, and is
-// put in Cache Storage only after its sha256 matched. Without Cache Storage or Web Crypto
-// (pages served over plain http from another host are not a secure context) the file is
-// downloaded on each load and Python checks the hash itself (verified: false).
+//   webkerasDatasets.text(url)                            -> the body of a small file (the .sha256)
+//   webkerasDatasets.load(url, path, name, sha256, force) -> {source, verified, bytes}
+// (keras.utils.get_file downloads through load() too.)
+// load() writes the file into Pyodide's filesystem at `path`. It looks in Cache Storage first
+// (unless `force`); an entry whose sha256 does not match is dropped and downloaded again. A
+// download streams, posting {type: "dataset", name, loaded, total, source, done} to the page
+// as it goes, and is put in Cache Storage only after its sha256 matched. Without Cache Storage
+// or Web Crypto (pages served over plain http from another host are not a secure context) the
+// file is downloaded on each load and Python checks the hash itself (verified: false).
 
 const CACHE_NAME = "webkeras-datasets-v1";
 const PROGRESS_INTERVAL_MS = 100;
@@ -20,6 +21,14 @@ async function errorMessage(response) {
   } catch {
     return body;
   }
+}
+
+/** A failed GET, with `status` and `statusText` for Python (a JsException proxies them). */
+async function httpError(url, response) {
+  const error = new Error(`GET ${url} -> ${response.status}: ${await errorMessage(response)}`);
+  error.status = response.status;
+  error.statusText = response.statusText;
+  return error;
 }
 
 function hex(buffer) {
@@ -53,18 +62,16 @@ export class DatasetCache {
 
   async text(url) {
     const response = await fetch(url, { cache: "no-store" });
-    if (!response.ok) {
-      throw new Error(`GET ${url} -> ${response.status}: ${await errorMessage(response)}`);
-    }
+    if (!response.ok) throw await httpError(url, response);
     return response.text();
   }
 
-  async load(url, path, name, expected) {
+  async load(url, path, name, expected, force = false) {
     const cache = await this.openCache();
     let source = "cache";
     let bytes = null;
     let verified = false;
-    const hit = cache && (await cache.match(url));
+    const hit = cache && !force && (await cache.match(url));
     if (hit) {
       bytes = new Uint8Array(await hit.arrayBuffer());
       const actual = expected ? await this.sha256(bytes) : null;
@@ -85,11 +92,14 @@ export class DatasetCache {
       this.stats.downloads++;
       const actual = expected ? await this.sha256(bytes) : null;
       if (actual !== null && actual !== expected) {
-        throw new Error(
+        const error = new Error(
           `Dataset file ${name} from ${url} is corrupted: sha256 ${actual}, ` +
             `expected ${expected}. ` +
             "Run `make setup` where the server runs to rebuild it.",
         );
+        error.name = "IntegrityError"; // so Python can tell it from a failed download
+        error.actual = actual;
+        throw error;
       }
       verified = actual !== null;
       if (cache && verified) {
@@ -110,9 +120,7 @@ export class DatasetCache {
   /** GET url as bytes, streaming, with progress messages to the page. */
   async download(url, name) {
     const response = await fetch(url, { cache: "no-store" });
-    if (!response.ok) {
-      throw new Error(`GET ${url} -> ${response.status}: ${await errorMessage(response)}`);
-    }
+    if (!response.ok) throw await httpError(url, response);
     // Gzipped responses give the compressed Content-Length; the server adds the real size.
     const total = Number(response.headers.get("X-Uncompressed-Length") ||
       (response.headers.get("Content-Encoding") ? 0 : response.headers.get("Content-Length")) || 0);

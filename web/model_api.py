@@ -42,6 +42,7 @@ def _specs(model, kind):
 def load(model_id, path):
     """Loads a TF.js model.json, `.keras` or `.h5` file; returns JSON naming its inputs and
     outputs."""
+    keras.backend.set_backend(str(js.webkerasBackend))
     if path.endswith(".json"):
         model = tfjs.load_tfjs(path)
     else:

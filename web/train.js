@@ -1,5 +1,9 @@
 // The training page: draws what the worker reports. All compute runs in web/worker.js.
 
+const MODEL_FILENAME = "mnist_mlp.keras";
+// A blob URL must outlive the click that starts its download; then it is freed.
+const BLOB_URL_LIFETIME_MS = 60_000;
+
 const query = new URLSearchParams(location.search);
 const intParam = (name, fallback) => {
   const value = parseInt(query.get(name), 10);
@@ -29,6 +33,8 @@ const ui = {
   stepTime: $("step-time"),
   backend: $("backend"),
   testAccuracy: $("test-accuracy"),
+  download: $("download"),
+  savedInfo: $("saved-info"),
   error: $("error"),
 };
 
@@ -102,6 +108,7 @@ function resetChart() {
 const stepTimes = [];
 let ready = false;
 let training = false;
+let savedPath = null;
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -127,6 +134,23 @@ const fmt = (value, digits = 4) => (value == null ? "–" : Number(value).toFixe
 const worker = new Worker("/static/worker.js", { type: "module" });
 const pending = new Map();
 let nextId = 1;
+
+/** Post `message` with a fresh id; the promise settles with the worker's reply to that id. */
+function request(message) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ ...message, id });
+  });
+}
+
+function settle(id, error, value) {
+  const entry = pending.get(id);
+  if (!entry) return;
+  pending.delete(id);
+  if (error) entry.reject(new Error(error));
+  else entry.resolve(value);
+}
 
 const handlers = {
   boot({ percent, text }) {
@@ -200,12 +224,19 @@ const handlers = {
   error({ message }) {
     showError(message);
   },
+  saved({ path, bytes, seconds }) {
+    savedPath = path;
+    ui.savedInfo.textContent =
+      `${MODEL_FILENAME} · ${(bytes / 1024).toFixed(0)} KiB · saved in ${seconds.toFixed(2)} s`;
+    ui.download.dataset.bytes = bytes;
+    ui.download.hidden = false;
+    ui.download.disabled = false;
+  },
   "python-result"({ id, result, error }) {
-    const entry = pending.get(id);
-    if (!entry) return;
-    pending.delete(id);
-    if (error) entry.reject(new Error(error));
-    else entry.resolve(result);
+    settle(id, error, result);
+  },
+  file({ id, bytes, error }) {
+    settle(id, error, bytes);
   },
 };
 
@@ -226,6 +257,10 @@ ui.train.addEventListener("click", () => {
   if (!ready || training) return;
   ui.error.hidden = true;
   ui.testAccuracy.textContent = "";
+  // The next run overwrites the saved file: offer it again once that one is saved.
+  savedPath = null;
+  ui.download.hidden = true;
+  ui.savedInfo.textContent = "";
   ui.status.dataset.state = "training";
   stepTimes.length = 0;
   resetChart();
@@ -236,6 +271,24 @@ ui.stop.addEventListener("click", () => {
   ui.status.textContent = "Stopping after this batch…";
   worker.postMessage({ type: "stop" });
 });
+// The saved model's bytes come from Pyodide's filesystem in the worker.
+ui.download.addEventListener("click", async () => {
+  if (!savedPath) return;
+  ui.download.disabled = true;
+  try {
+    const bytes = await request({ type: "read-file", path: savedPath });
+    const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = MODEL_FILENAME;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), BLOB_URL_LIFETIME_MS);
+  } catch (error) {
+    showError(`Download failed: ${error.message}`);
+  } finally {
+    ui.download.disabled = false;
+  }
+});
 
 worker.postMessage({ type: "boot", backend: params.backend });
 
@@ -243,11 +296,7 @@ worker.postMessage({ type: "boot", backend: params.backend });
 window.webkeras = {
   params,
   runPython(code) {
-    const id = nextId++;
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      worker.postMessage({ type: "python", id, code });
-    });
+    return request({ type: "python", code });
   },
   get ready() {
     return ready;

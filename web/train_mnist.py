@@ -2,11 +2,14 @@
 
 Runs inside the webkeras worker (web/worker.js), which imports this file as
 `webkeras_train_mnist` and calls `run(params)` through `runPythonAsync`, so `run_sync` works
-(GPU readback, the dataset fetch, yielding to the worker's event loop).
+(GPU readback, the dataset fetch, yielding to the worker's event loop). The trained model is
+saved to `SAVE_PATH` in Pyodide's filesystem, where the page's Download button reads it, and
+kept as `trained_model` for Python the page runs later (the console, tests).
 """
 
 import json
 import math
+import os
 import time
 
 import js
@@ -16,6 +19,9 @@ import webkeras as keras
 
 _report = js.webkerasReport
 _yield = js.webkerasYield
+
+SAVE_PATH = "/home/pyodide/mnist_mlp.keras"
+trained_model = None
 
 
 def report(kind, **payload):
@@ -77,8 +83,19 @@ def describe_backend():
     return backend.name, adapter or "NumPy in WebAssembly"
 
 
+def save(model):
+    """Write `model` to SAVE_PATH as a `.keras` zip and tell the page it can be downloaded."""
+    report("status", text="Saving the model…")
+    started = time.perf_counter()
+    model.save(SAVE_PATH)
+    report("saved", path=SAVE_PATH, bytes=os.path.getsize(SAVE_PATH),
+           seconds=time.perf_counter() - started)
+
+
 def run(params):
-    """Train on `samples` MNIST images, evaluate on the full 10k test set, report to the page."""
+    """Train on `samples` MNIST images, evaluate on the full 10k test set, report to the page;
+    save the model (also when stopped early: what it learned so far can be downloaded)."""
+    global trained_model
     samples = int(params.get("samples") or 60000)
     epochs = int(params.get("epochs") or 1)
     batch_size = int(params.get("batch_size") or 128)
@@ -115,6 +132,8 @@ def run(params):
         x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[reporter]
     )
     train_seconds = time.perf_counter() - started
+    trained_model = model
+    save(model)
     if reporter.stopped:
         report("result", stopped=True, batches=reporter.done, train_seconds=train_seconds)
         return

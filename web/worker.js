@@ -115,7 +115,8 @@ async function boot(backend) {
     mark("gpu");
   }
   bootProgress("import", 85, "Importing webkeras…");
-  await pyodide.runPythonAsync(`import webkeras\nwebkeras.backend.set_backend(${JSON.stringify(backend)})`);
+  await pyodide.runPythonAsync("import webkeras");
+  self.webkerasBackend = backend; // what model_api uses (train_mnist.py takes it from params)
   mark("import");
   const seconds = (performance.now() - started) / 1000;
   bootProgress("ready", 100, `Ready (booted in ${seconds.toFixed(1)} s)`);

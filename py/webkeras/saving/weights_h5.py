@@ -29,14 +29,14 @@ _SKIP_ATTRS = frozenset({"_tracked", "_layers", "layers", "_inbound_nodes", "_ow
 
 
 def _h5py():
+    """h5py when installed, else webkeras's pure-Python subset (all Pyodide has: no h5py build
+    ships with it), which reads and writes the layout Keras weight files use."""
     try:
         import h5py
-    except ImportError as error:
-        raise ImportError(
-            "Saving and loading `.h5` files needs the `h5py` package, which is not "
-            "installed. Install it with `pip install h5py` (under Pyodide: "
-            "`await pyodide.loadPackage('h5py')`)."
-        ) from error
+    except ImportError:
+        from webkeras.saving import pure_h5
+
+        return pure_h5
     return h5py
 
 

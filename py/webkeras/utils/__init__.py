@@ -1,5 +1,6 @@
 """keras.utils."""
 
+from webkeras.utils.download import get_file  # noqa: F401
 from webkeras.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 from webkeras.utils.random_state import set_random_seed  # noqa: F401
 

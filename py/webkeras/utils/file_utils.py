@@ -9,7 +9,8 @@ import hashlib
 import os
 import tempfile
 
-__all__ = ["webkeras_home", "data_dir", "sha256_file", "atomic_write_bytes"]
+__all__ = ["atomic_write_bytes", "data_dir", "fetch_in_browser", "hash_file", "sha256_file",
+           "webkeras_home"]
 
 
 def webkeras_home() -> str:
@@ -30,9 +31,9 @@ def data_dir() -> str:
     return path
 
 
-def sha256_file(path: str, chunk_size: int = 1 << 20) -> str:
-    """Hex sha256 of a file's contents, read in chunks."""
-    h = hashlib.sha256()
+def hash_file(path: str, algorithm: str = "sha256", chunk_size: int = 1 << 20) -> str:
+    """Hex digest (`hashlib` algorithm name) of a file's contents, read in chunks."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         while True:
             block = f.read(chunk_size)
@@ -40,6 +41,11 @@ def sha256_file(path: str, chunk_size: int = 1 << 20) -> str:
                 break
             h.update(block)
     return h.hexdigest()
+
+
+def sha256_file(path: str, chunk_size: int = 1 << 20) -> str:
+    """Hex sha256 of a file's contents, read in chunks."""
+    return hash_file(path, "sha256", chunk_size)
 
 
 def atomic_write_bytes(path: str, data: bytes) -> None:
@@ -71,3 +77,32 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def fetch_in_browser(url: str, path: str, name: str, sha256: str = "", force: bool = False) -> bool:
+    """Download `url` into Pyodide's filesystem at `path` through web/dataset_cache.js.
+
+    The helper keeps files in Cache Storage across page loads and reports progress to the page
+    under `name`. Call only under Pyodide, from Python entered with `runPythonAsync`.
+
+    Args:
+        sha256: the expected hex sha256, or "" when there is none (or it is another algorithm).
+        force: download even when Cache Storage holds the file.
+
+    Returns:
+        Whether the helper checked `sha256` itself (Web Crypto); if not, the caller must.
+
+    Raises:
+        pyodide.ffi.JsException: the download failed (`status` holds the HTTP status, if any)
+            or the file does not match `sha256` (`name == "IntegrityError"`).
+    """
+    import js
+    from pyodide.ffi import run_sync
+
+    cache = getattr(js, "webkerasDatasets", None)
+    if cache is None:
+        raise RuntimeError(
+            "Downloading files in the browser needs web/dataset_cache.js (the webkeras worker "
+            "installs it as self.webkerasDatasets); run Python through web/worker.js."
+        )
+    return bool(run_sync(cache.load(url, path, name, sha256, force)).verified)
