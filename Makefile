@@ -159,11 +159,14 @@ bench-peers: setup peers-venv
 	PEERS=1 KERAS_BACKEND=jax XDG_RUNTIME_DIR=$(XDG_DIR) $(PY) bench/train_step.py
 
 # The real TF.js converter and tf.keras 2, in their own venv (~2.9 GB; not part of setup/test).
-# ydf is pinned because tensorflowjs 4.22 otherwise pulls a ydf whose protobuf clashes with TF's.
+# ydf is pinned because tensorflowjs 4.22 otherwise pulls a ydf whose protobuf clashes with TF's;
+# the rest are what pip resolved for it (tf_keras is the tf.keras 2 the converter uses, keras
+# reads `.keras` input).
 $(TFJS_PEERS)/.installed:
 	[ -x $(TFJS_PEERS)/bin/python ] || $(PYTHON3) -m venv $(TFJS_PEERS)
 	$(TFJS_PEERS)/bin/python -m pip install --disable-pip-version-check -q \
-	  'tensorflowjs==4.22.0' 'ydf==0.13.0' TFJS_PINS_PLACEHOLDER
+	  'tensorflowjs==4.22.0' 'ydf==0.13.0' 'tensorflow==2.19.0' 'tf-keras==2.19.0' \
+	  'tensorflow-decision-forests==1.12.0' 'keras==3.15.1' 'protobuf==5.29.6'
 	touch $@
 
 tfjs-peers: $(TFJS_PEERS)/.installed

@@ -7,6 +7,7 @@
 
 import argparse
 import sys
+import warnings
 
 
 def serve(args):
@@ -23,12 +24,17 @@ def convert(args):
 
     shard_size = tfjs.DEFAULT_SHARD_SIZE if args.shard_size is None else args.shard_size
     try:
-        written = tfjs.convert(args.input, args.output, quantize=args.quantize,
-                               shard_size=shard_size, weights_only=args.weights_only,
-                               config=args.config)
+        # Warnings (a file TF.js itself cannot load) are part of the command's report.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            written = tfjs.convert(args.input, args.output, quantize=args.quantize,
+                                   shard_size=shard_size, weights_only=args.weights_only,
+                                   config=args.config)
     except (OSError, ValueError, TypeError) as error:
         print(f"webkeras convert: {error}", file=sys.stderr)
         return 1
+    for warning in caught:
+        print(f"webkeras convert: warning: {warning.message}", file=sys.stderr)
     print(f"webkeras convert: wrote {written}", file=sys.stderr)
     return 0
 

@@ -3,6 +3,7 @@ sharding, Keras-3-style (converter) input and bad inputs. Real TF.js is in test_
 
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -51,7 +52,34 @@ def two_input():
     return model, [rng.random((2, 3), dtype=np.float32), rng.random((2, 2), dtype=np.float32)]
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "embedding_lstm": embedding_lstm, "two_input": two_input}
+def nested():
+    """Models inside models, called twice, beside a shared layer: the nesting TF.js and
+    tf.keras 2 count nodes of differently from Keras 3."""
+    core = keras.Sequential([keras.Input((4,)),
+                             keras.layers.Dense(3, activation="tanh", name="core_dense")],
+                            name="core")
+    inner_in = keras.Input((4,))
+    hidden = keras.layers.Dense(4, activation="relu", name="inner_dense")(inner_in)
+    inner = keras.Model(inner_in, core(hidden), name="inner")
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    shared = keras.layers.Dense(4, activation="tanh", name="shared")
+    ha, hb = shared(a), shared(b)
+    x = keras.layers.Concatenate(name="merge")([inner(ha), inner(hb), hb])
+    model = keras.Model([a, b], keras.layers.Dense(2, name="out")(x))
+    rng = np.random.default_rng(5)
+    return model, [rng.random((3, 4), dtype=np.float32), rng.random((3, 4), dtype=np.float32)]
+
+
+def gru():
+    # reset_after=False: the GRU TF.js 4.22 can run (Keras 3's default is True).
+    model = keras.Sequential([keras.Input((5, 3)),
+                              keras.layers.GRU(4, reset_after=False, return_sequences=True),
+                              keras.layers.Flatten(), keras.layers.Dense(2)])
+    return model, [np.random.default_rng(6).random((2, 5, 3), dtype=np.float32)]
+
+
+MODELS = {"mlp": mlp, "cnn": cnn, "embedding_lstm": embedding_lstm, "two_input": two_input,
+          "nested": nested, "gru": gru}
 
 
 def build(name):
@@ -101,6 +129,98 @@ def test_model_json_is_tf_keras_2_style(tmp_path):
     names = [w["name"] for w in artifact[fmt.MANIFEST_KEY][0]["weights"]]
     assert names == ["hidden/kernel", "hidden/bias", "out/kernel", "out/bias"]
     assert artifact[fmt.MANIFEST_KEY][0]["paths"] == ["group1-shard1of1.bin"]
+
+
+def _weight_specs(directory):
+    return [spec for group in _manifest(directory)[fmt.MANIFEST_KEY] for spec in group["weights"]]
+
+
+def test_nested_models_are_written_as_tfjs_writes_them(tmp_path):
+    model, inputs = build("nested")
+    tfjs.save_tfjs(model, tmp_path)
+    config = _manifest(tmp_path)[fmt.TOPOLOGY_KEY][fmt.MODEL_CONFIG_KEY]["config"]
+    layers = {entry["name"]: entry for entry in config["layers"]}
+    # TF.js counts a model's own graph as its node 0: calls of a nested model start at 1.
+    assert layers["merge"]["inbound_nodes"] == [
+        [["inner", 1, 0, {}], ["inner", 2, 0, {}], ["shared", 1, 0, {}]]]
+    assert layers["inner"]["inbound_nodes"] == [[["shared", 0, 0, {}]], [["shared", 1, 0, {}]]]
+    inner = layers["inner"]["config"]
+    assert inner["output_layers"] == [["core", 1, 0]]
+    assert next(e for e in inner["layers"] if e["name"] == "core")["class_name"] == "Sequential"
+    # TF.js names a nested model's weights by its own layers' names, at any depth.
+    names = [spec["name"] for spec in _weight_specs(tmp_path)]
+    assert sorted(names) == sorted(f"{layer}/{weight}" for weight in ("kernel", "bias")
+                                   for layer in ("shared", "inner_dense", "core_dense", "out"))
+    restored = tfjs.load_tfjs(tmp_path)
+    np.testing.assert_array_equal(predict(model, inputs), predict(restored, inputs))
+
+
+def test_reads_nested_weights_prefixed_by_their_model(tmp_path):
+    # Earlier webkeras wrote `inner/inner_dense/kernel`; keep reading it.
+    model, inputs = build("nested")
+    tfjs.save_tfjs(model, tmp_path)
+    artifact = _manifest(tmp_path)
+    for spec in artifact[fmt.MANIFEST_KEY][0]["weights"]:
+        if spec["name"].split("/")[0] in ("inner_dense", "core_dense"):
+            spec["name"] = "inner/" + spec["name"]
+    (tmp_path / fmt.MODEL_JSON).write_text(json.dumps(artifact))
+    np.testing.assert_array_equal(predict(model, inputs), predict(tfjs.load_tfjs(tmp_path), inputs))
+
+
+def clashing_names():
+    """A nested model holding a layer named like one of the outer model's."""
+    inner_in = keras.Input((3,))
+    inner = keras.Model(inner_in, keras.layers.Dense(2, name="dense")(inner_in), name="inner")
+    x = keras.Input((3,))
+    model = keras.Model(x, keras.layers.Dense(1, name="dense")(inner(x)))
+    return _randomize(model), [np.random.default_rng(7).random((2, 3), dtype=np.float32)]
+
+
+def test_nested_weight_names_that_repeat_keep_the_model_prefix(tmp_path):
+    model, inputs = clashing_names()
+    with pytest.warns(UserWarning, match=r"Nested model 'inner'.*Duplicate weight name"):
+        tfjs.save_tfjs(model, tmp_path)
+    names = [spec["name"] for spec in _weight_specs(tmp_path)]
+    assert names == ["inner/dense/kernel", "inner/dense/bias", "dense/kernel", "dense/bias"]
+    np.testing.assert_array_equal(predict(model, inputs), predict(tfjs.load_tfjs(tmp_path), inputs))
+
+
+def gru_models():
+    """{expected warned layer names: model} for GRUs with reset_after=True, plain, wrapped
+    and inside a nested model."""
+    inner_in = keras.Input((5, 3))
+    inner = keras.Model(inner_in, keras.layers.GRU(2, name="inner_gru")(inner_in), name="inner")
+    x = keras.Input((5, 3))
+    return {
+        ("gru",): keras.Sequential([keras.Input((5, 3)), keras.layers.GRU(4, name="gru")]),
+        ("bidirectional",): keras.Sequential([
+            keras.Input((5, 3)), keras.layers.Bidirectional(keras.layers.GRU(2),
+                                                            name="bidirectional")]),
+        ("inner_gru",): keras.Model(x, keras.layers.Dense(1)(inner(x))),
+    }
+
+
+def test_gru_with_reset_after_warns_that_tfjs_cannot_load_it(tmp_path):
+    for expected, model in gru_models().items():
+        _randomize(model)
+        with pytest.warns(UserWarning) as caught:
+            tfjs.save_tfjs(model, tmp_path / expected[0])
+        messages = [str(w.message) for w in caught]
+        assert len(messages) == len(expected), messages
+        for name, message in zip(expected, messages):
+            assert message.startswith(f"Layer '{name}' has a GRU with reset_after=True")
+            assert "`tf.loadLayersModel` cannot load" in message and "load_tfjs" in message
+        # webkeras itself reads it back.
+        x = np.random.default_rng(8).random((2, 5, 3), dtype=np.float32)
+        np.testing.assert_array_equal(predict(model, [x]),
+                                      predict(tfjs.load_tfjs(tmp_path / expected[0]), [x]))
+
+
+def test_gru_without_reset_after_does_not_warn(tmp_path):
+    model, _ = build("gru")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tfjs.save_tfjs(model, tmp_path)
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "uint16", "float16"])
@@ -290,3 +410,18 @@ def test_cli_convert_both_ways(tmp_path):
                  "--weights-only"]) == 0
     assert main(["convert", str(tmp_path / "wo"), str(tmp_path / "wo.weights.h5"),
                  "--config", str(tmp_path / "m.json")]) == 0
+
+
+def test_cli_convert_prints_what_tfjs_cannot_load(tmp_path, capsys):
+    from webkeras.server.cli import main
+
+    model = keras.Sequential([keras.Input((5, 3)), keras.layers.GRU(4, name="gru")])
+    model.save(tmp_path / "gru.keras")
+    assert main(["convert", str(tmp_path / "gru.keras"), str(tmp_path / "web")]) == 0
+    err = capsys.readouterr().err
+    assert "webkeras convert: warning: Layer 'gru' has a GRU with reset_after=True" in err, err
+    assert "wrote" in err
+    model, _ = build("gru")
+    model.save(tmp_path / "gru_v2.keras")
+    assert main(["convert", str(tmp_path / "gru_v2.keras"), str(tmp_path / "web_v2")]) == 0
+    assert "warning" not in capsys.readouterr().err

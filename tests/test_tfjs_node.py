@@ -3,7 +3,8 @@
 `tests/js/load_predict.mjs` reads model.json and the shards itself and hands them to
 `tf.loadLayersModel(tf.io.fromMemory(...))` (node cannot fetch file:// URLs). Quantized
 models are compared with webkeras running the same dequantized weights (≤ 1e-5), and with
-the float32 original within a tolerance set by the quantization step.
+the float32 original within a tolerance set by the quantization step. What `save_tfjs`
+warns TF.js cannot load (a GRU with reset_after=True, repeated weight names), TF.js refuses.
 """
 
 import json
@@ -13,11 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_tfjs_format import build, predict
-from webkeras.saving import tfjs
+import webkeras as keras
+from test_tfjs_format import build, clashing_names, predict
+from webkeras.saving import load_model, tfjs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HELPER = REPO_ROOT / "tests" / "js" / "load_predict.mjs"
+REFERENCE = REPO_ROOT / "tests" / "reference" / "saving"
 TFJS_DIR = REPO_ROOT / "node_modules" / "@tensorflow" / "tfjs"
 
 pytestmark = [
@@ -32,20 +35,28 @@ ORIGINAL_TOLERANCE = {None: 1e-5, "uint16": 1e-3, "float16": 1e-2, "uint8": 0.1}
 MAX_DIFF = {}
 
 
-def tfjs_predict(directory, inputs):
+def run_tfjs(directory, inputs):
     spec = [{"shape": list(x.shape), "dtype": str(x.dtype), "data": x.ravel().tolist()}
             for x in inputs]
     path = Path(directory) / "inputs.json"
     path.write_text(json.dumps(spec))
-    result = subprocess.run(["node", str(HELPER), str(directory), str(path)], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(["node", str(HELPER), str(directory), str(path)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def tfjs_outputs(directory, inputs):
+    result = run_tfjs(directory, inputs)
     assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout)["outputs"][0]
-    return np.asarray(out["data"], np.float32).reshape(out["shape"])
+    return [np.asarray(out["data"], np.float32).reshape(out["shape"])
+            for out in json.loads(result.stdout)["outputs"]]
+
+
+def tfjs_predict(directory, inputs):
+    return tfjs_outputs(directory, inputs)[0]
 
 
 @pytest.mark.parametrize("quantize", [None, "uint8", "uint16", "float16"])
-@pytest.mark.parametrize("name", ["mlp", "cnn", "embedding_lstm", "two_input"])
+@pytest.mark.parametrize("name", ["mlp", "cnn", "embedding_lstm", "two_input", "nested", "gru"])
 def test_tfjs_loads_and_predicts(tmp_path, name, quantize):
     model, inputs = build(name)
     tfjs.save_tfjs(model, tmp_path, quantize=quantize)
@@ -70,7 +81,37 @@ def test_tfjs_loads_sharded(tmp_path, shard_size, quantize):
                                predict(tfjs.load_tfjs(tmp_path), inputs), atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn_lstm"])
+def test_tfjs_predicts_keras3_functional_reference(tmp_path):
+    # Real Keras 3's file: two inputs, a shared layer, a nested model, two outputs.
+    with np.load(REFERENCE / "functional.npz") as arrays:
+        inputs, expected = [arrays["x0"], arrays["x1"]], [arrays["y0"], arrays["y1"]]
+    tfjs.save_tfjs(load_model(REFERENCE / "functional.keras"), tmp_path)
+    got = tfjs_outputs(tmp_path, inputs)
+    assert [y.shape for y in got] == [y.shape for y in expected]
+    for y, reference in zip(got, expected):
+        np.testing.assert_allclose(y, reference, atol=1e-5)
+
+
+def reset_after_gru():
+    model = keras.Sequential([keras.Input((5, 3)), keras.layers.GRU(4, name="gru")])
+    return model, [np.random.default_rng(9).random((2, 5, 3), dtype=np.float32)]
+
+
+@pytest.mark.parametrize("build_model, warning, tfjs_error", [
+    (reset_after_gru, "reset_after=True", "GRUCell does not support reset_after"),
+    (clashing_names, "Duplicate weight name", "Duplicate weight name: dense/kernel"),
+], ids=["gru_reset_after", "clashing_names"])
+def test_tfjs_refuses_what_save_tfjs_warns_about(tmp_path, build_model, warning, tfjs_error):
+    model, inputs = build_model()
+    with pytest.warns(UserWarning, match=warning):
+        tfjs.save_tfjs(model, tmp_path)
+    result = run_tfjs(tmp_path, inputs)
+    assert result.returncode != 0 and tfjs_error in result.stderr, result.stderr[-3000:]
+    np.testing.assert_array_equal(predict(tfjs.load_tfjs(tmp_path), inputs),
+                                  predict(model, inputs))
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn_lstm", "nested"])
 def test_webkeras_loads_what_tfjs_saves(tmp_path, name):
     result = subprocess.run(["node", str(REPO_ROOT / "tests" / "js" / "save_model.mjs"),
                              str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True,

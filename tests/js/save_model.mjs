@@ -27,7 +27,25 @@ function cnnLstm() {
   return [m, tf.randomUniform([2, 5, 4], 0, 1, "float32", 2)];
 }
 
-for (const [name, build] of [["mlp", mlp], ["cnn_lstm", cnnLstm]]) {
+function nested() {
+  // A model (called twice) and a Sequential inside a model: TF.js counts their calls from
+  // node 1 and names their weights by their own layers' names (`dense_Dense3/kernel`).
+  const innerIn = tf.input({ shape: [4] });
+  const inner = tf.model({
+    inputs: innerIn, outputs: tf.layers.dense({ units: 3, activation: "tanh" }).apply(innerIn),
+    name: "inner",
+  });
+  const seq = tf.sequential({
+    name: "seq", layers: [tf.layers.dense({ inputShape: [4], units: 2, activation: "relu" })],
+  });
+  const input = tf.input({ shape: [4] });
+  const hidden = tf.layers.dense({ units: 4, activation: "tanh" }).apply(input);
+  const merged = tf.layers.concatenate().apply([inner.apply(hidden), inner.apply(input), seq.apply(hidden)]);
+  const m = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2 }).apply(merged) });
+  return [m, tf.randomUniform([3, 4], 0, 1, "float32", 3)];
+}
+
+for (const [name, build] of [["mlp", mlp], ["cnn_lstm", cnnLstm], ["nested", nested]]) {
   const [model, x] = build();
   // Non-trivial BatchNormalization statistics.
   for (const layer of model.layers) {

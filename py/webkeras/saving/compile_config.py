@@ -88,10 +88,15 @@ def legacy_training_config(model):
     return config
 
 
-def from_legacy_training_config(config):
+def from_legacy_training_config(config, custom_objects=None):
+    from webkeras import optimizers
+    from webkeras.saving import config_compat
+
     config = dict(config)
     optimizer = config.pop("optimizer_config", None)
     if optimizer is not None:
+        optimizer = config_compat.legacy_optimizer_config(
+            optimizer, optimizers.ALL_OBJECTS_DICT, custom_objects)
         config["optimizer"] = {"module": "keras.optimizers", "registered_name": None,
                                **optimizer}
     return config

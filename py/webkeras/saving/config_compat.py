@@ -17,6 +17,16 @@ DTYPE_POLICY_CLASSES = ("DTypePolicy", "FloatDTypePolicy")
 
 def accepted_kwargs(cls):
     """Constructor argument names of `cls`, following `**kwargs` up the MRO; None = any."""
+    names = _constructor_kwargs(cls)
+    # LSTM / GRU hand their `**kwargs` on to their cell (`reset_after`, `use_bias`...).
+    cell_class = getattr(cls, "cell_class", None)
+    if names is None or not isinstance(cell_class, type):
+        return names
+    cell_names = _constructor_kwargs(cell_class)
+    return None if cell_names is None else names | cell_names
+
+
+def _constructor_kwargs(cls):
     names = set()
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
@@ -46,13 +56,48 @@ def _never(config):
 INERT_WHEN = {"renorm_momentum": lambda config: not config.get("renorm")}
 
 
+# Keys tf.keras 2 wrote that the Keras 3 class no longer takes, with the values that change
+# nothing (`implementation` only picks how LSTM / GRU group their matmuls).
+LEGACY_KEYS = {
+    **{name: {"groups": (1,)} for name in ("Conv1DTranspose", "Conv2DTranspose",
+                                            "Conv3DTranspose")},
+    **{name: {"implementation": (1, 2)} for name in ("LSTM", "GRU", "LSTMCell", "GRUCell")},
+}
+
+
 def drop_unknown_defaults(cls, config):
     """`config` without the keys `cls` does not take whose value is an inert default."""
+    legacy = LEGACY_KEYS.get(cls.__name__, {})
+    config = {k: v for k, v in config.items() if v not in legacy.get(k, ())}
     accepted = accepted_kwargs(cls)
     if accepted is None:
         return config
     return {k: v for k, v in config.items()
             if k in accepted or not (_inert(v) or INERT_WHEN.get(k, _never)(config))}
+
+
+# tf.keras 2.11+ saved its built-in optimizers as "Custom>Adam", with keys Keras 3 dropped.
+LEGACY_OPTIMIZER_PREFIX = "Custom>"
+LEGACY_OPTIMIZER_KEYS = ("is_legacy_optimizer", "jit_compile")
+
+
+def legacy_optimizer_config(optimizer, builtin_names, custom_objects=None):
+    """A tf.keras 2 `optimizer_config` for a built-in optimizer in Keras 3 form.
+
+    Keras 3 falls back to a default-constructed optimizer of that name; this keeps the
+    saved hyperparameters. Custom classes (in `custom_objects`) are left as they are.
+    """
+    class_name = optimizer.get("class_name", "")
+    bare = class_name[len(LEGACY_OPTIMIZER_PREFIX):]
+    if (not class_name.startswith(LEGACY_OPTIMIZER_PREFIX) or class_name in (custom_objects or {})
+            or bare.lower() not in builtin_names):
+        return optimizer
+    config = dict(optimizer.get("config", {}))
+    if config.get("is_legacy_optimizer"):
+        return optimizer
+    for key in LEGACY_OPTIMIZER_KEYS:
+        config.pop(key, None)
+    return dict(optimizer, class_name=bare, config=config)
 
 
 def dtype_name(dtype):
@@ -83,9 +128,17 @@ def clean_nested(value):
     if not isinstance(value, dict):
         return value
     value = {k: clean_nested(v) for k, v in value.items()}
-    module = NESTED_MODULES.get(value.get("module"))
-    if module and isinstance(value.get("config"), dict):
-        cls = getattr(importlib.import_module(module), value.get("class_name", ""), None)
+    if not isinstance(value.get("config"), dict) or "class_name" not in value:
+        return value
+    # tf.keras 2 / TF.js configs name no module: look the class up in each of them.
+    module = value.get("module")
+    if module in NESTED_MODULES:
+        modules = [NESTED_MODULES[module]]
+    else:
+        modules = list(NESTED_MODULES.values()) if module is None else []
+    for module in modules:
+        cls = getattr(importlib.import_module(module), value["class_name"], None)
         if isinstance(cls, type):
             value["config"] = drop_unknown_defaults(cls, value["config"])
+            break
     return value

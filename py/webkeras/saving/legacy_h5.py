@@ -4,6 +4,8 @@ File attributes `model_config` (JSON), `training_config`, `backend`, `keras_vers
 group `model_weights` with attribute `layer_names`, one group per layer (by layer name)
 with attribute `weight_names` and a dataset at each of those names; group
 `optimizer_weights` likewise. A weights-only `.h5` has the per-layer groups at the root.
+Files from tf.keras 2 load too: their model config is the one TF.js reads (see
+`tfjs.topology`), their optimizer is named "Custom>Adam".
 """
 
 import json
@@ -134,46 +136,71 @@ def _read_layer(group, layer_name, source):
                          f"`{WEIGHT_NAMES_ATTR}`, but the file has no such dataset.") from None
 
 
+def _pairs_by_name(file_layers, saved, layers):
+    """(file index, layer, file layer name) for each layer whose name the file holds."""
+    index = {}
+    for layer in layers:
+        index.setdefault(layer.name, []).append(layer)
+    return [(k, layer, name) for k, name in enumerate(file_layers)
+            for layer in index.get(name, []) if name in saved]
+
+
+def _pairs_by_order(file_layers, saved, layers, source):
+    """(index, layer, file layer name) pairing the layers with weights in order."""
+    with_weights = [layer for layer in layers if layer.weights]
+    file_with_weights = [name for name in file_layers if saved.get(name)]
+    if len(with_weights) != len(file_with_weights):
+        raise ValueError(
+            "Layer count mismatch when loading weights from file. Model expected "
+            f"{len(with_weights)} layers, found {len(file_with_weights)} saved layers "
+            f"(in {source}: {file_with_weights}; model: "
+            f"{[layer.name for layer in with_weights]}). Pass `by_name=True` to match "
+            "layers by name.")
+    return [(k, layer, name)
+            for k, (layer, name) in enumerate(zip(with_weights, file_with_weights))]
+
+
 def read_weights_group(group, model, skip_mismatch=False, by_name=False, source="the file"):
-    """Loads legacy per-layer weights; checks every shape before assigning anything."""
+    """Loads legacy per-layer weights as Keras 3 does (by order, or by name).
+
+    A layer whose weight count differs is an error, or with `by_name=True,
+    skip_mismatch=True` skipped whole; a weight whose shape differs is an error, or with
+    `skip_mismatch=True` skipped alone. Every shape is checked before anything is assigned.
+    """
     file_layers = _decode(group.attrs.get(LAYER_NAMES_ATTR, []))
     saved = {name: _read_layer(group[name], name, source) for name in file_layers
              if name in group}
     layers = _top_layers(model)
-    pairs = []
     if by_name:
-        for layer in layers:
-            if layer.name in saved:
-                pairs.append((layer, layer.name))
+        pairs = _pairs_by_name(file_layers, saved, layers)
     else:
-        with_weights = [layer for layer in layers if layer.weights]
-        file_with_weights = [name for name in file_layers if saved.get(name)]
-        if len(with_weights) != len(file_with_weights):
-            raise ValueError(
-                f"{source} holds weights for {len(file_with_weights)} layers "
-                f"({file_with_weights}), but the model has {len(with_weights)} layers with "
-                f"weights ({[layer.name for layer in with_weights]}). Pass `by_name=True` "
-                "to match layers by name.")
-        pairs = list(zip(with_weights, file_with_weights))
+        pairs = _pairs_by_order(file_layers, saved, layers, source)
     assignments = []
-    for layer, name in pairs:
+    for k, layer, name in pairs:
         variables, values = _layer_variables(layer), saved[name]
         if len(variables) != len(values):
-            message = (f"Layer '{layer.name}' expects {len(variables)} weights, but "
-                       f"{source} holds {len(values)} for layer '{name}'.")
-            if skip_mismatch:
-                warnings.warn(message + " Skipped.", stacklevel=3)
+            counts = (f"Layer expects {len(variables)} weight(s). Received {len(values)} "
+                      f"saved weight(s) (in {source})")
+            if by_name and skip_mismatch:
+                warnings.warn(f"Skipping loading of weights for layer #{k} (named "
+                              f"{layer.name}) due to mismatch in number of weights. {counts}",
+                              stacklevel=3)
                 continue
-            raise ValueError(message)
+            where = f"named {layer.name}" if by_name else \
+                f"named {layer.name} in the current model, {name} in the save file"
+            raise ValueError(f"Weight count mismatch for layer #{k} ({where}). {counts}")
         for variable, dataset in zip(variables, values):
-            if tuple(dataset.shape) != tuple(variable.shape):
-                message = (f"Layer '{layer.name}' weight '{variable.name}' has shape "
-                           f"{tuple(variable.shape)}, but {source} holds shape "
-                           f"{tuple(dataset.shape)} for layer '{name}'.")
+            expected, received = tuple(variable.shape), tuple(dataset.shape)
+            if expected != received:
+                where = f"layer #{k} (named {layer.name})"
+                weight = getattr(variable, "path", None) or variable.name
+                shapes = (f"Weight expects shape {expected}. Received saved weight with "
+                          f"shape {received} (in {source})")
                 if skip_mismatch:
-                    warnings.warn(message + " Skipped.", stacklevel=3)
+                    warnings.warn(f"Skipping loading weights for {where} due to mismatch in "
+                                  f"shape for weight {weight}. {shapes}", stacklevel=3)
                     continue
-                raise ValueError(message)
+                raise ValueError(f"Shape mismatch in {where} for weight {weight}. {shapes}")
             assignments.append((layer, variable, np.asarray(dataset[()])))
     weights_h5.assign_all(assignments)
 
@@ -220,6 +247,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model from a legacy `.h5` file written by Keras (or `save_model`)."""
     from webkeras.layers.core.lambda_layer import safe_mode_scope
     from webkeras.models.model_config import deserialize_layer
+    from webkeras.saving.tfjs import topology
 
     filepath = os.fspath(filepath)
     source = f"'{filepath}'"
@@ -230,6 +258,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                              f"`{MODEL_CONFIG_ATTR}`): it holds weights only. Build the model "
                              "and call `model.load_weights(...)`.")
         try:
+            if isinstance(config, dict) and config.get("class_name") in topology.CONTAINER_CLASSES:
+                # tf.keras 2 wrote the model config TF.js reads (list-form inbound nodes,
+                # `batch_input_shape`); Keras 3 configs pass through unchanged.
+                config = topology.from_tfjs_model(config)
             with safe_mode_scope(safe_mode):
                 model = deserialize_layer(config, custom_objects)
         except (MemoryError, OverflowError) as error:
@@ -242,6 +274,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         training = _attr_json(f, compile_config.TRAINING_CONFIG_ATTR, filepath)
         if compile and training:
             compile_config.compile_from_config(
-                model, compile_config.from_legacy_training_config(training), custom_objects)
+                model, compile_config.from_legacy_training_config(training, custom_objects),
+                custom_objects)
             _read_optimizer(f, model, source)
     return model

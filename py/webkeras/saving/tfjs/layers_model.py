@@ -1,12 +1,15 @@
 """Saving a webkeras model as a TF.js layers model directory, and loading one back.
 
-Weights are named `<layer>/<weight>` (`dense/kernel`, `lstm/lstm_cell/kernel`), the names
-TF.js's `LayersModel.loadWeights` maps onto its layers; on load, names from either
-converter are matched to layers by layer name, then by weight name or position.
+Weights are named `<layer>/<weight>` (`dense/kernel`, `lstm/lstm_cell/kernel`; a nested
+model's by its own layers' names), the names TF.js's `LayersModel.loadWeights` maps onto its
+layers; on load, names from either converter are matched to layers by layer name, then by
+weight name or position.
 """
 
+import collections
 import json
 import os
+import warnings
 
 from webkeras.saving.tfjs import format as fmt
 from webkeras.saving.tfjs import topology, weights
@@ -43,11 +46,45 @@ def weight_names(layer):
     return names
 
 
-def named_weights(model):
-    """[(manifest name, numpy array)] for every top-level layer's variables."""
-    pairs = []
+def _leaf_layers(model):
+    """Top-level layers, with a nested model replaced by its own layers: TF.js names a
+    nested model's weights by its layers' names (`dense/kernel`), not the model's."""
     for layer in _top_layers(model):
-        pairs.extend(zip(weight_names(layer), (v.numpy() for v in _layer_variables(layer))))
+        if _top_layers(layer):
+            yield from _leaf_layers(layer)
+        else:
+            yield layer
+
+
+def _tfjs_named(layer):
+    """(names, variables) of a top-level layer as TF.js names them: a nested model's by its
+    own layers' names."""
+    leaves = list(_leaf_layers(layer)) if _top_layers(layer) else [layer]
+    return ([name for leaf in leaves for name in weight_names(leaf)],
+            [variable for leaf in leaves for variable in _layer_variables(leaf)])
+
+
+def named_weights(model):
+    """[(manifest name, numpy array)] for every layer's variables.
+
+    A nested model's weights keep the model's name as prefix (`inner/dense/kernel`, which
+    webkeras reads back) only where TF.js's names would repeat another layer's, as TF.js
+    refuses ("Duplicate weight name"); a warning says so.
+    """
+    groups = [(layer, *_tfjs_named(layer)) for layer in _top_layers(model)]
+    counts = collections.Counter(name for _, names, _ in groups for name in names)
+    pairs = []
+    for layer, names, variables in groups:
+        repeated = [name for name in names if counts[name] > 1]
+        if repeated and _top_layers(layer):
+            warnings.warn(
+                f"Nested model '{layer.name}': TF.js names its weights by their layers' names, "
+                f"and {repeated[:4]} name other weights too, which TF.js's "
+                "`tf.loadLayersModel` refuses ('Duplicate weight name'). They are written as "
+                f"'{layer.name}/...', which webkeras's `load_tfjs` reads; give the layers "
+                "unique names to load the model in TF.js.", UserWarning, stacklevel=3)
+            names, variables = weight_names(layer), _layer_variables(layer)
+        pairs.extend(zip(names, (v.numpy() for v in variables)))
     return pairs
 
 
@@ -86,8 +123,15 @@ def save_tfjs(model, directory, quantize=None, shard_size=fmt.DEFAULT_SHARD_SIZE
     artifact = {fmt.FORMAT_KEY: fmt.LAYERS_MODEL_FORMAT,
                 fmt.GENERATED_BY_KEY: f"{GENERATOR} {_version()}",
                 fmt.CONVERTED_BY_KEY: f"{GENERATOR} {_version()} converter"}
+    tfjs_topology = model_topology(model)
+    for name in topology.reset_after_grus(tfjs_topology[fmt.MODEL_CONFIG_KEY]):
+        warnings.warn(
+            f"Layer '{name}' has a GRU with reset_after=True (Keras 3's default), which TF.js "
+            "4.22's `tf.loadLayersModel` cannot load ('GRUCell does not support reset_after "
+            "parameter set to true'). webkeras's `load_tfjs` and its JS API load it; a GRU "
+            "built with reset_after=False loads in TF.js too.", UserWarning, stacklevel=2)
     if not weights_only:
-        artifact[fmt.TOPOLOGY_KEY] = model_topology(model)
+        artifact[fmt.TOPOLOGY_KEY] = tfjs_topology
     artifact[fmt.MANIFEST_KEY] = [group]
     path = os.path.join(directory, fmt.MODEL_JSON)
     with open(path, "w") as f:
@@ -173,6 +217,21 @@ def _by_position(layers, saved, source):
     return {layer.name: group for layer, group in zip(layers, groups)}
 
 
+def _weight_layers(model, saved):
+    """The layers with weights to match against the manifest: top-level ones, and the layers
+    of a nested model whose weights are named by their own layer names (`dense/kernel`), as
+    tf.keras 2 and TF.js name them."""
+    layers = []
+    for layer in _top_layers(model):
+        if not layer.weights:
+            continue
+        if _top_layers(layer) and not _candidates(saved, layer.name):
+            layers.extend(_weight_layers(layer, saved))
+        else:
+            layers.append(layer)
+    return layers
+
+
 def assign_weights(model, saved, source):
     """Assigns `{manifest name: array}` to `model`'s layers, checking every shape first.
 
@@ -180,7 +239,7 @@ def assign_weights(model, saved, source):
     files written from another instance), by order of the layers with weights."""
     from webkeras.saving.weights_h5 import assign_all
 
-    layers = [layer for layer in _top_layers(model) if layer.weights]
+    layers = _weight_layers(model, saved)
     renamed = {}
     if layers and not any(_candidates(saved, layer.name) for layer in layers):
         renamed = _by_position(layers, saved, source)
@@ -206,11 +265,32 @@ def assign_weights(model, saved, source):
     assign_all(assignments)
 
 
+def keras3_layout(saved):
+    """True when the manifest names weights by their path in a Keras 3 `.weights.h5`
+    (`layers/dense/vars/0`), as `tensorflowjs_converter --input_format=keras_keras` does."""
+    from webkeras.saving.weights_h5 import VARS_KEY
+
+    return bool(saved) and all(
+        len(parts) > 2 and parts[-2] == VARS_KEY and parts[-1].isdigit()
+        for parts in (name.split("/") for name in saved))
+
+
+def _vars_groups(saved):
+    """`{"layers/dense/vars": {"0": array, ...}}`: the `.weights.h5` groups `read_state`
+    reads, rebuilt from the manifest's flat names."""
+    groups = {}
+    for name, value in saved.items():
+        group, index = name.rsplit("/", 1)
+        groups.setdefault(group, {})[index] = value
+    return groups
+
+
 def load_tfjs(path, custom_objects=None, model=None):
     """Loads a TF.js layers model (`model.json` or its directory) as a webkeras model.
 
     Reads webkeras's and `tensorflowjs_converter`'s output, tf.keras 2 style
-    (`batch_input_shape`) and Keras 3 style (`batch_shape`, `DTypePolicy`, `module`);
+    (`batch_input_shape`) and Keras 3 style (`batch_shape`, `DTypePolicy`, `module`, weights
+    named by `.weights.h5` path; the converter's `optimizer/vars/N` entries are not read);
     quantized weights are dequantized to float32. Pass `model` to load a weights-only
     directory into an existing architecture.
     """
@@ -231,5 +311,10 @@ def load_tfjs(path, custom_objects=None, model=None):
             raise ValueError(f"{source}: could not rebuild the model from "
                              f"`{fmt.TOPOLOGY_KEY}`: {error}") from None
     saved = weights.read_manifest(os.path.dirname(json_path), artifact[fmt.MANIFEST_KEY], source)
-    assign_weights(model, saved, source)
+    if keras3_layout(saved):
+        from webkeras.saving.weights_h5 import read_state
+
+        read_state(_vars_groups(saved), model, source=source)
+    else:
+        assign_weights(model, saved, source)
     return model

@@ -41,26 +41,46 @@ def _history(value):
     return None
 
 
-def _legacy_node(node):
+def _nested_models(layers):
+    """Names of the models among `layers`.
+
+    tf.keras 2 and TF.js count a model's own graph as its node 0, so their list-form configs
+    call a nested model from node 1 on; Keras 3 counts its calls from 0.
+    """
+    return frozenset(layer.get("name") or layer.get("config", {}).get("name")
+                     for layer in layers if isinstance(layer, dict)
+                     and layer.get("class_name") in CONTAINER_CLASSES)
+
+
+def _shift(ref, nested, by):
+    """`[layer, node, tensor, ...]` with the node index moved by `by` for a nested model."""
+    ref = list(ref)
+    if len(ref) > 1 and ref[0] in nested and isinstance(ref[1], int):
+        ref[1] += by
+    return ref
+
+
+def _legacy_node(node, nested=frozenset()):
     """Keras 3 `{"args", "kwargs"}` node -> tf.keras 2 list of `[layer, node, tensor, kwargs]`."""
     args, kwargs = node.get("args", []), dict(node.get("kwargs", {}))
     first = args[0] if args else []
     tensors = first if isinstance(first, list) and _history(first[0] if first else None) \
         else [a for a in args if _history(a)]
     extra = {k: v for k, v in kwargs.items() if _history(v) is None}
-    return [list(_history(t)[:3]) + [extra] for t in tensors]
+    return [_shift(_history(t)[:3], nested, 1) + [extra] for t in tensors]
 
 
-def _refs(refs):
+def _refs(refs, nested=frozenset(), by=0):
     if isinstance(refs, dict):
         refs = list(refs.values())
     if refs and not isinstance(refs[0], list):
         refs = [refs]
-    return [list(r) for r in refs]
+    return [_shift(r, nested, by) for r in refs]
 
 
-def to_tfjs_layer(entry):
-    """One serialized layer (Keras 3 form) in the form TF.js deserializes."""
+def to_tfjs_layer(entry, nested=frozenset()):
+    """One serialized layer (Keras 3 form) in the form TF.js deserializes; `nested` names
+    the models among its siblings."""
     entry = _plain(entry)
     config = dict(entry.get("config", {}))
     class_name = entry["class_name"]
@@ -71,15 +91,15 @@ def to_tfjs_layer(entry):
             config.pop(key, None)
     if class_name in CONTAINER_CLASSES:
         # A nested model is a node of the outer graph: keep its name and inbound nodes.
-        nested = to_tfjs_model(entry)
+        model = to_tfjs_model(entry)
         for key in ("name", INBOUND_NODES):
             if key in entry:
-                nested[key] = [_legacy_node(n) if isinstance(n, dict) else n
-                               for n in entry[key]] if key == INBOUND_NODES else entry[key]
-        return nested
+                model[key] = [_legacy_node(n, nested) if isinstance(n, dict) else n
+                              for n in entry[key]] if key == INBOUND_NODES else entry[key]
+        return model
     entry["config"] = config
     if INBOUND_NODES in entry:
-        entry[INBOUND_NODES] = [_legacy_node(n) if isinstance(n, dict) else n
+        entry[INBOUND_NODES] = [_legacy_node(n, nested) if isinstance(n, dict) else n
                                 for n in entry[INBOUND_NODES]]
     return entry
 
@@ -88,13 +108,42 @@ def to_tfjs_model(serialized):
     """A serialized Sequential / Functional model (Keras 3 form) in tf.keras 2 form."""
     serialized = _plain(serialized)
     config = {k: v for k, v in serialized["config"].items() if k not in SEQUENTIAL_DROPPED}
-    config["layers"] = [to_tfjs_layer(layer) for layer in config.get("layers", [])]
+    nested = _nested_models(config.get("layers", []))
+    config["layers"] = [to_tfjs_layer(layer, nested) for layer in config.get("layers", [])]
     class_name = serialized["class_name"]
     if class_name in FUNCTIONAL_CLASSES:
         class_name = "Functional"
-        config["input_layers"] = _refs(config.get("input_layers", []))
-        config["output_layers"] = _refs(config.get("output_layers", []))
+        config["input_layers"] = _refs(config.get("input_layers", []), nested, 1)
+        config["output_layers"] = _refs(config.get("output_layers", []), nested, 1)
     return {"class_name": class_name, "config": config}
+
+
+# TF.js 4.22's GRUCell throws "GRUCell does not support reset_after parameter set to true."
+GRU_CLASSES = ("GRU", "GRUCell")
+
+
+def _holds_reset_after_gru(value):
+    if isinstance(value, list):
+        return any(_holds_reset_after_gru(v) for v in value)
+    if not isinstance(value, dict):
+        return False
+    config = value.get("config")
+    if value.get("class_name") in GRU_CLASSES and isinstance(config, dict) \
+            and config.get("reset_after"):
+        return True
+    return any(_holds_reset_after_gru(v) for v in value.values())
+
+
+def reset_after_grus(model_config):
+    """Names of the layers of a (tf.keras 2 form) model config, nested models' included, that
+    are or wrap a GRU with `reset_after=True`: Keras 3's default, which TF.js 4.22 refuses."""
+    names = []
+    for layer in model_config.get("config", {}).get("layers", []):
+        if layer.get("class_name") in CONTAINER_CLASSES:
+            names.extend(reset_after_grus(layer))
+        elif _holds_reset_after_gru(layer):
+            names.append(layer.get("name") or layer.get("config", {}).get("name"))
+    return names
 
 
 # tf.keras 2 / TF.js values Keras 3 renamed: VarianceScaling's "normal" was truncated normal.
@@ -121,36 +170,47 @@ def _tensor(ref):
             "config": {"shape": None, "dtype": None, "keras_history": list(ref[:3])}}
 
 
-def _keras3_node(node):
+def _keras3_node(node, nested=frozenset()):
     if isinstance(node, dict):
         return node
     kwargs = next((r[3] for r in node if len(r) > 3 and isinstance(r[3], dict)), {})
-    tensors = [_tensor(r) for r in node]
+    tensors = [_tensor(_shift(r, nested, -1)) for r in node]
     args = [tensors[0]] if len(tensors) == 1 else [tensors]
     return {"args": args, "kwargs": dict(kwargs)}
 
 
-def from_tfjs_layer(entry):
-    """One layer entry from a TF.js model.json in the Keras 3 form webkeras deserializes."""
+def _is_list_form(layers):
+    return any(isinstance(node, list) for layer in layers if isinstance(layer, dict)
+               for node in layer.get(INBOUND_NODES) or [])
+
+
+def from_tfjs_layer(entry, nested=frozenset()):
+    """One layer entry from a TF.js model.json (or a tf.keras 2 `.h5`) in the Keras 3 form
+    webkeras deserializes; `nested` names the models among its siblings."""
     if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
         raise ValueError(  # noqa: TRY004
             f"expected a layer object with a 'class_name' string, found {str(entry)[:120]}")
     if entry["class_name"] in CONTAINER_CLASSES:
-        nested = from_tfjs_model(entry)
+        model = from_tfjs_model(entry)
         for key in ("name", INBOUND_NODES):
             if key in entry:
-                nested[key] = [_keras3_node(n) for n in entry[key]] \
+                model[key] = [_keras3_node(n, nested) for n in entry[key]] \
                     if key == INBOUND_NODES else entry[key]
-        return nested
+        return model
     entry = _modernize(entry)
     config = dict(entry.get("config", {}))
     if entry["class_name"] == "InputLayer" and BATCH_INPUT_SHAPE in config:
         config[BATCH_SHAPE] = config.pop(BATCH_INPUT_SHAPE)
     for key in ("ragged",):
         config.pop(key, None)
+    # tf.keras 2 wrote `axis=[3]` (BatchNormalization); Keras 3 takes the int, as its
+    # legacy loader does.
+    axis = config.get("axis")
+    if isinstance(axis, list) and len(axis) == 1 and isinstance(axis[0], int):
+        config["axis"] = axis[0]
     entry["config"] = config
     if INBOUND_NODES in entry:
-        entry[INBOUND_NODES] = [_keras3_node(n) for n in entry[INBOUND_NODES]]
+        entry[INBOUND_NODES] = [_keras3_node(n, nested) for n in entry[INBOUND_NODES]]
     return entry
 
 
@@ -166,7 +226,11 @@ def from_tfjs_model(topology):
     layers = config.get("layers", [])
     if isinstance(config.get("layers"), dict) or not isinstance(layers, list):
         raise ValueError("`config.layers` must be a list of layer objects.")  # noqa: TRY004
-    config = dict(config, layers=[from_tfjs_layer(layer) for layer in layers])
+    nested = _nested_models(layers) if _is_list_form(layers) else frozenset()
+    config = dict(config, layers=[from_tfjs_layer(layer, nested) for layer in layers])
     if class_name in FUNCTIONAL_CLASSES:
         class_name = "Functional"
+        if nested:
+            for key in ("input_layers", "output_layers"):
+                config[key] = _refs(config.get(key, []), nested, -1)
     return {"class_name": class_name, "config": config}
