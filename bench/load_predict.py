@@ -21,10 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "py"), str(ROOT)]
 
-import numpy as np  # noqa: E402
-
-from webkeras.server.app import create_app, default_build_dir  # noqa: E402
-from webkeras.server.browser import launch_chromium, serve_app  # noqa: E402
+import numpy as np
+from webkeras.server.app import create_app, default_build_dir
+from webkeras.server.browser import launch_chromium, serve_app
 
 MODEL_URL = "/models/mnist_cnn/model.json"
 TFJS_SCRIPTS = ("tf.min.js", "tf-backend-webgpu.min.js", "tf-backend-wasm.min.js")

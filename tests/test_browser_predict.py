@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import create_app, default_build_dir, local_chromium
 from webkeras.saving import load_model
 from webkeras.saving.tfjs import save_tfjs

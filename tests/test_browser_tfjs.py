@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-
 from conftest import create_app, default_build_dir
+from interop import max_error, predict, read_reference
 from webkeras.saving import load_model
 from webkeras.saving.tfjs import load_tfjs, save_tfjs
 from webkeras.server.browser import CHROMIUM, launch_chromium, serve_app
@@ -68,17 +68,7 @@ MAX_ERRORS = {}
 
 
 def reference(name):
-    """The fixed inputs (x0, x1...) and real Keras 3's predictions (y0, y1...)."""
-    with np.load(REFERENCE / f"{name}.npz") as arrays:
-        keys = sorted(arrays.files, key=lambda k: (k[0], int(k[1:])))
-        xs = [arrays[k] for k in keys if k.startswith("x")]
-        ys = [arrays[k] for k in keys if k.startswith("y")]
-    return xs, ys
-
-
-def predict(model, xs):
-    outputs = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
-    return [np.asarray(y) for y in (outputs if isinstance(outputs, list) else [outputs])]
+    return read_reference(REFERENCE / f"{name}.npz")
 
 
 @pytest.fixture(scope="module")
@@ -152,11 +142,6 @@ def tfjs_predict(page, server, path, backend, xs):
                            [f"{server}/models/{path}/model.json", backend, inputs])
     assert result["backend"] == backend
     return [np.asarray(y["data"], np.float32).reshape(y["shape"]) for y in result["outputs"]]
-
-
-def max_error(got, expected):
-    assert [g.shape for g in got] == [e.shape for e in expected]
-    return max(float(np.abs(g - e).max()) for g, e in zip(got, expected))
 
 
 @pytest.mark.parametrize("name, variant, backend", CASES,

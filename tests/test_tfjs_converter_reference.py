@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import webkeras as keras
+from interop import max_error, predict, read_reference
 from webkeras.saving.tfjs import format as fmt
 from webkeras.saving.tfjs import load_tfjs, weights
 from webkeras.server.cli import main
@@ -35,19 +36,7 @@ STEP_GAIN = 8.0
 
 
 def reference(name):
-    data = np.load(REFERENCE / "tfkeras2" / f"{name}.npz")
-    return ([data[k] for k in sorted(data) if k.startswith("x")],
-            [data[k] for k in sorted(data) if k.startswith("y")])
-
-
-def predict(model, xs):
-    preds = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
-    return [np.asarray(p) for p in (preds if isinstance(preds, (list, tuple)) else [preds])]
-
-
-def max_error(got, expected):
-    assert [g.shape for g in got] == [e.shape for e in expected]
-    return max(float(np.abs(g - e).max()) for g, e in zip(got, expected))
+    return read_reference(REFERENCE / "tfkeras2" / f"{name}.npz")
 
 
 def manifest(directory):

@@ -16,11 +16,15 @@ import h5py
 import numpy as np
 import pytest
 import webkeras as keras
+from interop import max_error, predict, read_reference
 from webkeras import layers
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "tfkeras2"
 NAMES = ("mlp", "cnn", "embed_lstm", "gru_rnn", "functional", "deconv")
 TOL = 1e-5
+
+def reference(name):
+    return read_reference(REFERENCE / f"{name}.npz")
 
 
 def mlp():
@@ -67,22 +71,6 @@ def deconv():
 
 BUILDERS = {"mlp": mlp, "cnn": cnn, "embed_lstm": embed_lstm, "gru_rnn": gru_rnn,
             "functional": functional, "deconv": deconv}
-
-
-def reference(name):
-    data = np.load(REFERENCE / f"{name}.npz")
-    return ([data[k] for k in sorted(data) if k.startswith("x")],
-            [data[k] for k in sorted(data) if k.startswith("y")])
-
-
-def predict(model, xs):
-    preds = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
-    return [np.asarray(p) for p in (preds if isinstance(preds, (list, tuple)) else [preds])]
-
-
-def max_error(got, expected):
-    assert [g.shape for g in got] == [e.shape for e in expected]
-    return max(float(np.abs(g - e).max()) for g, e in zip(got, expected))
 
 
 def training_config(name):

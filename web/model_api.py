@@ -8,7 +8,6 @@ import json
 
 import js
 import numpy as np
-
 import webkeras as keras
 from webkeras.saving import tfjs
 

@@ -34,8 +34,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflowjs
 import tf_keras as keras
+from architectures import MODELS
 from tensorflowjs.converters import keras_tfjs_loader
-from tf_keras import layers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 H5_OUT = os.path.join(HERE, "tfkeras2")
@@ -46,52 +46,6 @@ QUANTIZED = ("uint8", "uint16", "float16")
 VARIANTS = ("float32",) + QUANTIZED + ("sharded",)
 KERAS3_CONVERTED = ("cnn", "functional")
 
-
-def mlp():
-    return keras.Sequential([
-        keras.Input((8,)), layers.Dense(16, activation="relu"), layers.Dropout(0.3),
-        layers.Dense(3, activation="softmax")], name="mlp")
-
-
-def cnn():
-    return keras.Sequential([
-        keras.Input((8, 8, 2)), layers.Conv2D(4, 3, padding="same"),
-        layers.BatchNormalization(), layers.Activation("relu"), layers.MaxPooling2D(),
-        layers.Flatten(), layers.Dense(2)], name="cnn")
-
-
-def embed_lstm():
-    return keras.Sequential([
-        keras.Input((6,), dtype="int32"), layers.Embedding(20, 4),
-        layers.LSTM(5), layers.Dense(1)], name="embed_lstm")
-
-
-def gru_rnn():
-    return keras.Sequential([
-        keras.Input((5, 3)), layers.GRU(4, return_sequences=True), layers.SimpleRNN(3),
-        layers.Dense(2)], name="gru_rnn")
-
-
-def functional():
-    inner_in = keras.Input((6,))
-    inner = keras.Model(inner_in, layers.Dense(4, activation="tanh")(inner_in), name="inner")
-    a, b = keras.Input((6,), name="a"), keras.Input((6,), name="b")
-    shared = layers.Dense(6, activation="relu", name="shared")
-    ha, hb = shared(a), shared(b)
-    merged = layers.Concatenate()([inner(ha), hb])
-    out1 = layers.Dense(2, name="out1")(merged)
-    out2 = layers.Dense(1, activation="sigmoid", name="out2")(layers.Add()([ha, hb]))
-    return keras.Model([a, b], [out1, out2], name="two_io")
-
-
-def deconv():
-    return keras.Sequential([
-        keras.Input((4, 4, 2)), layers.Conv2DTranspose(3, 3, strides=2, padding="same"),
-        layers.UpSampling2D(2), layers.Conv2D(1, 1)], name="deconv")
-
-
-MODELS = {"mlp": mlp, "cnn": cnn, "embed_lstm": embed_lstm, "gru_rnn": gru_rnn,
-          "functional": functional, "deconv": deconv}
 
 
 def _set_weights(model, rng):
@@ -153,7 +107,7 @@ def _variant_flags(variant, h5_path):
 
 
 def write_tfkeras2(name, make, rng):
-    model = make()
+    model = make(keras)
     _set_weights(model, rng)
     xs, ys = _data(model, rng)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
