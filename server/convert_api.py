@@ -9,7 +9,9 @@ Form fields: `files` (one `.keras` / `.h5` / `.weights.h5` file; or a TF.js `mod
 its shards; or one `.zip` of those), `config` (the architecture JSON for `.weights.h5` or
 weights-only TF.js input), `quantize` (uint8 | uint16 | float16), `shard_size` (bytes),
 `weights_only`, `output` (`tfjs` for Keras input; `keras`, `h5` or `weights.h5` for TF.js
-input). The answer's `X-Webkeras-Files` header lists its files as JSON `[{name, size}]`.
+input). The answer's `X-Webkeras-Files` header lists its files as JSON `[{name, size}]`;
+`X-Webkeras-Warnings` lists, as a JSON array of strings, what the converter warned about (a
+GRU with `reset_after=True` that TF.js cannot load, renamed nested-model weights...).
 Errors are JSON `{error, message}`: 400 bad input, 413 too large, 415 not a model file.
 
 Uploads are checked (server/uploads.py) before a parser reads them, written only under a
@@ -25,6 +27,7 @@ import math
 import os
 import tempfile
 import threading
+import warnings
 import zipfile
 
 from flask import Blueprint, Request, current_app, jsonify, redirect, request, send_file
@@ -41,6 +44,11 @@ MAX_FILES = 512
 MAX_SHARDS = 1000
 MAX_SHARD_SIZE = 1024 ** 3
 FILES_HEADER = "X-Webkeras-Files"
+WARNINGS_HEADER = "X-Webkeras-Warnings"
+MAX_WARNINGS = 20
+# Warnings meant for the library's developers, not for the person converting a model.
+DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                      ResourceWarning)
 # Uploads bigger than this spill from memory to a file under the temp root.
 SPOOL_BYTES = 512 * 1024
 MAX_MESSAGE_CHARS = 1500
@@ -124,7 +132,7 @@ def convert_upload():
     try:
         files, config = _read_form()
         job = _plan(files, config, _options(request.form))
-        body, listing = _run(job)
+        body, listing, notes = _run(job)
     except UploadError as error:
         response = jsonify(error=_status_name(error.status), message=str(error),
                            path=request.path)
@@ -134,6 +142,8 @@ def convert_upload():
     response = send_file(io.BytesIO(body), mimetype="application/zip", as_attachment=True,
                          download_name=download)
     response.headers[FILES_HEADER] = json.dumps(listing)
+    # JSON escapes non-ASCII and newlines: the header stays a single latin-1 line.
+    response.headers[WARNINGS_HEADER] = json.dumps(notes)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -411,10 +421,20 @@ def _write_config(work, config):
     return _write(os.path.join(work, "arch"), name, config.data)
 
 
-def _convert(job, work):
-    """Runs the library's converter in `work`; returns [(name, path)] of the output files."""
+def _call_converter(*args, **kwargs):
+    """`tfjs.convert(*args, **kwargs)` under the lock and safe mode; returns its warnings."""
     from webkeras.layers.core.lambda_layer import safe_mode_scope
     from webkeras.saving import tfjs
+
+    with _convert_lock, safe_mode_scope(True), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tfjs.convert(*args, **kwargs)
+    return [str(w.message) for w in caught if not issubclass(w.category, DEVELOPER_WARNINGS)]
+
+
+def _convert(job, work):
+    """Runs the library's converter in `work`; returns ([(name, path)] of the output files,
+    the converter's warnings)."""
     from webkeras.saving.tfjs import format as fmt
 
     inputs = os.path.join(work, "in")
@@ -425,22 +445,20 @@ def _convert(job, work):
         src = _write(inputs, job.stem + INPUT_SUFFIXES[job.model.kind], job.model.data)
         dst = os.path.join(work, "out")
         shard_size = options.shard_size or fmt.DEFAULT_SHARD_SIZE
-        with _convert_lock, safe_mode_scope(True):
-            tfjs.convert(src, dst, quantize=options.quantize, shard_size=shard_size,
-                         weights_only=options.weights_only, config=config_path)
+        notes = _call_converter(src, dst, quantize=options.quantize, shard_size=shard_size,
+                                weights_only=options.weights_only, config=config_path)
         with open(os.path.join(dst, fmt.MODEL_JSON), encoding="utf-8") as f:
             manifest = json.load(f)[fmt.MANIFEST_KEY]
         names = [fmt.MODEL_JSON] + [p for group in manifest for p in group[fmt.PATHS_KEY]]
-        return [(name, os.path.join(dst, name)) for name in names]
+        return [(name, os.path.join(dst, name)) for name in names], notes
     src = _write(inputs, TFJS_MODEL_JSON, job.model.data)
     for shard in job.shards:
         _write(inputs, shard.name, shard.data)
     name = job.stem + KERAS_OUTPUTS[job.output]
     dst = os.path.join(work, "out", name)
     os.makedirs(os.path.dirname(dst))
-    with _convert_lock, safe_mode_scope(True):
-        tfjs.convert(src, dst, weights_only=options.weights_only, config=config_path)
-    return [(name, dst)]
+    notes = _call_converter(src, dst, weights_only=options.weights_only, config=config_path)
+    return [(name, dst)], notes
 
 
 def _public_message(error, work):
@@ -450,6 +468,11 @@ def _public_message(error, work):
         text = f"malformed model config: missing key {text}"
     elif not isinstance(error, (ValueError, TypeError, OSError)):
         text = f"{type(error).__name__}: {text}"
+    return _public_text(text, work)
+
+
+def _public_text(text, work):
+    """`text` without the temporary folder's paths, cut to MAX_MESSAGE_CHARS."""
     for sub in ("in", "arch", "out"):
         text = text.replace(os.path.join(work, sub) + os.sep, "")
     text = text.replace(work, "<upload>")
@@ -458,11 +481,21 @@ def _public_message(error, work):
     return text
 
 
+def _public_warnings(notes, work):
+    """The distinct warnings, in order, at most MAX_WARNINGS, without temporary paths."""
+    distinct = list(dict.fromkeys(_public_text(note, work) for note in notes))
+    if len(distinct) > MAX_WARNINGS:
+        distinct = distinct[:MAX_WARNINGS] + [
+            f"... and {len(distinct) - MAX_WARNINGS} more warning(s)."]
+    return distinct
+
+
 def _run(job):
-    """(zip bytes, [{name, size}]) of the converted model; the work folder is gone after."""
+    """(zip bytes, [{name, size}], [warning]) of the converted model; the work folder is gone
+    after."""
     with tempfile.TemporaryDirectory(prefix="webkeras-convert-", dir=_temp_root()) as work:
         try:
-            written = _convert(job, work)
+            written, notes = _convert(job, work)
         except LIBRARY_ERRORS as error:
             current_app.logger.info("convert: %s rejected: %r", job.model.name, error)
             raise UploadError(f"Could not convert '{job.model.name}': "
@@ -474,4 +507,5 @@ def _run(job):
                 method = zipfile.ZIP_DEFLATED if name.endswith(".json") else zipfile.ZIP_STORED
                 archive.write(path, name, compress_type=method)
                 listing.append({"name": name, "size": os.path.getsize(path)})
-    return buffer.getvalue(), listing
+        notes = _public_warnings(notes, work)
+    return buffer.getvalue(), listing, notes

@@ -2,6 +2,7 @@
 their sizes and offered as a zip; a bad file shows the server's message."""
 
 import json
+import warnings
 import zipfile
 
 from conftest import REPO_ROOT
@@ -27,6 +28,7 @@ def test_convert_keras_file(open_page, tmp_path, results_dir):
     page.click("#convert")
     page.wait_for_selector("#result:not([hidden]), #error:not([hidden])", timeout=TIMEOUT_MS)
     assert page.locator("#error").is_hidden(), page.text_content("#error")
+    assert page.locator("#warnings").is_hidden()
 
     # The same conversion by the library gives the files and sizes the page lists.
     expected = tfjs.convert(REF / "cnn.keras", tmp_path / "expected", quantize="uint8",
@@ -48,6 +50,31 @@ def test_convert_keras_file(open_page, tmp_path, results_dir):
         assert archive.namelist() == names
     page.screenshot(path=str(results_dir / "convert.png"), full_page=True)
     assert not [m for m in page.console_messages_seen if m.startswith(("error", "pageerror"))]
+
+
+def test_convert_shows_converter_warnings(open_page, tmp_path, results_dir):
+    page = open_page("/convert")
+    page.wait_for_function("window.webkerasConvert && window.webkerasConvert.ready")
+    page.set_input_files("#files", str(REF / "gru_rnn.keras"))
+    page.click("#convert")
+    page.wait_for_selector("#result:not([hidden]), #error:not([hidden])", timeout=TIMEOUT_MS)
+    assert page.locator("#error").is_hidden(), page.text_content("#error")
+    assert page.locator("#warnings").is_visible()
+    shown = page.eval_on_selector_all("#warning-list li", "items => items.map(i => i.textContent)")
+    # What the library warns for the same conversion, word for word.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tfjs.convert(REF / "gru_rnn.keras", tmp_path / "expected")
+    assert shown == [str(w.message) for w in caught] and "reset_after=True" in shown[0]
+    page.screenshot(path=str(results_dir / "convert-warnings.png"), full_page=True)
+    # Another file clears the note; a model with nothing to warn about shows none.
+    page.set_input_files("#files", str(REF / "mlp.keras"))
+    assert page.locator("#warnings").is_hidden()
+    page.click("#convert")
+    page.wait_for_selector("#result:not([hidden]), #error:not([hidden])", timeout=TIMEOUT_MS)
+    assert page.locator("#error").is_hidden(), page.text_content("#error")
+    assert page.locator("#warnings").is_hidden()
+    assert page.eval_on_selector_all("#warning-list li", "items => items.length") == 0
 
 
 def test_convert_shows_server_error(open_page, tmp_path, results_dir):

@@ -19,6 +19,7 @@ REF = REPO_ROOT / "tests" / "reference" / "saving"
 NAMES = ["mlp", "cnn", "functional", "embed_lstm", "gru_rnn", "deconv"]
 TOL = 1e-5
 FILES_HEADER = "X-Webkeras-Files"
+WARNINGS_HEADER = "X-Webkeras-Warnings"
 TEMP_ROOT_KEY = "WEBKERAS_CONVERT_TMP"
 
 
@@ -159,6 +160,21 @@ def test_weights_only_tfjs_then_back_with_config(client, tmp_path):
     assert max_error(fresh, "gru_rnn") <= TOL
 
 
+def test_converter_warnings_are_returned(client, tmp_path):
+    response = post(client, [("gru_rnn.keras", (REF / "gru_rnn.keras").read_bytes())])
+    files = unzip(response)
+    notes = json.loads(response.headers[WARNINGS_HEADER])
+    # The same conversion by the library warns the same, once.
+    with pytest.warns(UserWarning) as caught:
+        tfjs.convert(REF / "gru_rnn.keras", tmp_path / "expected")
+    assert notes == [str(w.message) for w in caught]
+    assert len(notes) == 1 and "Layer 'gru'" in notes[0] and "reset_after=True" in notes[0]
+    assert max_error(tfjs.load_tfjs(write(tmp_path / "web", files)), "gru_rnn") <= TOL
+    # Nothing to warn about: an empty list.
+    response = post(client, [("mlp.keras", (REF / "mlp.keras").read_bytes())])
+    assert json.loads(response.headers[WARNINGS_HEADER]) == []
+
+
 # -- TF.js -> Keras ------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["cnn", "functional", "embed_lstm"])
 def test_tfjs_files_to_keras(client, tmp_path, name):
@@ -231,6 +247,18 @@ def test_unknown_layer_class(client):
     assert_error(post(client, [("mlp.keras", data)]), 400, "'FancyDense'")
 
 
+def test_huge_declared_weight_shape(client):
+    config = keras_config("mlp").replace(b'"units": 16', b'"units": 1000000000')
+    data = replace_member((REF / "mlp.keras").read_bytes(), "config.json", config)
+    assert_error(post(client, [("mlp.keras", data)]), 400, "Could not convert 'mlp.keras'",
+                 "Variable 'dense/kernel' has shape (8, 1000000000)", "32,000,000,000 bytes")
+    web = mlp_web(client)
+    web["model.json"] = web["model.json"].replace(b'"units": 16', b'"units": 1000000000')
+    assert b"1000000000" in web["model.json"]
+    assert_error(post(client, list(web.items())), 400,
+                 "Variable 'dense/kernel' has shape (8, 1000000000)")
+
+
 def test_wrong_weight_shapes(client):
     # A .weights.h5 of one model with the architecture of another.
     assert_error(post(client, [("cnn.weights.h5", (REF / "cnn.weights.h5").read_bytes())],
@@ -300,11 +328,12 @@ def test_upload_over_the_limit_is_413(tmp_path, temp_root):
 
 
 def test_lambda_layer_is_refused(client, tmp_path):
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda x: x * 2.0),
+    model = keras.Sequential([keras.Input((3,)),
+                              keras.layers.Lambda(lambda x: x * 2.0, name="doubler"),
                               keras.layers.Dense(2)])
     model.save(tmp_path / "lam.keras")
     data = (tmp_path / "lam.keras").read_bytes()
-    assert_error(post(client, [("lam.keras", data)]), 400, "Lambda", "'lambda'", "safe mode")
+    assert_error(post(client, [("lam.keras", data)]), 400, "Lambda", "'doubler'", "safe mode")
 
 
 def test_lambda_naming_a_module_never_imports_it(client, tmp_path, monkeypatch):

@@ -3,6 +3,7 @@ sharding, Keras-3-style (converter) input and bad inputs. Real TF.js is in test_
 
 import json
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -11,6 +12,9 @@ import webkeras as keras
 from webkeras.saving import tfjs
 from webkeras.saving.tfjs import format as fmt
 from webkeras.saving.tfjs import quantize as quant
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "reference"))
+from shared_graphs import build_all
 
 
 def _randomize(model, seed=0):
@@ -287,6 +291,35 @@ def test_reads_keras3_style_topology_and_prefixed_names(tmp_path):
     np.testing.assert_array_equal(predict(model, inputs), predict(tfjs.load_tfjs(tmp_path), inputs))
 
 
+def test_models_sharing_layers_round_trip(tmp_path):
+    from webkeras.models.model_config import _jsonable, serialize_layer
+
+    rng = np.random.default_rng(5)
+    outputs = {}
+    for name, model in build_all(keras).items():
+        inputs = [rng.random((3,) + tuple(t.shape[1:]), dtype=np.float32) for t in model.inputs]
+        expected = model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
+        tfjs.save_tfjs(model, tmp_path / name)
+        artifact = _manifest(tmp_path / name)
+        outputs[name] = artifact[fmt.TOPOLOGY_KEY][fmt.MODEL_CONFIG_KEY]["config"].get(
+            "output_layers")
+        restored = [tfjs.load_tfjs(tmp_path / name)]
+        # tensorflowjs_converter writes Keras 3's own config for a Keras 3 model.
+        artifact[fmt.TOPOLOGY_KEY] = {fmt.MODEL_CONFIG_KEY: _jsonable(serialize_layer(model))}
+        (tmp_path / name / fmt.MODEL_JSON).write_text(json.dumps(artifact))
+        restored.append(tfjs.load_tfjs(tmp_path / name))
+        for copy in restored:
+            got = copy.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
+            for a, b in zip(got if isinstance(got, list) else [got],
+                            expected if isinstance(expected, list) else [expected], strict=True):
+                np.testing.assert_array_equal(a, b, err_msg=name)
+    # Calls count within each model; TF.js also counts a nested model's own graph (Functional
+    # or Sequential alike) as its node 0.
+    assert outputs["decoder"] == [["decode", 0, 0]]
+    assert outputs["outer1"] == [["tower", 1, 0]]
+    assert outputs["outer3"] == [["seq_block", 1, 0], ["o3_head", 0, 0]]
+
+
 def test_reads_numbered_weight_names_and_cell_names(tmp_path):
     model, inputs = build("embedding_lstm")
     tfjs.save_tfjs(model, tmp_path)
@@ -329,6 +362,17 @@ def test_missing_model_json(tmp_path):
 def test_malformed_model_json(tmp_path):
     (tmp_path / fmt.MODEL_JSON).write_text("{not json")
     with pytest.raises(ValueError, match="model.json' is not valid JSON"):
+        tfjs.load_tfjs(tmp_path)
+
+
+def test_huge_declared_weight_in_the_topology(tmp_path):
+    artifact = _saved(tmp_path)
+    layers = artifact[fmt.TOPOLOGY_KEY][fmt.MODEL_CONFIG_KEY]["config"]["layers"]
+    dense = next(layer for layer in layers if layer["class_name"] == "Dense")
+    dense["config"]["units"] = 10 ** 9
+    (tmp_path / fmt.MODEL_JSON).write_text(json.dumps(artifact))
+    with pytest.raises(ValueError, match=rf"Variable '{dense['config']['name']}/kernel' has "
+                                         r"shape \(6, 1000000000\): 6,000,000,000 elements"):
         tfjs.load_tfjs(tmp_path)
 
 

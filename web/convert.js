@@ -1,5 +1,6 @@
 // The convert page: sends the chosen files to POST /api/convert, lists the files of the zip
-// it answers with (from its X-Webkeras-Files header) and offers the zip for download.
+// it answers with (from its X-Webkeras-Files header), shows the converter's warnings (from
+// X-Webkeras-Warnings) and offers the zip for download.
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -19,9 +20,12 @@ const ui = {
   totalBytes: $("total-bytes"),
   totalSize: $("total-size"),
   error: $("error"),
+  warnings: $("warnings"),
+  warningList: $("warning-list"),
 };
 
 const FILES_HEADER = "X-Webkeras-Files";
+const WARNINGS_HEADER = "X-Webkeras-Warnings";
 const KERAS_SUFFIXES = [".keras", ".h5", ".hdf5"];
 const TFJS_SUFFIXES = [".json", ".bin", ".zip"];
 let limits = null;
@@ -48,6 +52,8 @@ function clearResult() {
   ui.error.hidden = true;
   ui.result.hidden = true;
   ui.rows.replaceChildren();
+  ui.warnings.hidden = true;
+  ui.warningList.replaceChildren();
   if (downloadUrl) URL.revokeObjectURL(downloadUrl);
   downloadUrl = null;
 }
@@ -119,6 +125,15 @@ function showFiles(listing, blob, name) {
   ui.result.hidden = false;
 }
 
+function showWarnings(messages) {
+  for (const message of messages) {
+    const item = document.createElement("li");
+    item.textContent = message;
+    ui.warningList.append(item);
+  }
+  ui.warnings.hidden = messages.length === 0;
+}
+
 async function errorText(response) {
   const text = await response.text();
   try {
@@ -152,6 +167,7 @@ async function convert(event) {
     const listing = JSON.parse(response.headers.get(FILES_HEADER) || "[]");
     const blob = await response.blob();
     showFiles(listing, blob, downloadName(response));
+    showWarnings(JSON.parse(response.headers.get(WARNINGS_HEADER) || "[]"));
     ui.status.textContent = `Converted in ${((performance.now() - started) / 1000).toFixed(2)} s.`;
   } catch (error) {
     showError(`The request failed before the server answered: ${error.message}. ` +

@@ -6,6 +6,8 @@ A Tensor never leaves its device by itself: only `.numpy()` (and `float()`, `rep
 
 import itertools
 
+from webkeras.backend import array_limits
+
 
 class Tensor:
     __slots__ = ("data", "backend", "_node", "__weakref__")
@@ -103,10 +105,17 @@ class Variable(Tensor):
 
     __slots__ = ("name", "path", "trainable", "_uid", "regularizer", "constraint")
 
-    def __init__(self, initializer, shape=None, dtype="float32", trainable=True, name=None):
+    def __init__(self, initializer, shape=None, dtype="float32", trainable=True, name=None,
+                 parent_path=None):
         from webkeras import ops
 
+        self._uid = next(_variable_ids)
+        self.name = name or f"variable_{self._uid}"
+        # As Keras 3: the owner's path, then the name ("dense/kernel").
+        self.path = f"{parent_path}/{self.name}" if parent_path else self.name
         if callable(initializer):
+            # Shapes from a config allocate nothing until checked.
+            array_limits.check_array_size(shape, dtype, f"Variable '{self.path}'")
             value = initializer(tuple(shape), dtype=dtype)
         else:
             value = initializer
@@ -115,9 +124,6 @@ class Variable(Tensor):
         storage = value.backend.full(value.shape, 0, value.dtype)
         value.backend.assign(storage, value.data)
         super().__init__(storage, value.backend)
-        self._uid = next(_variable_ids)
-        self.name = name or f"variable_{self._uid}"
-        self.path = self.name
         self.trainable = trainable
         self.regularizer = None
         self.constraint = None

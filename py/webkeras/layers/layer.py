@@ -89,8 +89,8 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if dtype is None or "float" in str(dtype) else "zeros"
         variable = Variable(initializers.get(initializer), shape=shape,
-                            dtype=dtype or self.dtype, trainable=trainable, name=name)
-        variable.path = f"{self.name}/{variable.name}"
+                            dtype=dtype or self.dtype, trainable=trainable, name=name,
+                            parent_path=self.name)
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)
         self._own_variables.append(variable)

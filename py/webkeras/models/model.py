@@ -98,3 +98,18 @@ class Model(Trainer, Layer):
         from webkeras.models.model_config import model_to_json
 
         return model_to_json(self, **kwargs)
+
+    def to_yaml(self, **kwargs):
+        """Returns a YAML string of the model's config: the same data as `to_json()`.
+
+        Load it with `keras.models.model_from_yaml(yaml_string, custom_objects={...})`.
+        Written without PyYAML, so the browser and CPython give the same text; it is what
+        `yaml.safe_dump` writes except that long lines are not folded.
+
+        Args:
+            **kwargs: `sort_keys` (default True) and `allow_unicode` (default False), as
+                for `yaml.dump()`.
+        """
+        from webkeras.models.model_config import model_to_yaml
+
+        return model_to_yaml(self, **kwargs)

@@ -1,5 +1,6 @@
-"""Model configs in Keras 3's JSON layout: `to_json()`, `model_from_json`, and the layer
-(de)serialisation they share. Weights are not part of a config."""
+"""Model configs in Keras 3's JSON layout: `to_json()`, `model_from_json`, their YAML twins
+`to_yaml()` / `model_from_yaml` (tf.keras 2), and the layer (de)serialisation they share.
+Weights are not part of a config."""
 
 import json
 
@@ -117,61 +118,75 @@ def _tuples(shape):
 
 
 # -- functional graphs ---------------------------------------------------------------------------
-def _tensor_config(t):
+# Keras 3 numbers a layer's calls per model: a node index counts only the calls that belong to
+# the model being saved, so calls made for other models that share the layer are skipped.
+def _own_node_index(history, own_nodes):
+    operation, node_index, _ = history
+    return sum(1 for node in operation._inbound_nodes[:node_index] if id(node) in own_nodes)
+
+
+def _tensor_config(t, own_nodes):
     history = t._keras_history
     return {"class_name": KERAS_TENSOR_CLASS,
             "config": {"shape": list(t.shape), "dtype": t.dtype,
-                       "keras_history": [history.operation.name, history.node_index,
+                       "keras_history": [history.operation.name,
+                                         _own_node_index(history, own_nodes),
                                          history.tensor_index]}}
 
 
-def _arg_config(value):
+def _arg_config(value, own_nodes):
     if isinstance(value, KerasTensor):
-        return _tensor_config(value)
+        return _tensor_config(value, own_nodes)
     if isinstance(value, (list, tuple)):
-        return [_arg_config(v) for v in value]
+        return [_arg_config(v, own_nodes) for v in value]
     if isinstance(value, dict):
-        return {k: _arg_config(v) for k, v in value.items()}
+        return {k: _arg_config(v, own_nodes) for k, v in value.items()}
     return value
 
 
-def _ref(t):
-    h = t._keras_history
-    return [h.operation.name, h.node_index, h.tensor_index]
+def _is_functional(operation):
+    from webkeras.models.functional import Functional
+
+    return isinstance(operation, Functional)
 
 
-def _struct_refs(struct):
-    if isinstance(struct, dict):
-        return {k: _ref(v) for k, v in struct.items()}
-    if isinstance(struct, list):
-        return [_ref(v) for v in struct]
-    return [_ref(struct)]
+def _io_ref(t, own_nodes):
+    """`[layer, node, tensor]` of a model input / output. Keras 3 still counts a nested
+    Functional's own graph as its node 0 here (only here: not in `inbound_nodes`)."""
+    history = t._keras_history
+    node_index = _own_node_index(history, own_nodes)
+    if _is_functional(history.operation):
+        node_index += 1
+    return [history.operation.name, node_index, history.tensor_index]
 
 
 def functional_config(model):
+    own_nodes = model._nodes
     layers = []
     for layer in model.layers:
         entry = serialize_layer(layer)
         entry["name"] = layer.name
         entry["inbound_nodes"] = [
-            {"args": _arg_config(list(node.arguments[0])),
-             "kwargs": _arg_config(node.arguments[1])}
+            {"args": _arg_config(list(node.arguments[0]), own_nodes),
+             "kwargs": _arg_config(node.arguments[1], own_nodes)}
             for node in layer._inbound_nodes
-            if id(node) in model._nodes and not node.is_input
+            if id(node) in own_nodes and not node.is_input
         ]
         layers.append(entry)
     return {"name": model.name, "trainable": model.trainable, "layers": layers,
-            "input_layers": _struct_refs(model._inputs_struct),
-            "output_layers": _struct_refs(model._outputs_struct)}
+            "input_layers": tree.map_structure(lambda t: _io_ref(t, own_nodes),
+                                               model._inputs_struct),
+            "output_layers": tree.map_structure(lambda t: _io_ref(t, own_nodes),
+                                                model._outputs_struct)}
 
 
 def functional_from_config(cls, config, custom_objects=None):
     created = {}
-    pending = []
+    unprocessed = {}  # layer name -> its inbound nodes not replayed yet, in config order
     for entry in config["layers"]:
         layer = deserialize_layer(entry, custom_objects)
         created[entry["name"]] = layer
-        pending.extend((layer, node) for node in entry.get("inbound_nodes", []))
+        unprocessed[entry["name"]] = list(entry.get("inbound_nodes", []))
     produced = {}  # (layer name, node index, tensor index) -> KerasTensor
     for name, layer in created.items():
         if type(layer).__name__ == "InputLayer":
@@ -181,38 +196,63 @@ def functional_from_config(cls, config, custom_objects=None):
     def resolve(value):
         if isinstance(value, dict) and value.get("class_name") == KERAS_TENSOR_CLASS:
             key = tuple(value["config"]["keras_history"])
-            return produced.get(key, _MISSING)
+            return produced.get(key, _Missing(key))
         if isinstance(value, list):
             return [resolve(v) for v in value]
         if isinstance(value, dict):
             return {k: resolve(v) for k, v in value.items()}
         return value
 
-    while pending:
+    while any(unprocessed.values()):
         progressed = False
-        remaining = []
-        for layer, node in pending:
-            args, kwargs = resolve(node["args"]), resolve(node["kwargs"])
-            if any(v is _MISSING for v in tree.flatten((args, kwargs))):
-                remaining.append((layer, node))
-                continue
-            outputs = layer(*args, **kwargs)
-            index = node_counts[layer.name]
-            node_counts[layer.name] += 1
-            for i, out in enumerate(tree.flatten(outputs)):
-                produced[(layer.name, index, i)] = out
-            progressed = True
+        for name, nodes in unprocessed.items():
+            # A layer's calls are replayed in config order, so that the node indices other
+            # layers refer to are the ones the config was written with.
+            while nodes:
+                args, kwargs = resolve(nodes[0]["args"]), resolve(nodes[0]["kwargs"])
+                if any(isinstance(v, _Missing) for v in tree.flatten((args, kwargs))):
+                    break
+                outputs = created[name](*args, **kwargs)
+                for i, out in enumerate(tree.flatten(outputs)):
+                    produced[(name, node_counts[name], i)] = out
+                node_counts[name] += 1
+                nodes.pop(0)
+                progressed = True
         if not progressed:
-            raise ValueError("The functional config is not a valid graph: the inbound nodes of "
-                             f"{[layer.name for layer, _ in remaining]} cannot be resolved.")
-        pending = remaining
+            unresolved = {name: _missing_refs(resolve(nodes[0]))
+                          for name, nodes in unprocessed.items() if nodes}
+            raise ValueError(
+                "The functional config is not a valid graph: the inbound nodes of "
+                f"{list(unresolved)} cannot be resolved. They refer to "
+                "[layer, node index, tensor index] entries that no layer call produces: "
+                f"{unresolved}. Node indices count each layer's calls within this model, "
+                "from 0.")
+
+    def get_tensor(ref):
+        name, node_index, tensor_index = ref
+        nested = name in created and _is_functional(created[name])
+        if nested:
+            node_index -= 1  # see `_io_ref`
+        key = (name, node_index, tensor_index)
+        if key not in produced:
+            raise ValueError(
+                f"The functional config's input_layers / output_layers refer to {list(ref)}, "
+                f"but layer '{name}' has {node_counts.get(name, 0)} call(s) in this model"
+                f"{'' if name in created else ' (no layer has that name)'}"
+                f"{' (there, a nested Functional is called from node 1 on)' if nested else ''}.")
+        return produced[key]
 
     def lookup(refs):
         if isinstance(refs, dict):
-            return {k: produced[tuple(v)] for k, v in refs.items()}
-        if refs and isinstance(refs[0], list):
-            return [produced[tuple(r)] for r in refs]
-        return produced[tuple(refs)]
+            return {k: lookup(v) for k, v in refs.items()}
+        if not isinstance(refs, list):
+            # A bad config: ValueError, as Keras raises for one.
+            raise ValueError(  # noqa: TRY004
+                "The functional config's input_layers / output_layers must hold "
+                f"[layer name, node index, tensor index] lists; found {refs!r}.")
+        if len(refs) == 3 and isinstance(refs[0], str):
+            return get_tensor(refs)
+        return [lookup(r) for r in refs]
 
     inputs, outputs = lookup(config["input_layers"]), lookup(config["output_layers"])
     if isinstance(inputs, list) and len(inputs) == 1:
@@ -222,11 +262,15 @@ def functional_from_config(cls, config, custom_objects=None):
     return cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
 
 
+def _missing_refs(value):
+    return [list(v.key) for v in tree.flatten(value) if isinstance(v, _Missing)]
+
+
 class _Missing:
-    pass
+    """A reference to a layer call not replayed (yet)."""
 
-
-_MISSING = _Missing()
+    def __init__(self, key):
+        self.key = key
 
 
 # -- JSON ----------------------------------------------------------------------------------------
@@ -235,10 +279,59 @@ def model_to_json(model, **kwargs):
 
 
 def model_from_json(json_string, custom_objects=None, safe_mode=True):
-    """Rebuilds a model (no weights) from `model.to_json()`; Lambda layers holding Python
-    bytecode load only with `safe_mode=False`."""
-    from webkeras.layers.core.lambda_layer import safe_mode_scope
+    """Rebuilds a model (no weights) from `model.to_json()` (Keras 3 or tf.keras 2); Lambda
+    layers holding Python bytecode load only with `safe_mode=False`."""
+    return _model_from_config(json.loads(json_string), custom_objects, safe_mode)
 
-    config = json.loads(json_string)
+
+def _model_from_config(config, custom_objects, safe_mode):
+    from webkeras.layers.core.lambda_layer import safe_mode_scope
+    from webkeras.saving.tfjs import topology
+
+    # tf.keras 2 wrote models without Keras 3's `module` key (list-form inbound nodes,
+    # `batch_input_shape`); its legacy `.h5` loader reads the same form.
+    if isinstance(config, dict) and "module" not in config and \
+            config.get("class_name") in topology.CONTAINER_CLASSES:
+        config = topology.from_tfjs_model(config)
     with safe_mode_scope(safe_mode):
         return deserialize_layer(config, custom_objects)
+
+
+# -- YAML (tf.keras 2's `to_yaml` / `model_from_yaml`) -------------------------------------------
+YAML_DUMP_OPTIONS = ("sort_keys", "allow_unicode")
+
+
+def model_to_yaml(model, **kwargs):
+    from webkeras.utils import yaml_lite
+
+    unknown = sorted(set(kwargs) - set(YAML_DUMP_OPTIONS))
+    if unknown:
+        raise TypeError(f"to_yaml() got unexpected keyword arguments {unknown}. It takes "
+                        f"{list(YAML_DUMP_OPTIONS)}, as `yaml.dump` does; the YAML is always "
+                        "block style with 2-space indents.")
+    return yaml_lite.dump(_jsonable(serialize_layer(model)), **kwargs)
+
+
+def model_from_yaml(yaml_string, custom_objects=None, safe_mode=True):
+    """Parses a YAML model configuration and returns a model instance (uncompiled, no weights).
+
+    Reads `model.to_yaml()`, and tf.keras 2's `to_yaml()` files (`!!python/tuple` shapes).
+    PyYAML is not needed: the reader accepts plain data only and never runs anything.
+
+    Args:
+        yaml_string: YAML string, bytes, or open file encoding a model configuration.
+        custom_objects: Optional dictionary mapping names (strings) to custom classes or
+            functions to be considered during deserialization.
+        safe_mode: Lambda layers holding Python bytecode load only with `safe_mode=False`.
+
+    Returns:
+        A Keras model instance (uncompiled).
+
+    Example:
+
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(5)])
+    >>> clone = keras.models.model_from_yaml(model.to_yaml())
+    """
+    from webkeras.utils import yaml_lite
+
+    return _model_from_config(yaml_lite.load(yaml_string), custom_objects, safe_mode)

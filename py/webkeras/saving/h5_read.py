@@ -12,6 +12,7 @@ import struct
 
 import numpy as np
 
+from webkeras.backend import array_limits
 from webkeras.saving import h5_format as fmt
 from webkeras.saving.h5_format import H5FormatError
 from webkeras.saving.pure_h5 import Dataset, Group
@@ -24,6 +25,8 @@ def read(data):
     """The root Group of the HDF5 file in `data` (bytes)."""
     try:
         return _Reader(memoryview(bytes(data))).root()
+    except array_limits.ArrayTooLargeError:
+        raise
     except (struct.error, IndexError, ValueError, UnicodeDecodeError, RecursionError) as error:
         raise H5FormatError(f"truncated or corrupted HDF5 data: {error}") from None
 
@@ -218,6 +221,7 @@ class _Reader:
 
     def _values(self, name, dtype_info, shape, raw):
         kind, dtype, size = dtype_info
+        array_limits.check_array_size(shape, dtype, f"HDF5 dataset '{name}'")
         count = int(np.prod(shape, dtype=np.int64))
         if kind == "vlen-string":
             elements = [fmt.VLEN_ELEMENT.unpack_from(raw, size * i) for i in range(count)]

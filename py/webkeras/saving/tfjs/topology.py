@@ -15,7 +15,8 @@ BATCH_SHAPE = "batch_shape"
 BATCH_INPUT_SHAPE = "batch_input_shape"
 INBOUND_NODES = "inbound_nodes"
 FUNCTIONAL_CLASSES = ("Functional", "Model")
-CONTAINER_CLASSES = FUNCTIONAL_CLASSES + ("Sequential",)
+SEQUENTIAL_CLASSES = ("Sequential",)
+CONTAINER_CLASSES = FUNCTIONAL_CLASSES + SEQUENTIAL_CLASSES
 # Keras 3 InputLayer keys that tf.keras 2 never wrote.
 INPUT_ONLY_KEYS = ("optional",)
 SEQUENTIAL_DROPPED = ("build_input_shape",)
@@ -41,15 +42,17 @@ def _history(value):
     return None
 
 
-def _nested_models(layers):
+def _nested_models(layers, classes=CONTAINER_CLASSES):
     """Names of the models among `layers`.
 
     tf.keras 2 and TF.js count a model's own graph as its node 0, so their list-form configs
-    call a nested model from node 1 on; Keras 3 counts its calls from 0.
+    call a nested model from node 1 on; Keras 3 counts its calls from 0, except in
+    `input_layers` / `output_layers`, where it still counts that node for a Functional (not
+    for a Sequential): there only nested Sequentials need `classes=("Sequential",)` moved.
     """
     return frozenset(layer.get("name") or layer.get("config", {}).get("name")
                      for layer in layers if isinstance(layer, dict)
-                     and layer.get("class_name") in CONTAINER_CLASSES)
+                     and layer.get("class_name") in classes)
 
 
 def _shift(ref, nested, by):
@@ -109,12 +112,13 @@ def to_tfjs_model(serialized):
     serialized = _plain(serialized)
     config = {k: v for k, v in serialized["config"].items() if k not in SEQUENTIAL_DROPPED}
     nested = _nested_models(config.get("layers", []))
+    sequentials = _nested_models(config.get("layers", []), SEQUENTIAL_CLASSES)
     config["layers"] = [to_tfjs_layer(layer, nested) for layer in config.get("layers", [])]
     class_name = serialized["class_name"]
     if class_name in FUNCTIONAL_CLASSES:
         class_name = "Functional"
-        config["input_layers"] = _refs(config.get("input_layers", []), nested, 1)
-        config["output_layers"] = _refs(config.get("output_layers", []), nested, 1)
+        config["input_layers"] = _refs(config.get("input_layers", []), sequentials, 1)
+        config["output_layers"] = _refs(config.get("output_layers", []), sequentials, 1)
     return {"class_name": class_name, "config": config}
 
 
@@ -230,7 +234,8 @@ def from_tfjs_model(topology):
     config = dict(config, layers=[from_tfjs_layer(layer, nested) for layer in layers])
     if class_name in FUNCTIONAL_CLASSES:
         class_name = "Functional"
-        if nested:
+        sequentials = _nested_models(layers, SEQUENTIAL_CLASSES) if nested else frozenset()
+        if sequentials:
             for key in ("input_layers", "output_layers"):
-                config[key] = _refs(config.get(key, []), nested, -1)
+                config[key] = _refs(config.get(key, []), sequentials, -1)
     return {"class_name": class_name, "config": config}

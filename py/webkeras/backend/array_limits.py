@@ -1,0 +1,63 @@
+"""The largest array webkeras allocates for a shape it was only told about.
+
+A model config (`Dense(units=10**9)`) or an HDF5 dataset header declares shapes before any
+data backs them; a crafted one must fail with an error naming it, before memory is touched
+(native NumPy may overcommit and then fill the machine; the tab's wasm32 heap stops at 4 GiB).
+"""
+
+import math
+import os
+
+import numpy as np
+
+# WebGPU buffers, TF.js and wasm32 NumPy index arrays with signed 32-bit integers.
+MAX_ELEMENTS = 2**31 - 1
+MAX_BYTES_ENV = "WEBKERAS_MAX_ARRAY_BYTES"
+DEFAULT_MAX_BYTES = 2**32
+
+
+class ArrayTooLargeError(ValueError):
+    """A declared shape over the limits below; a ValueError, as Keras raises for bad configs."""
+
+
+def max_bytes():
+    """The byte limit per array: `$WEBKERAS_MAX_ARRAY_BYTES`, else 4 GiB."""
+    text = os.environ.get(MAX_BYTES_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_BYTES
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"${MAX_BYTES_ENV} must be a positive whole number of bytes; "
+                         f"received {text[:40]!r}.")
+    return value
+
+
+def _itemsize(dtype):
+    try:
+        return np.dtype(str(dtype)).itemsize
+    except TypeError:
+        # Not a NumPy dtype: creating the array fails with its own error; count elements.
+        return 1
+
+
+def check_array_size(shape, dtype, what):
+    """Raises ArrayTooLargeError when an array of `shape` and `dtype` is over the limits.
+
+    Args:
+        shape: the declared shape (Python ints; no overflow however large).
+        dtype: its dtype name.
+        what: the array, for the message, e.g. "variable 'dense/kernel'".
+    """
+    elements = math.prod(int(d) for d in shape)
+    size = elements * _itemsize(dtype)
+    limit = max_bytes()
+    if elements <= MAX_ELEMENTS and size <= limit:
+        return
+    raise ArrayTooLargeError(
+        f"{what} has shape {tuple(int(d) for d in shape)}: {elements:,} elements of {dtype} "
+        f"({size:,} bytes), over webkeras's limit of {MAX_ELEMENTS:,} elements and "
+        f"{limit:,} bytes per array. Check the shape that config or file declares (damaged or "
+        f"crafted?), or set ${MAX_BYTES_ENV} to raise the byte limit.")
