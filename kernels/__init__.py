@@ -15,6 +15,8 @@ import functools
 import struct
 from importlib import resources
 
+from . import gather
+
 #: Storage type of each dtype. bool is u32 (0/1): WGSL has no storable bool.
 WGSL_TYPES = {"float32": "f32", "int32": "i32", "bool": "u32"}
 #: Most dims a shape passed in a uniform can have (two vec4<u32>).
@@ -339,6 +341,20 @@ def _optimizer(kind, workgroup=256):
     return Program(source, fields, workgroup)
 
 
+def _gather(op, nd, dtype="float32", workgroup=256):
+    """One thread per output of gather op `op` over `nd` spatial dims (kernels/gather.py)."""
+    reads, out, _ = gather.GATHERS[op]
+    fields = gather.WINDOW_FIELDS
+    wgsl = WGSL_TYPES[dtype]
+    reads = [(name, kind.replace("${T}", wgsl)) for name, kind in reads]
+    source = _fill(
+        "gather", fields, bindings=_bindings(reads, [("out", out.replace("${T}", wgsl))]),
+        workgroup=workgroup, op=op, helpers=gather.window_helpers(nd),
+        body=gather.body(op, nd), T=wgsl,
+    )
+    return Program(source, fields, workgroup)
+
+
 _RENDERERS = {
     "elementwise": _elementwise,
     "reduce": _reduce,
@@ -346,4 +362,5 @@ _RENDERERS = {
     "softmax": _softmax,
     "one_hot": _one_hot,
     "optimizer": _optimizer,
+    "gather": _gather,
 }
