@@ -15,18 +15,23 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "py"), str(ROOT)]
 
 import numpy as np
-from webkeras.server.app import create_app, default_build_dir
-from webkeras.server.browser import launch_chromium, serve_app
+from webkeras.server.app import default_build_dir
+
+from bench._browser import (
+    TFJS_SET_BACKEND,
+    add_tfjs,
+    attempt,
+    browser_session,
+    fresh_page,
+)
 
 MODEL_URL = "/models/mnist_cnn/model.json"
-TFJS_SCRIPTS = ("tf.min.js", "tf-backend-webgpu.min.js", "tf-backend-wasm.min.js")
 BATCH = 32
 
 # Both run in the page; `images` is a flat Float32Array of BATCH 28x28 images.
@@ -55,10 +60,7 @@ WEBKERAS_JS = """async ([url, backend, images, repeats, batch]) => {
 }"""
 
 TFJS_JS = """async ([url, backend, images, repeats, batch]) => {
-  const t0 = performance.now();
-  if (backend === "wasm") tf.wasm.setWasmPaths("/vendor/tfjs/");
-  if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} did not start`);
-  await tf.ready();
+  const t0 = performance.now();""" + TFJS_SET_BACKEND + """
   const tBoot = performance.now();
   const model = await tf.loadLayersModel(url);
   const tLoad = performance.now();
@@ -103,20 +105,13 @@ def mnist_images():
 
 
 def run_contender(playwright, url, kind, backend, images, repeats):
-    with tempfile.TemporaryDirectory() as profile:
-        context = launch_chromium(playwright, profile)
-        try:
-            page = context.new_page()
-            page.goto(url + "/")
-            if kind == "tfjs":
-                for script in TFJS_SCRIPTS:
-                    page.add_script_tag(url=f"/vendor/tfjs/{script}")
-            code = WEBKERAS_JS if kind == "webkeras" else TFJS_JS
-            return page.evaluate(
-                f"async (args) => {{ args[2] = new Float32Array(args[2]); return ({code})(args); }}",
-                [MODEL_URL, backend, images, repeats, BATCH])
-        finally:
-            context.close()
+    with fresh_page(playwright, url, "/") as page:
+        if kind == "tfjs":
+            add_tfjs(page)
+        code = WEBKERAS_JS if kind == "webkeras" else TFJS_JS
+        return page.evaluate(
+            f"async (args) => {{ args[2] = new Float32Array(args[2]); return ({code})(args); }}",
+            [MODEL_URL, backend, images, repeats, BATCH])
 
 
 def main():
@@ -127,18 +122,13 @@ def main():
     models = default_build_dir() / "models" / "mnist_cnn" / "model.json"
     if not models.is_file():
         sys.exit(f"{models} is missing: run `make setup`")
-    from playwright.sync_api import sync_playwright
-
     images = mnist_images()
     results = {}
-    with serve_app(create_app()) as url, sync_playwright() as playwright:
+    with browser_session() as (playwright, url):
         for name, kind, backend in CONTENDERS:
             print(f"  {name}…", file=sys.stderr, flush=True)
-            try:
-                results[name] = run_contender(playwright, url, kind, backend, images,
-                                              args.repeats)
-            except Exception as error:  # noqa: BLE001 - reported in the table
-                results[name] = {"error": f"{type(error).__name__}: {error}"[:300]}
+            results[name] = attempt(run_contender, playwright, url, kind, backend, images,
+                                    args.repeats)
 
     peer = results.get("TF.js 4.22 webgpu", {})
     reference = np.asarray(peer.get("batch", []), np.float32).reshape(-1, 10)
