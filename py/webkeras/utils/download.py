@@ -11,9 +11,7 @@ import string
 import sys
 import tarfile
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 import warnings
 import zipfile
 
@@ -249,6 +247,11 @@ def _targets(datadir, fname, named, extract):
 
 def _download(url, target):
     """GET `url` into `target` (atomically: a failed download leaves nothing behind)."""
+    # Imported here: urllib.request pulls in http, email and ssl, a second of start-up in the
+    # tab, which never downloads through it.
+    import urllib.error
+    import urllib.request
+
     print(f"Downloading data from {url}")
     fd, partial = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.",
                                    suffix=".part", dir=os.path.dirname(target))
