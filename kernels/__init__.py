@@ -21,6 +21,9 @@ from . import gather
 WGSL_TYPES = {"float32": "f32", "int32": "i32", "bool": "u32"}
 #: Most dims a shape passed in a uniform can have (two vec4<u32>).
 MAX_RANK = 8
+#: Params field kinds holding MAX_RANK numbers: "dims" unsigned, "idims" signed (strides of
+#: reversed slices), each two vec4s.
+DIMS_KINDS = {"dims": ("u32", "I"), "idims": ("i32", "i")}
 
 # Unary bodies over `a`, for f32. Int32 uses INT_UNARY where listed, else the f32 body.
 # tanh is clamped: some drivers compute it as a ratio of exps that turns NaN for |a| > ~44.
@@ -106,11 +109,11 @@ class Program:
         self._format = struct.Struct(_params_format(self.fields))
 
     def pack(self, **values):
-        """The params struct as bytes. "dims" fields take a shape-like sequence (≤ MAX_RANK)."""
+        """The params struct as bytes. "dims"/"idims" fields take a sequence (≤ MAX_RANK)."""
         flat = []
         for name, kind in self.fields:
-            value = values.get(name, 0)
-            if kind == "dims":
+            value = values.get(name, () if kind in DIMS_KINDS else 0)
+            if kind in DIMS_KINDS:
                 flat.extend(value)
                 flat.extend([0] * (MAX_RANK - len(value)))
             else:
@@ -121,16 +124,16 @@ class Program:
 def _params_format(fields):
     """One struct format for the whole params struct, WGSL uniform alignment included.
 
-    Scalars are 4 bytes; a "dims" field (two vec4<u32>) starts on a 16-byte boundary; the
+    Scalars are 4 bytes; a "dims"/"idims" field (two vec4) starts on a 16-byte boundary; the
     struct size is a multiple of 16. Packing with one precompiled Struct keeps per-dispatch
     host cost low (it runs for every op).
     """
     parts, offset = ["<"], 0
     for _, kind in fields:
-        if kind == "dims":
+        if kind in DIMS_KINDS:
             pad = -offset % 16
             parts.append(f"{pad}x" if pad else "")
-            parts.append(f"{MAX_RANK}I")
+            parts.append(f"{MAX_RANK}{DIMS_KINDS[kind][1]}")
             offset += pad + 4 * MAX_RANK
         else:
             parts.append(_SCALAR_FORMATS[kind])
@@ -143,7 +146,8 @@ def _params_format(fields):
 def _struct_source(fields):
     members = []
     for name, kind in fields:
-        wgsl = f"array<vec4<u32>, {MAX_RANK // 4}>" if kind == "dims" else kind
+        wgsl = (f"array<vec4<{DIMS_KINDS[kind][0]}>, {MAX_RANK // 4}>" if kind in DIMS_KINDS
+                else kind)
         members.append(f"    {name}: {wgsl},")
     return "struct Params {\n" + "\n".join(members) + "\n}\n"
 
@@ -204,6 +208,38 @@ def binary_body(op, dtype):
     if op == "pow" and dtype != "float32":
         return f"{WGSL_TYPES[dtype]}(round(pow(f32(a), f32(b))))"
     return ARITHMETIC[op]
+
+
+# erf has no WGSL builtin: Eigen's rational approximation (generic_fast_erf_float) on
+# [-4, 4], beyond which erf is ±1 in f32. Within 5e-7 of libm's (measured over 2M points).
+_ERF_HELPER = """fn erf_f32(a: f32) -> f32 {
+    let x = clamp(a, -4.0, 4.0);
+    let x2 = x * x;
+    var p = -2.72614225801306e-10 * x2 + 2.77068142495902e-08;
+    p = p * x2 - 2.10102402082508e-06;
+    p = p * x2 - 5.69250639462346e-05;
+    p = p * x2 - 7.34990630326855e-04;
+    p = p * x2 - 2.95459980854025e-03;
+    p = p * x2 - 1.60960333262415e-02;
+    var q = -1.45660718464996e-05 * x2 - 2.13374055278905e-04;
+    q = q * x2 - 1.68282697438203e-03;
+    q = q * x2 - 7.37332916720468e-03;
+    q = q * x2 - 1.42647390514189e-02;
+    return x * p / q;
+}
+"""
+# As the NumPy backend's astype of the float64 result: for ints erf(k) only reaches ±1.0 at
+# |k| >= 6 (else it truncates to 0); for bools erf(1) ~ 0.84 is True again.
+_ERF = {
+    "float32": ("erf_f32(a)", _ERF_HELPER),
+    "int32": ("select(0, sign(a), abs(a) >= 6)", ""),
+    "bool": ("a", ""),
+}
+
+
+def erf_body(dtype):
+    """(element-wise erf of `a` for `dtype`, helper functions it needs)."""
+    return _ERF[dtype]
 
 
 def cast_body(src, dst):
@@ -342,14 +378,15 @@ def _optimizer(kind, workgroup=256):
 
 
 def _gather(op, nd, dtype="float32", workgroup=256):
-    """One thread per output of gather op `op` over `nd` spatial dims (kernels/gather.py)."""
-    reads, out, _ = gather.GATHERS[op]
-    fields = gather.WINDOW_FIELDS
+    """One thread per output of gather op `op` over `nd` dims (kernels/gather.py): spatial
+    dims for window ops, collapsed dims of the strided walk for index ops."""
+    kind, reads, out, _ = gather.GATHERS[op]
+    fields, helpers = gather.KINDS[kind]
     wgsl = WGSL_TYPES[dtype]
-    reads = [(name, kind.replace("${T}", wgsl)) for name, kind in reads]
+    reads = [(name, type_.replace("${T}", wgsl)) for name, type_ in reads]
     source = _fill(
         "gather", fields, bindings=_bindings(reads, [("out", out.replace("${T}", wgsl))]),
-        workgroup=workgroup, op=op, helpers=gather.window_helpers(nd),
+        workgroup=workgroup, op=op, helpers=helpers(nd),
         body=gather.body(op, nd), T=wgsl,
     )
     return Program(source, fields, workgroup)

@@ -1,8 +1,10 @@
-"""Bodies of the gather family (gather.wgsl): one thread per output element.
+"""Bodies of the gather family (gather.wgsl): one thread per output element (per element
+written, for the two ops that write elsewhere than out[i]: strided_write, index_links).
 
-Each entry: the storage buffers the body reads as (name, type) in dispatch order, the type
+Each entry: its kind ("window" or "index": which params struct and helper functions it
+uses, KINDS), the storage buffers the body reads as (name, type) in dispatch order, the type
 of the output `out` (bound last), and the WGSL that computes `out[i]`. `${T}` is the storage
-type of the data being gathered (f32, or i32 for max pooling of ints).
+type of the data being gathered (f32, i32, or u32 for bools).
 
 Window ops (convolution and pooling, channels-last) share one params struct, WINDOW_FIELDS:
 output position o and window tap k meet at input position o * strides + k * dilation - pads
@@ -165,45 +167,141 @@ _READ_X = "let v = x[at * params.channels + c];\n"
 _POOL_GRAD_START = _POOL_START + "    var acc = 0.0;\n"
 _WINDOW_OUT = "let o = at * params.channels + c;\n"
 
+# -- index ops: slicing, joining, take, scatter_add ----------------------------------------
+# A strided walk: element q (coordinates over `shape`, up to MAX_RANK collapsed dims) of the
+# walk sits at offset + sum(q * steps) in the strided array; steps are negative along
+# reversed slices. take / scatter_add see their axis as (outer, dim, inner) with `count`
+# indices.
+INDEX_FIELDS = (
+    ("n", "u32"), ("offset", "u32"), ("dim", "u32"), ("count", "u32"), ("inner", "u32"),
+    ("shape", "dims"), ("steps", "idims"),
+)
+
+_STRIDED_DIM = """    at += i32(rest % params.shape[D]) * params.steps[D];
+    rest = rest / params.shape[D];
+"""
+_INDEX_FNS = """
+// Where element `pos` of the walk over params.shape sits in the strided array.
+fn strided_at(pos: u32) -> u32 {{
+    var rest = pos;
+    var at = i32(params.offset);
+{dims}    return u32(at);
+}}
+
+// An index into an axis of params.dim, negative ones counting from the end (the backend
+// checked the range on the host).
+fn wrapped(k: i32) -> u32 {{
+    return u32(select(k, k + i32(params.dim), k < 0));
+}}
+"""
+
+
+def index_helpers(nd):
+    """`strided_at` over `nd` dims (unrolled, innermost first; the outermost needs no
+    modulo) and `wrapped`."""
+    def at(d):
+        return f"[{d // 4}][{d % 4}]"
+
+    dims = "".join(_STRIDED_DIM.replace("[D]", at(d)) for d in reversed(range(1, nd)))
+    if nd:
+        dims += f"    at += i32(rest) * params.steps{at(0)};\n"
+    return _INDEX_FNS.format(dims=dims)
+
+
+# take: out (outer, count, inner) from x (outer, dim, inner) at indices.
+_TAKE = """    let c = i % params.inner;
+    let row = i / params.inner;
+    let k = wrapped(indices[row % params.count]);
+    out[i] = x[((row / params.count) * params.dim + k) * params.inner + c];"""
+
+# scatter_add's index chains, one thread per index position i: out[dim + i] is the next
+# position holding the same index (-1: none), and out[k] the first position holding k (left
+# -1 for indices never taken). Finding them loops over the indices (the backend keeps `count` under
+# llvmpipe's loop cap); each first position is written by one thread only.
+_INDEX_LINKS = """    let k = wrapped(indices[i]);
+    var next = -1;
+    for (var j = i + 1u; j < params.count; j++) {
+        if (wrapped(indices[j]) == k) {
+            next = i32(j);
+            break;
+        }
+    }
+    out[params.dim + i] = next;
+    var first = true;
+    for (var j = 0u; j < i; j++) {
+        if (wrapped(indices[j]) == k) {
+            first = false;
+            break;
+        }
+    }
+    if (first) {
+        out[k] = i32(i);
+    }"""
+
+# scatter_add: out (outer, dim, inner) sums the rows of updates (outer, count, inner) whose
+# index is this row, walking its chain in index order: the order numpy.add.at adds in, so the
+# sums match it bit for bit (and WGSL has no float atomics to scatter with).
+_SCATTER_SUM = """    let c = i % params.inner;
+    let row = i / params.inner;
+    let base = (row / params.dim) * params.count;
+    var acc = ${T}(0);
+    for (var j = links[row % params.dim]; j >= 0; j = links[params.dim + u32(j)]) {
+        acc += updates[(base + u32(j)) * params.inner + c];
+    }
+    out[i] = acc;"""
+
+
 #: The gathered data's type, filled in per dtype.
 DATA = "${T}"
-#: op: (reads [(name, type)], output type, body), body either WGSL or, for ops that loop
-#: over a window, (before, per tap, after) and whether the loop runs backward.
+#: op: (kind, reads [(name, type)], output type, body), body either WGSL or, for ops that
+#: loop over a window, (before, per tap, after) and whether the loop runs backward.
 GATHERS = {
-    "im2col": ((("x", DATA),), DATA, _IM2COL),
-    "conv": ((("x", "f32"), ("kernel", "f32")), "f32", (_CONV, False)),
-    "col2im": ((("cols_in", "f32"),), "f32", (_COL2IM, True)),
+    "im2col": ("window", (("x", DATA),), DATA, _IM2COL),
+    "conv": ("window", (("x", "f32"), ("kernel", "f32")), "f32", (_CONV, False)),
+    "col2im": ("window", (("cols_in", "f32"),), "f32", (_COL2IM, True)),
     # Padding never wins a max: only in-bounds taps are read.
-    "pool_max": ((("x", DATA),), DATA, ((
+    "pool_max": ("window", (("x", DATA),), DATA, ((
         _POOL_START + "    var best = ${T}(0);\n    var first = true;\n",
         _READ_X + "if (first || v > best) {\n    best = v;\n}\nfirst = false;\n",
         "    out[i] = best;"), False)),
     # Averages count in-bounds taps only (Keras's 'same' pooling).
-    "pool_avg": ((("x", "f32"),), "f32", ((
+    "pool_avg": ("window", (("x", "f32"),), "f32", ((
         _POOL_START + "    var total = 0.0;\n    var count = 0u;\n",
         _READ_X + "total += v;\ncount += 1u;\n",
         "    out[i] = total / f32(count);"), False)),
     # What a window hands each of its maxima: grad / (number of tied maxima).
-    "pool_max_share": ((("x", DATA), ("y", DATA), ("grad", "f32")), "f32", ((
+    "pool_max_share": ("window", (("x", DATA), ("y", DATA), ("grad", "f32")), "f32", ((
         _POOL_START + "    var count = 0u;\n",
         _READ_X + "count += select(0u, 1u, v == y[i]);\n",
         "    out[i] = grad[i] / f32(count);"), False)),
-    "pool_avg_share": ((("grad", "f32"),), "f32", ((
+    "pool_avg_share": ("window", (("grad", "f32"),), "f32", ((
         _POOL_START + "    var count = 0u;\n",
         "count += 1u;\n",
         "    out[i] = grad[i] / f32(count);"), False)),
-    "pool_max_grad": ((("x", DATA), ("y", DATA), ("share", "f32")), "f32", ((
+    "pool_max_grad": ("window", (("x", DATA), ("y", DATA), ("share", "f32")), "f32", ((
         _POOL_GRAD_START,
         _WINDOW_OUT + "if (x[i] == y[o]) {\n    acc += share[o];\n}\n",
         "    out[i] = acc;"), True)),
-    "pool_avg_grad": ((("share", "f32"),), "f32", ((
+    "pool_avg_grad": ("window", (("share", "f32"),), "f32", ((
         _POOL_GRAD_START, _WINDOW_OUT + "acc += share[o];\n", "    out[i] = acc;"), True)),
+    # strided_slice: out (the walk) read through strides.
+    "strided_read": ("index", (("x", DATA),), DATA, "    out[i] = x[strided_at(i)];"),
+    # slice_scatter (into zeros) and concatenate (a slab per input): values written through
+    # strides. A scatter, but positions never repeat, so no thread races another.
+    "strided_write": ("index", (("values", DATA),), DATA,
+                      "    out[strided_at(i)] = values[i];"),
+    "take": ("index", (("x", DATA), ("indices", "i32")), DATA, _TAKE),
+    "index_links": ("index", (("indices", "i32"),), "i32", _INDEX_LINKS),
+    "scatter_sum": ("index", (("updates", DATA), ("links", "i32")), DATA, _SCATTER_SUM),
 }
+
+#: kind: (params fields, helper functions over nd dims).
+KINDS = {"window": (WINDOW_FIELDS, window_helpers), "index": (INDEX_FIELDS, index_helpers)}
 
 
 def body(op, nd):
-    """The WGSL body of gather op `op` over `nd` spatial dims."""
-    code = GATHERS[op][2]
+    """The WGSL body of gather op `op` over `nd` dims."""
+    code = GATHERS[op][3]
     if isinstance(code, str):
         return code
     (before, per_tap, after), backward = code

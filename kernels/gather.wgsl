@@ -1,5 +1,6 @@
 // out[i] = ${op}: one thread per output element, which gathers what it needs from its
-// inputs by index arithmetic (never a scatter, so no atomics). Shapes come in params.
+// inputs by index arithmetic (the few ops that write elsewhere write positions that never
+// repeat, so no atomics). Shapes come in params.
 ${params}
 ${bindings}
 

@@ -256,12 +256,8 @@ def take(x, indices, axis=None):
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     axis = axis % x.ndim
+    # Negative indices count from the end in every backend's take and scatter_add.
     indices = cast(convert_to_tensor(indices), "int32")
-    dim = x.shape[axis]
-    # Negative indices count from the end, as NumPy's take does.
-    idx = indices.numpy()
-    if (idx < 0).any():
-        indices = convert_to_tensor(idx % dim if dim else idx)
     source_shape = x.shape
     return make(x.backend.take(x.data, indices.data, axis), (x,),
                 lambda g: (scatter_add_along(indices, g, source_shape, axis),))

@@ -27,6 +27,7 @@ from webkeras.backend.webgpu.array import (
     UniformCache,
 )
 from webkeras.backend.webgpu.conv import ConvMixin
+from webkeras.backend.webgpu.gather_ops import GatherOpsMixin
 
 
 def _load_kernels():
@@ -118,7 +119,7 @@ class DeviceLimits:
         return "rows" if reduced > LOOP_LIMIT else "cols"
 
 
-class WebGPUBackend(ConvMixin, Backend):
+class WebGPUBackend(GatherOpsMixin, ConvMixin, Backend):
     name = "webgpu"
 
     def __init__(self, driver=None):
@@ -184,10 +185,13 @@ class WebGPUBackend(ConvMixin, Backend):
         host = np.asarray(array, dtype=HOST_DTYPES[dtype], order="C")  # keeps 0-d shapes
         if host.size == 1:
             # A fill kernel is queued like any op; a write would flush the queue first.
-            return self.full(host.shape, host.reshape(-1)[0].item(), dtype)
-        out = self._empty(host.shape, dtype)
-        if host.size:
-            self.driver.write(out.handle, host)
+            out = self.full(host.shape, host.reshape(-1)[0].item(), dtype)
+        else:
+            out = self._empty(host.shape, dtype)
+            if host.size:
+                self.driver.write(out.handle, host)
+        if dtype == "int32" and host.size:
+            out.buffer.known_range = (int(host.min()), int(host.max()))
         return out
 
     def to_numpy(self, x):
@@ -368,6 +372,7 @@ class WebGPUBackend(ConvMixin, Backend):
 
     # -- variables and optimizer updates (in place) ------------------------------------------
     def assign(self, target, value):
+        target.buffer.known_range = None
         if value.dtype != target.dtype:
             value = self.cast(value, target.dtype)
         if value.shape != target.shape:
@@ -399,9 +404,3 @@ class WebGPUBackend(ConvMixin, Backend):
     # -- synchronisation ---------------------------------------------------------------------
     def flush(self):
         self.driver.flush()
-
-
-# Primitives without a WGSL kernel yet (slicing, joining, take, scatter_add, erf) run on the host.
-from webkeras.backend.webgpu.host_fallback import install  # noqa: E402
-
-install(WebGPUBackend)

@@ -16,14 +16,20 @@ HOST_DTYPES = {"float32": np.float32, "int32": np.int32, "bool": np.uint32}
 
 
 class DeviceBuffer:
-    """One pooled storage buffer; returns itself to the pool when no view holds it."""
+    """One pooled storage buffer; returns itself to the pool when no view holds it.
 
-    __slots__ = ("handle", "nbytes", "pool")
+    `known_range`: (min, max) of its int32 values where the host knows them (uploads, and
+    indices once read back), so gathers check bounds without a readback. In-place writes
+    (`assign`) forget it; every view of the buffer shares it.
+    """
+
+    __slots__ = ("handle", "nbytes", "pool", "known_range")
 
     def __init__(self, handle, nbytes, pool):
         self.handle = handle
         self.nbytes = nbytes
         self.pool = pool
+        self.known_range = None
 
     def __del__(self):
         try:
