@@ -182,9 +182,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
     let group = wid.y * groups.x + wid.x;"""
 
+# Shapes and strides travel in uniforms as array<vec4<u32>, 2> (8 dims): element d of one.
+DIM_FN = """fn dim(v: array<vec4<u32>, 2>, d: u32) -> u32 {
+    return v[d / 4u][d % 4u];
+}"""
+
 
 def _fill(name, fields, **subs):
-    text = _template(name).replace("${entry}", ENTRY)
+    text = _template(name).replace("${entry}", ENTRY).replace("${dim_fn}", DIM_FN)
     for key, value in dict(subs, params=_struct_source(fields)).items():
         text = text.replace("${" + key + "}", str(value))
     return text

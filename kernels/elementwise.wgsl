@@ -3,9 +3,7 @@
 ${params}
 ${bindings}
 
-fn dim(v: array<vec4<u32>, 2>, d: u32) -> u32 {
-    return v[d / 4u][d % 4u];
-}
+${dim_fn}
 ${helpers}
 ${entry}
     let i = group * ${workgroup}u + lid;

@@ -16,9 +16,7 @@ const THREADS = ${wx}u * ${wy}u;
 var<workgroup> a_tile: array<vec4<f32>, ${tk} * ${wy}>;  // [TK][TILE_M / 4]: k-major
 var<workgroup> b_tile: array<vec4<f32>, ${tk} * ${wx}>;  // [TK][TILE_N / 4]
 
-fn dim(v: array<vec4<u32>, 2>, d: u32) -> u32 {
-    return v[d / 4u][d % 4u];
-}
+${dim_fn}
 
 @compute @workgroup_size(${wx}, ${wy})
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
