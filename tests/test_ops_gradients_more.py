@@ -91,3 +91,36 @@ def test_conv_matches_direct_loops():
         for j in range(5):
             expected[:, i, j] = np.einsum("nhwc,hwcf->nf", x[:, i:i + 3, j:j + 2], k)
     np.testing.assert_allclose(ops.conv(x, k).numpy(), expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("picks", [
+    [(slice(None), t) for t in range(5)],            # every step, as an RNN reads x[:, t]
+    [(slice(None), t) for t in (4, 0, 2, 2)],        # some steps missing, one read twice
+    [(slice(None), slice(1, 4)), (slice(None), 3)],  # a range: summed densely
+    [(0,), (slice(None), 1), (1, slice(2, 5, 2))],   # slices of several axes
+])
+def test_gradients_of_many_slices_of_one_tensor(picks):
+    def fn(x):
+        total = ops.sum(x * 0.5)  # a dense use beside the slices
+        for i, key in enumerate(picks):
+            total = total + ops.sum(ops.square(x[key]) * (i + 1))
+        return total
+
+    check_gradients(fn, r(2, 5, 3))
+
+
+def test_slices_of_every_step_join_without_padding_each_to_full_size(monkeypatch):
+    from webkeras.ops import array
+
+    def padded(*args):
+        pytest.fail("a slice's gradient was padded to the full size")
+
+    monkeypatch.setattr(ops, "slice_scatter", padded)
+    monkeypatch.setattr(array, "slice_scatter", padded)
+    x = ops.convert_to_tensor(r(2, 6, 3))
+    from webkeras.ops.tape import GradientTape
+
+    with GradientTape() as tape:
+        tape.watch(x)
+        y = ops.sum(ops.stack([ops.square(x[:, t]) for t in range(6)], axis=1))
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), 2 * x.numpy(), rtol=1e-12)

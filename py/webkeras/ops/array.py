@@ -9,6 +9,7 @@ import itertools
 
 from webkeras.backend import Tensor
 from webkeras.ops.core import cast, convert_to_tensor, make, result_dtype
+from webkeras.ops.tape import SliceGradient
 from webkeras.ops.numpy import (
     _normalize_axes,
     add,
@@ -41,7 +42,7 @@ def strided_slice(x, slices):
         return x
     source_shape = x.shape
     return make(x.backend.strided_slice(x.data, slices), (x,),
-                lambda g: (slice_scatter(g, source_shape, slices),))
+                lambda g: (SliceGradient(g, source_shape, slices),))
 
 
 def slice_scatter(values, shape, slices):

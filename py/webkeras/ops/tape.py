@@ -149,13 +149,67 @@ def _topological_order(targets):
     return order
 
 
+class SliceGradient:
+    """A slice's VJP, `values` at `slices` of zeros of `shape`, kept sparse until its tensor
+    is reached: the slices an RNN takes of its input (x[:, t] for every step) are then joined
+    by one concatenate instead of each being padded to the input's full size (T^2 work)."""
+
+    __slots__ = ("values", "shape", "slices")
+
+    def __init__(self, values, shape, slices):
+        self.values, self.shape, self.slices = values, tuple(shape), tuple(slices)
+
+    def position(self):
+        """(axis, index) when this is one index of one axis, full elsewhere; else None."""
+        picked = [(axis, s) for axis, (s, d) in enumerate(zip(self.slices, self.shape))
+                  if s.indices(d) != (0, d, 1)]
+        if len(picked) != 1:
+            return None
+        axis, s = picked[0]
+        start, stop, step = s.indices(self.shape[axis])
+        return (axis, start) if len(range(start, stop, step)) == 1 else None
+
+
+def _join(pieces):
+    """The dense sum of `SliceGradient`s of one tensor."""
+    from webkeras import ops
+
+    positions = [piece.position() for piece in pieces]
+    axes = {p[0] for p in positions if p is not None}
+    if None in positions or len(axes) != 1:
+        total = None
+        for piece in pieces:
+            dense = ops.slice_scatter(piece.values, piece.shape, piece.slices)
+            total = dense if total is None else total + dense
+        return total
+    (axis,) = axes
+    by_index = {}
+    for (_, index), piece in zip(positions, pieces):
+        by_index[index] = piece.values if index not in by_index else by_index[index] + piece.values
+    gap = ops.zeros_like(pieces[0].values)
+    return ops.concatenate([by_index.get(i, gap) for i in range(pieces[0].shape[axis])], axis)
+
+
 def backpropagate(targets, seeds):
     """Accumulate gradients from `targets` (seeded with `seeds`) -> {id(tensor): gradient}."""
-    grads = {}
+    grads, sliced = {}, {}
+
+    def add(key, g):
+        if isinstance(g, SliceGradient):
+            sliced.setdefault(key, []).append(g)
+        else:
+            grads[key] = grads[key] + g if key in grads else g
+
+    def collect(key):
+        pieces = sliced.pop(key, None)
+        if pieces:
+            add(key, _join(pieces))
+        return grads.get(key)
+
     for t, g in zip(targets, seeds):
-        grads[id(t)] = grads[id(t)] + g if id(t) in grads else g
+        add(id(t), g)
     for t in reversed(_topological_order(targets)):
-        g = grads.get(id(t))
+        g = collect(id(t))
         if g is None or t._node is None:
             continue
         node = t._node
@@ -164,5 +218,7 @@ def backpropagate(targets, seeds):
                 continue
             if callable(pg):
                 pg = pg()
-            grads[id(parent)] = grads[id(parent)] + pg if id(parent) in grads else pg
+            add(id(parent), pg)
+    for key in list(sliced):
+        collect(key)
     return grads
