@@ -9,7 +9,6 @@ import itertools
 
 from webkeras.backend import Tensor
 from webkeras.ops.core import cast, convert_to_tensor, make, result_dtype
-from webkeras.ops.tape import SliceGradient
 from webkeras.ops.numpy import (
     _normalize_axes,
     add,
@@ -20,6 +19,7 @@ from webkeras.ops.numpy import (
     reshape,
     transpose,
 )
+from webkeras.ops.tape import SliceGradient
 
 
 # -- slicing -----------------------------------------------------------------------------------

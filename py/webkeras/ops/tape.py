@@ -154,7 +154,7 @@ class SliceGradient:
     is reached: the slices an RNN takes of its input (x[:, t] for every step) are then joined
     by one concatenate instead of each being padded to the input's full size (T^2 work)."""
 
-    __slots__ = ("values", "shape", "slices")
+    __slots__ = ("shape", "slices", "values")
 
     def __init__(self, values, shape, slices):
         self.values, self.shape, self.slices = values, tuple(shape), tuple(slices)
