@@ -220,6 +220,24 @@ def test_gru_with_reset_after_warns_that_tfjs_cannot_load_it(tmp_path):
                                       predict(tfjs.load_tfjs(tmp_path / expected[0]), [x]))
 
 
+def test_hard_sigmoid_warns_that_tfjs_computes_it_differently(tmp_path):
+    model = keras.Sequential([
+        keras.Input((5, 3)),
+        keras.layers.LSTM(4, recurrent_activation="hard_sigmoid", return_sequences=True,
+                          name="lstm"),
+        keras.layers.GRU(2, activation="hard_sigmoid", reset_after=False, name="gru"),
+        keras.layers.Dense(2, activation="hard_sigmoid", name="dense"),
+        keras.layers.Dense(1, activation="sigmoid", name="plain")])
+    with pytest.warns(UserWarning) as caught:
+        tfjs.save_tfjs(model, tmp_path / "hard")
+    messages = [str(w.message) for w in caught]
+    assert [m.split("'")[1] for m in messages] == ["lstm", "gru", "dense"], messages
+    assert all("clip(0.2 * x + 0.5, 0, 1)" in m and "relu6(x + 3) / 6" in m for m in messages)
+    x = np.random.default_rng(9).random((2, 5, 3), dtype=np.float32)
+    np.testing.assert_array_equal(predict(model, [x]),
+                                  predict(tfjs.load_tfjs(tmp_path / "hard"), [x]))
+
+
 def test_gru_without_reset_after_does_not_warn(tmp_path):
     model, _ = build("gru")
     with warnings.catch_warnings():

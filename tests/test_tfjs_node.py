@@ -111,6 +111,21 @@ def test_tfjs_refuses_what_save_tfjs_warns_about(tmp_path, build_model, warning,
                                   predict(model, inputs))
 
 
+def test_tfjs_computes_hard_sigmoid_as_save_tfjs_warns(tmp_path):
+    # The warning's claim, checked: TF.js clips 0.2 z + 0.5, Keras 3 computes relu6(z + 3) / 6.
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="hard_sigmoid")])
+    kernel = np.array([[1.0, -2.0, 0.5, 3.0], [0.5, 1.0, -1.0, 2.0], [2.0, 0.0, 1.5, -1.0]],
+                      np.float32)
+    model.set_weights([kernel, np.zeros(4, np.float32)])
+    x = np.array([[0.3, -0.7, 0.9], [1.2, 0.4, -0.5]], np.float32)
+    z = x @ kernel
+    with pytest.warns(UserWarning, match="hard_sigmoid"):
+        tfjs.save_tfjs(model, tmp_path)
+    np.testing.assert_allclose(tfjs_predict(tmp_path, [x]), np.clip(0.2 * z + 0.5, 0, 1),
+                               atol=1e-6)
+    np.testing.assert_allclose(predict(model, [x]), np.clip(z + 3, 0, 6) / 6, atol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["mlp", "cnn_lstm", "nested"])
 def test_webkeras_loads_what_tfjs_saves(tmp_path, name):
     result = subprocess.run(["node", str(REPO_ROOT / "tests" / "js" / "save_model.mjs"),

@@ -124,12 +124,8 @@ def save_tfjs(model, directory, quantize=None, shard_size=fmt.DEFAULT_SHARD_SIZE
                 fmt.GENERATED_BY_KEY: f"{GENERATOR} {_version()}",
                 fmt.CONVERTED_BY_KEY: f"{GENERATOR} {_version()} converter"}
     tfjs_topology = model_topology(model)
-    for name in topology.reset_after_grus(tfjs_topology[fmt.MODEL_CONFIG_KEY]):
-        warnings.warn(
-            f"Layer '{name}' has a GRU with reset_after=True (Keras 3's default), which TF.js "
-            "4.22's `tf.loadLayersModel` cannot load ('GRUCell does not support reset_after "
-            "parameter set to true'). webkeras's `load_tfjs` and its JS API load it; a GRU "
-            "built with reset_after=False loads in TF.js too.", UserWarning, stacklevel=2)
+    for name, why in topology.tfjs_differences(tfjs_topology[fmt.MODEL_CONFIG_KEY]):
+        warnings.warn(f"Layer '{name}' has {why}.", UserWarning, stacklevel=2)
     if not weights_only:
         artifact[fmt.TOPOLOGY_KEY] = tfjs_topology
     artifact[fmt.MANIFEST_KEY] = [group]

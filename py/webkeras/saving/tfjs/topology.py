@@ -126,28 +126,53 @@ def to_tfjs_model(serialized):
 GRU_CLASSES = ("GRU", "GRUCell")
 
 
-def _holds_reset_after_gru(value):
+def _reset_after_gru(class_name, config):
+    return class_name in GRU_CLASSES and bool(config.get("reset_after"))
+
+
+def _hard_sigmoid(class_name, config):
+    return "hard_sigmoid" in (config.get("activation"), config.get("recurrent_activation"))
+
+
+# What TF.js 4.22 runs differently from Keras 3: (test on a layer's class and config, why).
+TFJS_DIFFERENCES = (
+    (_reset_after_gru,
+     ("a GRU with reset_after=True (Keras 3's default), which TF.js 4.22's "
+      "`tf.loadLayersModel` cannot load ('GRUCell does not support reset_after parameter set "
+      "to true'). webkeras's `load_tfjs` and its JS API load it; a GRU built with "
+      "reset_after=False loads in TF.js too")),
+    (_hard_sigmoid,
+     ("the 'hard_sigmoid' activation, which TF.js computes as clip(0.2 * x + 0.5, 0, 1) (as "
+      "tf.keras 2 did) while Keras 3 and webkeras compute relu6(x + 3) / 6: TF.js's "
+      "predictions will differ. webkeras's `load_tfjs` and its JS API compute it as Keras 3 "
+      "does")),
+)
+
+
+def _differences(value):
+    """The reasons of TFJS_DIFFERENCES that apply to `value` or any layer it wraps."""
     if isinstance(value, list):
-        return any(_holds_reset_after_gru(v) for v in value)
+        return [r for v in value for r in _differences(v)]
     if not isinstance(value, dict):
-        return False
+        return []
+    found = []
     config = value.get("config")
-    if value.get("class_name") in GRU_CLASSES and isinstance(config, dict) \
-            and config.get("reset_after"):
-        return True
-    return any(_holds_reset_after_gru(v) for v in value.values())
+    if isinstance(config, dict):
+        found = [why for test, why in TFJS_DIFFERENCES if test(value.get("class_name"), config)]
+    return found + [r for v in value.values() for r in _differences(v) if r not in found]
 
 
-def reset_after_grus(model_config):
-    """Names of the layers of a (tf.keras 2 form) model config, nested models' included, that
-    are or wrap a GRU with `reset_after=True`: Keras 3's default, which TF.js 4.22 refuses."""
-    names = []
+def tfjs_differences(model_config):
+    """[(layer name, reason)] for the layers of a (tf.keras 2 form) model config, nested
+    models' included, that TF.js 4.22 cannot load or computes differently."""
+    found = []
     for layer in model_config.get("config", {}).get("layers", []):
         if layer.get("class_name") in CONTAINER_CLASSES:
-            names.extend(reset_after_grus(layer))
-        elif _holds_reset_after_gru(layer):
-            names.append(layer.get("name") or layer.get("config", {}).get("name"))
-    return names
+            found.extend(tfjs_differences(layer))
+            continue
+        name = layer.get("name") or layer.get("config", {}).get("name")
+        found.extend((name, why) for why in dict.fromkeys(_differences(layer)))
+    return found
 
 
 # tf.keras 2 / TF.js values Keras 3 renamed: VarianceScaling's "normal" was truncated normal.
