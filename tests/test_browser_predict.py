@@ -194,6 +194,8 @@ def test_js_api_loads_with_progress_and_predicts_mnist(api_page, server, native_
     stages = [p["stage"] for p in progress]
     assert stages[0] == "runtime" and stages[-1] == "ready"
     assert "weights" in stages and "build" in stages
+    # The weights download while the runtime boots, not after it.
+    assert stages.index("weights") < len(stages) - 1 - stages[::-1].index("runtime"), stages
     weights = [p for p in progress if p["stage"] == "weights"]
     assert weights[-1]["fraction"] == 1 and weights[-1]["loaded"] == weights[-1]["total"]
     shard = (BUILT_MODELS / "mnist_cnn" / "group1-shard1of1.bin").stat().st_size

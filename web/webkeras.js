@@ -23,26 +23,28 @@ function describe(error) {
 
 function startRuntime(backend, onProgress) {
   const worker = new Worker(WORKER_URL, { type: "module" });
-  let bootListeners = onProgress ? [onProgress] : [];
-  const ready = new Promise((resolve, reject) => {
-    const fail = (message) => reject(new Error(`webkeras: ${message}`));
-    worker.onerror = (event) => {
-      event.preventDefault();
-      fail(`the worker failed: ${event.message || `could not load ${WORKER_URL}`}`);
-    };
-    worker.onmessage = ({ data }) => {
-      if (data.type === "boot") {
-        const progress = { stage: "runtime", fraction: data.percent / 100, text: data.text };
-        for (const listener of bootListeners) listener(progress);
-      } else if (data.type === "ready") {
-        bootListeners = [];
-        worker.onmessage = ({ data: message }) => dispatch(message);
-        resolve({ backend: data.backend, bootSeconds: data.bootSeconds });
-      } else if (data.type === "error") {
-        fail(data.message);
-      }
-    };
-  });
+  const bootListeners = onProgress ? [onProgress] : [];
+  let settle;
+  const ready = new Promise((resolve, reject) => (settle = { resolve, reject }));
+  worker.onerror = (event) => {
+    event.preventDefault();
+    settle.reject(new Error(`webkeras: the worker failed: ${event.message || `could not load ${WORKER_URL}`}`));
+  };
+  worker.onmessage = ({ data }) => {
+    if (data.type === "boot") {
+      const progress = { stage: "runtime", fraction: data.percent / 100, text: data.text };
+      for (const listener of bootListeners) listener(progress);
+    } else if (data.type === "ready") {
+      bootListeners.length = 0;
+      settle.resolve({ backend: data.backend, bootSeconds: data.bootSeconds });
+    } else if (data.type === "error") {
+      // Before "ready" an error is the boot's; after it, nothing waits on it.
+      settle.reject(new Error(`webkeras: ${data.message}`));
+      console.error("webkeras worker:", data.message);
+    } else {
+      dispatch(data);
+    }
+  };
   worker.postMessage({ type: "boot", backend });
   return { worker, ready, addBootListener: (fn) => fn && bootListeners.push(fn) };
 }
@@ -51,10 +53,6 @@ function dispatch(message) {
   const entry = pending.get(message.id);
   if (message.type === "model-progress") {
     entry?.onProgress?.(progressOf(message));
-    return;
-  }
-  if (message.type === "error") {
-    console.error("webkeras worker:", message.message);
     return;
   }
   if (!entry) return;
@@ -209,14 +207,18 @@ export async function loadModel(url, { onProgress, backend = "auto" } = {}) {
   if (typeof url !== "string" && !(url instanceof URL)) {
     throw new TypeError(`loadModel: expected a URL string, received ${typeof url}.`);
   }
+  const ready = init({ backend, onProgress });
+  // Sent now: the worker downloads the weights while the runtime boots.
+  const absolute = new URL(url, location.href).href;
+  const loaded = request({ type: "load-model", url: absolute }, onProgress);
   try {
-    await init({ backend, onProgress });
+    await ready;
   } catch (error) {
     runtime = null; // a later call may try again
+    loaded.catch(() => {});
     throw describe(error);
   }
-  const absolute = new URL(url, location.href).href;
-  const reply = await request({ type: "load-model", url: absolute }, onProgress);
+  const reply = await loaded;
   const model = new Model(reply.id, reply);
   onProgress?.({ stage: "ready", fraction: 1, text: `Loaded ${model.name}` });
   return model;

@@ -227,12 +227,12 @@ function shardPaths(modelJson, url) {
   return paths;
 }
 
-/** Fetches the model's files into Pyodide's FS; returns the path Python loads. */
-async function fetchModel(id, url) {
+/**
+ * Downloads a model's files (model.json and its shards, or one .keras / .h5 file) as
+ * [[relative path, bytes]], main file first. Needs no Pyodide: it runs while the runtime boots.
+ */
+async function downloadModel(id, url) {
   const modelURL = new URL(url, ORIGIN);
-  const dir = `${MODELS_DIR}/${id}`;
-  const FS = pyodide.FS;
-  FS.mkdirTree(dir);
   const progress = (stage, loaded, total) => post("model-progress", { id, stage, loaded, total });
   const name = decodeURIComponent(modelURL.pathname.split("/").pop()) || "model.json";
   const first = await fetchOK(modelURL);
@@ -243,15 +243,13 @@ async function fetchModel(id, url) {
     if (!/\.(keras|h5|hdf5)$/.test(name)) {
       throw new Error(`${url}: expected a TF.js model.json, a .keras or an .h5 file.`);
     }
-    FS.writeFile(`${dir}/${name}`, firstBytes);
-    return `${dir}/${name}`;
+    return [[name, firstBytes]];
   }
-  FS.writeFile(`${dir}/model.json`, firstBytes);
   const paths = shardPaths(firstBytes, url);
   // Start every shard at once; progress counts the bytes of all of them.
   const loaded = new Array(paths.length).fill(0);
   const sizes = new Array(paths.length).fill(0);
-  let done = firstBytes.length;
+  const done = firstBytes.length;
   const report = () => {
     const total = sizes.every(Boolean) ? done + sizes.reduce((a, b) => a + b, 0) : 0;
     progress("download", done + loaded.reduce((a, b) => a + b, 0), total);
@@ -261,18 +259,25 @@ async function fetchModel(id, url) {
     sizes[i] = Number(response.headers.get("Content-Length")) || 0;
     return readBody(response, (n) => ((loaded[i] = n), report()));
   }));
-  paths.forEach((path, i) => {
+  return [["model.json", firstBytes], ...paths.map((path, i) => [path, shards[i]])];
+}
+
+/** Writes downloaded files into Pyodide's FS; returns the path of the main one. */
+function writeModel(id, files) {
+  const dir = `${MODELS_DIR}/${id}`;
+  for (const [path, bytes] of files) {
     const parts = path.split("/");
-    if (parts.length > 1) FS.mkdirTree(`${dir}/${parts.slice(0, -1).join("/")}`);
-    FS.writeFile(`${dir}/${path}`, shards[i]);
-  });
-  return `${dir}/model.json`;
+    pyodide.FS.mkdirTree([dir, ...parts.slice(0, -1)].join("/"));
+    pyodide.FS.writeFile(`${dir}/${path}`, bytes);
+  }
+  return `${dir}/${files[0][0]}`;
 }
 
 async function loadModel(id, url) {
   try {
+    const files = await downloadModel(id, url); // while the runtime boots
     await booting;
-    const path = await fetchModel(id, url);
+    const path = writeModel(id, files);
     const info = await serially(async () => {
       await pageModule("model_api");
       post("model-progress", { id, stage: "build", loaded: 0, total: 0 });
