@@ -115,7 +115,8 @@ def test_predict_page_draws_and_predicts_live(context, server, native_cnn, resul
     page.wait_for_function("['ready', 'error'].includes(window.webkerasPredict.status)",
                            timeout=180_000)
     assert page.evaluate("window.webkerasPredict.status") == "ready", page.text_content("#error")
-    assert page.text_content("#backend") in ("webgpu", "numpy")
+    assert page.get_attribute("#backend", "data-backend") == "webgpu"  # "auto" with an adapter
+    assert page.text_content("#backend").startswith("webgpu · ")
 
     # A "1": one stroke; predictions arrive while the button is still down (live).
     seen_while_drawing = []

@@ -32,6 +32,20 @@ def gpu():
     return WebGPUBackend()
 
 
+def test_backend_names_its_device():
+    from webkeras import backend
+
+    previous = backend.get_backend()
+    try:
+        backend.set_backend("numpy")
+        assert (backend.backend(), backend.device()) == ("numpy", "NumPy")
+        backend.set_backend("webgpu")
+        assert backend.backend() == "webgpu"
+        assert backend.device() == backend.get_backend().driver.adapter_info != ""
+    finally:
+        backend._current = previous
+
+
 @pytest.fixture(params=["rows", "cols"])
 def both_layouts(request, gpu):
     """Run a reduction test with both kernel layouts, whatever the adapter prefers."""

@@ -49,7 +49,7 @@ def load(model_id, path):
     _models[str(model_id)] = model
     return json.dumps({"name": model.name, "inputs": _specs(model, "inputs"),
                        "outputs": _specs(model, "outputs"),
-                       "backend": keras.backend.get_backend().name})
+                       "backend": keras.backend.backend(), "device": keras.backend.device()})
 
 
 def _model(model_id):

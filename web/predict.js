@@ -243,7 +243,8 @@ async function load(url) {
     model?.dispose();
     model = next;
     state.model = { name: model.name, url, inputs: model.inputs, outputs: model.outputs };
-    ui.backend.textContent = model.backend;
+    ui.backend.textContent = `${model.backend} · ${model.device}`;
+    ui.backend.dataset.backend = model.backend;
     const seconds = (performance.now() - started) / 1000;
     ui.loadText.textContent = `Loaded ${model.name} in ${seconds.toFixed(1)} s. Draw a digit.`;
     ui.loadProgress.value = 1;

@@ -76,13 +76,6 @@ class PageReporter(keras.callbacks.Callback):
         report("epoch", epoch=epoch, logs=logs)
 
 
-def describe_backend():
-    backend = keras.backend.get_backend()
-    driver = getattr(backend, "driver", None)
-    adapter = getattr(driver, "adapter_info", "") if driver is not None else ""
-    return backend.name, adapter or "NumPy in WebAssembly"
-
-
 def save(model):
     """Write `model` to SAVE_PATH as a `.keras` zip and tell the page it can be downloaded."""
     report("status", text="Saving the model…")
@@ -102,7 +95,7 @@ def run(params):
     backend_name = params.get("backend") or "webgpu"
 
     keras.backend.set_backend(backend_name)
-    name, adapter = describe_backend()
+    name, adapter = keras.backend.backend(), keras.backend.device()
     report("backend", name=name, adapter=adapter)
 
     report("status", text="Loading MNIST…")

@@ -164,6 +164,7 @@ export class Model {
     this.inputs = info.inputs;
     this.outputs = info.outputs;
     this.backend = info.backend;
+    this.device = info.device;
     this.disposed = false;
   }
 

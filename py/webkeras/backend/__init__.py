@@ -5,6 +5,7 @@ later. Layers and ops never import a backend module directly: they call `get_bac
 """
 
 import os
+import sys
 
 from webkeras.backend.tensor import Tensor, Variable, is_tensor  # noqa: F401
 
@@ -48,6 +49,16 @@ def get_backend():
 def backend():
     """The active backend's name, as `keras.backend.backend()` returns it."""
     return get_backend().name
+
+
+def device():
+    """What the active backend computes on, for people: the WebGPU adapter's description
+    ("swiftshader (google)"), or where NumPy runs."""
+    driver = getattr(get_backend(), "driver", None)
+    adapter = getattr(driver, "adapter_info", "") if driver is not None else ""
+    if adapter:
+        return adapter
+    return "NumPy in WebAssembly" if sys.platform == "emscripten" else "NumPy"
 
 
 def image_data_format():
