@@ -88,6 +88,35 @@ ACTIVATIONS = ["relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus", 
 for name in ACTIVATIONS:
     CASES[f"activation_{name}"] = ("Activation", {"activation": name}, [(2, 7)], {}, "float")
 
+# Appended after the activations so the random draws of every earlier case stay the same.
+CASES.update({
+    "group_norm_groups1_2d": ("GroupNormalization", {"groups": 1}, [(3, 6)], {}, "float"),
+    "group_norm_groups2_2d": ("GroupNormalization", {"groups": 2}, [(3, 6)], {}, "float"),
+    "group_norm_groups2_4d": ("GroupNormalization", {"groups": 2}, [(2, 3, 4, 6)], {},
+                              "float"),
+    "group_norm_per_channel_4d": ("GroupNormalization", {"groups": 4}, [(2, 3, 3, 4)], {},
+                                  "float"),
+    "group_norm_minus1_axis1": ("GroupNormalization", {"groups": -1, "axis": 1},
+                                [(2, 3, 4, 2)], {}, "float"),
+    "group_norm_no_center_scale": ("GroupNormalization", {"groups": 2, "center": False,
+                                                          "scale": False},
+                                   [(2, 3, 3, 4)], {}, "float"),
+    "group_norm_scale_only_3d": ("GroupNormalization", {"groups": 3, "center": False},
+                                 [(2, 5, 6)], {}, "float"),
+    "upsampling2d_bilinear": ("UpSampling2D", {"size": (2, 2), "interpolation": "bilinear"},
+                              [(1, 3, 4, 2)], {}, "float"),
+    "upsampling2d_bilinear_3x2": ("UpSampling2D", {"size": (3, 2),
+                                                   "interpolation": "bilinear"},
+                                  [(2, 3, 2, 3)], {}, "float"),
+    "upsampling2d_bilinear_channels_first": ("UpSampling2D",
+                                             {"size": (2, 3), "interpolation": "bilinear",
+                                              "data_format": "channels_first"},
+                                             [(1, 2, 3, 4)], {}, "float"),
+    "upsampling2d_bilinear_single_row": ("UpSampling2D", {"size": (2, 4),
+                                                          "interpolation": "bilinear"},
+                                         [(1, 1, 3, 2)], {}, "float"),
+})
+
 MULTI_INPUT_ARGS = {"MultiHeadAttention"}
 
 

@@ -45,6 +45,7 @@ from webkeras.layers.merging.merge import (
     subtract,
 )
 from webkeras.layers.normalization.batch_normalization import BatchNormalization
+from webkeras.layers.normalization.group_normalization import GroupNormalization
 from webkeras.layers.normalization.layer_normalization import LayerNormalization
 from webkeras.layers.pooling.pooling import (
     AveragePooling1D,

@@ -109,15 +109,38 @@ class Cropping1D(Cropping2D):
         return {**config, "cropping": self.cropping[0]}
 
 
+def _bilinear_upsample(x, axis, factor):
+    """Upsamples `axis` by an integer `factor` as `jax.image.resize(method="linear")` does:
+    half-pixel centres, edge samples clamped to the border, no antialiasing."""
+    n = x.shape[axis]
+    positions = [min(max((o + 0.5) / factor - 0.5, 0.0), n - 1.0) for o in range(n * factor)]
+    lower = [int(p) for p in positions]
+    upper = [min(i + 1, n - 1) for i in lower]
+    weight_shape = [1] * x.ndim
+    weight_shape[axis] = n * factor
+    upper_weight = ops.reshape(ops.convert_to_tensor(
+        [p - i for p, i in zip(positions, lower)], x.dtype), weight_shape)
+    return ops.take(x, lower, axis=axis) * (1.0 - upper_weight) + \
+        ops.take(x, upper, axis=axis) * upper_weight
+
+
 class UpSampling2D(_SpatialLayer):
-    """Repeats rows and columns `size` times (nearest-neighbour interpolation)."""
+    """Upsamples rows and columns by the integer factors `size`.
+
+    `interpolation="nearest"` repeats them; `"bilinear"` interpolates linearly with
+    half-pixel centres, as Keras 3's `ops.image.resize` does.
+    """
+
+    INTERPOLATIONS = ("nearest", "bilinear")
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(data_format, **kwargs)
         self.size = (size,) * self.rank if isinstance(size, int) else tuple(size)
-        if interpolation != "nearest":
+        interpolation = str(interpolation).lower()
+        if interpolation not in self.INTERPOLATIONS:
             raise NotImplementedError(
-                f"UpSampling2D(interpolation={interpolation!r}): only 'nearest' is supported.")
+                f"UpSampling2D(interpolation={interpolation!r}) is not supported: expected "
+                f"one of {self.INTERPOLATIONS}.")
         self.interpolation = interpolation
 
     def compute_output_shape(self, input_shape):
@@ -128,7 +151,10 @@ class UpSampling2D(_SpatialLayer):
 
     def call(self, inputs):
         for axis, factor in zip(self._axes(), self.size):
-            inputs = ops.repeat(inputs, factor, axis=axis)
+            if self.interpolation == "bilinear":
+                inputs = _bilinear_upsample(inputs, axis, factor)
+            else:
+                inputs = ops.repeat(inputs, factor, axis=axis)
         return inputs
 
     def get_config(self):
