@@ -20,3 +20,9 @@ def predict(model, xs):
 def max_error(got, expected):
     assert [g.shape for g in got] == [e.shape for e in expected]
     return max(float(np.abs(g - e).max()) for g, e in zip(got, expected))
+
+
+def reference_error(model, path):
+    """Max |model's prediction - stored prediction| on a reference `.npz` file's inputs."""
+    xs, ys = read_reference(path)
+    return max_error(predict(model, xs), ys)

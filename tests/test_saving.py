@@ -17,6 +17,7 @@ from webkeras import layers
 REF = os.path.join(os.path.dirname(__file__), "reference", "saving")
 SHARED_REF = os.path.join(os.path.dirname(__file__), "reference", "shared_graphs")
 sys.path.insert(0, os.path.dirname(REF))
+from interop import reference_error
 from shared_graphs import NAMES as SHARED_NAMES
 from shared_graphs import build_all
 
@@ -24,18 +25,8 @@ NAMES = ["mlp", "cnn", "embed_lstm", "gru_rnn", "functional", "deconv"]
 TOL = 1e-5
 
 
-def _ref_io(name):
-    data = np.load(os.path.join(REF, f"{name}.npz"))
-    xs = [data[k] for k in sorted(data) if k.startswith("x")]
-    ys = [data[k] for k in sorted(data) if k.startswith("y")]
-    return xs, ys
-
-
 def max_error(model, name):
-    xs, ys = _ref_io(name)
-    pred = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
-    pred = pred if isinstance(pred, (list, tuple)) else [pred]
-    return max(float(np.abs(np.asarray(p) - y).max()) for p, y in zip(pred, ys))
+    return reference_error(model, os.path.join(REF, f"{name}.npz"))
 
 
 def _h5_paths(source):

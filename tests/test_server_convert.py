@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import webkeras as keras
 from conftest import REPO_ROOT, create_app, serve_app
+from interop import reference_error
 from webkeras.saving import tfjs
 
 REF = REPO_ROOT / "tests" / "reference" / "saving"
@@ -66,17 +67,8 @@ def write(directory, files):
     return directory
 
 
-def reference(name):
-    data = np.load(REF / f"{name}.npz")
-    return ([data[k] for k in sorted(data) if k.startswith("x")],
-            [data[k] for k in sorted(data) if k.startswith("y")])
-
-
 def max_error(model, name):
-    xs, ys = reference(name)
-    outputs = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
-    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return max(float(np.abs(np.asarray(o) - y).max()) for o, y in zip(outputs, ys))
+    return reference_error(model, REF / f"{name}.npz")
 
 
 def keras_config(name):
