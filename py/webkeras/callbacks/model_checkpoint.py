@@ -1,29 +1,13 @@
 """ModelCheckpoint: save the model or its weights during training, atomically."""
 
 import os
-import uuid
 import warnings
 
 import numpy as np
 
 from webkeras.callbacks.callback import Callback
 from webkeras.callbacks.monitor import as_float
-
-
-def atomic_save(save, filepath):
-    """Calls `save(tmp_path)` on a temporary file beside `filepath`, then renames it over
-    `filepath`: readers see the old file or the whole new one, never a partial write."""
-    directory, name = os.path.split(os.path.abspath(filepath))
-    os.makedirs(directory, exist_ok=True)
-    # Same directory (so the rename is atomic) and same suffix (savers pick the format by it).
-    tmp = os.path.join(directory, f".tmp-{uuid.uuid4().hex[:12]}-{name}")
-    try:
-        save(tmp)
-        os.replace(tmp, filepath)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+from webkeras.utils.file_utils import atomic_write
 
 
 class ModelCheckpoint(Callback):
@@ -125,7 +109,7 @@ class ModelCheckpoint(Callback):
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
         if self.save_weights_only:
-            atomic_save(lambda path: self.model.save_weights(path, overwrite=True), filepath)
+            atomic_write(filepath, lambda path: self.model.save_weights(path, overwrite=True))
         else:
             if not hasattr(self.model, "save"):
                 raise NotImplementedError(
@@ -133,7 +117,7 @@ class ModelCheckpoint(Callback):
                     "this model does not have yet. Pass `save_weights_only=True` and a "
                     "'.weights.h5' filepath."
                 )
-            atomic_save(lambda path: self.model.save(path, overwrite=True), filepath)
+            atomic_write(filepath, lambda path: self.model.save(path, overwrite=True))
 
     def _get_file_path(self, epoch, batch, logs):
         try:

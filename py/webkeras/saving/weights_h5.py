@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from webkeras.utils import file_utils
 from webkeras.utils.naming import to_snake_case
 
 WEIGHTS_SUFFIX = ".weights.h5"
@@ -197,17 +198,7 @@ def atomic_write(filepath, writer, overwrite=True):
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass `overwrite=True` to replace it.")
-    directory, name = os.path.split(os.path.abspath(filepath))
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
-    try:
-        writer(tmp)
-        os.replace(tmp, filepath)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return filepath
+    return file_utils.atomic_write(filepath, writer)
 
 
 def weights_path(filepath):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import uuid
 
-__all__ = ["atomic_write_bytes", "data_dir", "fetch_in_browser", "hash_file", "sha256_file",
+__all__ = ["atomic_write", "atomic_write_bytes", "data_dir", "fetch_in_browser", "hash_file", "sha256_file",
            "webkeras_home"]
 
 
@@ -48,35 +48,40 @@ def sha256_file(path: str, chunk_size: int = 1 << 20) -> str:
     return hash_file(path, "sha256", chunk_size)
 
 
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the whole new one.
+def atomic_write(path, writer):
+    """Call ``writer(tmp_path)``, then rename the temporary file over ``path``: readers see the
+    old file or the whole new one, and a failed write leaves nothing behind.
 
-    Writes a temporary file in the same directory, flushes it, then renames it
-    over ``path`` (``os.replace`` is atomic on POSIX and on Windows).
+    The temporary file sits in the same directory (so ``os.replace`` is atomic) and ends with
+    the same name (savers pick the format by the suffix). Returns ``path``.
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    directory, name = os.path.split(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    tmp = os.path.join(directory, f".tmp-{uuid.uuid4().hex[:12]}-{name}")
     try:
-        with os.fdopen(fd, "wb") as f:
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see `atomic_write`), flushed to disk first."""
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
             try:
                 os.fsync(f.fileno())
             except OSError:  # some filesystems (e.g. Pyodide's MEMFS) may not support it
                 pass
-        try:
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600; a data file should be readable like any other
-        except OSError:
-            pass
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+
+    atomic_write(path, write)
 
 
 def fetch_in_browser(url: str, path: str, name: str, sha256: str = "", force: bool = False) -> bool:
