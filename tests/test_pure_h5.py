@@ -12,6 +12,7 @@ import pytest
 import test_saving_interop as interop
 import webkeras as keras
 from webkeras.saving import keras_zip, pure_h5, weights_h5
+from webkeras.saving.h5_format import H5FormatError
 
 REF = Path(__file__).resolve().parent / "reference" / "saving"
 
@@ -119,7 +120,7 @@ def test_real_keras_reads_pure_h5_files(pure, tmp_path):
     ],
 )
 def test_damaged_bytes_raise_oserror(data, message):
-    with pytest.raises(OSError, match=message):
+    with pytest.raises(H5FormatError, match=message):
         pure_h5.File(io.BytesIO(data), "r")
 
 

@@ -10,13 +10,15 @@ import os
 
 import numpy as np
 
+from webkeras.utils.file_errors import FileLimitError
+
 # WebGPU buffers, TF.js and wasm32 NumPy index arrays with signed 32-bit integers.
 MAX_ELEMENTS = 2**31 - 1
 MAX_BYTES_ENV = "WEBKERAS_MAX_ARRAY_BYTES"
 DEFAULT_MAX_BYTES = 2**32
 
 
-class ArrayTooLargeError(ValueError):
+class ArrayTooLargeError(FileLimitError):
     """A declared shape over the limits below; a ValueError, as Keras raises for bad configs."""
 
 

@@ -11,3 +11,9 @@ from webkeras.saving.object_registry import (
 )
 from webkeras.saving.saving_api import load_model, save_model
 from webkeras.saving.weights_h5 import load_weights, save_weights
+from webkeras.utils.file_errors import (
+    FileLimitError,
+    ModelFileError,
+    UnknownObjectError,
+    UnsafeContentError,
+)

@@ -10,6 +10,8 @@ import struct
 
 import numpy as np
 
+from webkeras.utils.file_errors import ModelFileError
+
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 UNDEFINED = 0xFFFFFFFFFFFFFFFF
 OFFSET_SIZE = 8
@@ -45,10 +47,10 @@ FLOAT_FIELDS = {2: (10, 5, 10, 15), 4: (23, 8, 23, 127), 8: (52, 11, 52, 1023)}
 VLEN_ELEMENT = struct.Struct("<IQI")
 
 
-class H5FormatError(OSError):
+class H5FormatError(ModelFileError):
     """The bytes are not HDF5, or use a part of HDF5 this reader does not implement.
 
-    An OSError, as h5py raises for files it cannot open.
+    A ModelFileError, like every refusal of a model file.
     """
 
 

@@ -1,0 +1,73 @@
+"""The one family of errors webkeras raises for a model or weights file it will not read.
+
+Every loader (`load_model`, `load_weights`, `model_from_json` / `model_from_yaml`,
+`load_tfjs`, the HDF5 readers) and the conversion server raise these for bad input, and each
+message names the file, the field, and the rule or limit with how to change it:
+
+    ModelFileError            damaged, malformed or unsupported content (a ValueError)
+    ├── FileLimitError        over a size, depth, count or time limit (see `file_limits`)
+    ├── UnsafeContentError    content that reaches outside the file: HDF5 external storage,
+    │                         external or soft links, virtual datasets, paths leaving the
+    │                         model's folder, functions safe mode does not resolve
+    └── UnknownObjectError    a class or function the file names that nothing registers
+                              (also a TypeError, as Keras 3 raises for unknown classes)
+
+Example:
+```python
+try:
+    model = keras.saving.load_model(path)
+except keras.saving.ModelFileError as error:
+    print("not loaded:", error)
+```
+"""
+
+
+class ModelFileError(ValueError):
+    """A model or weights file webkeras refuses to read; the message says why."""
+
+
+class FileLimitError(ModelFileError):
+    """A file declares more than a limit allows (bytes, nesting depth, layers, time)."""
+
+
+class UnsafeContentError(ModelFileError):
+    """A file asks to read, write or run something beyond itself."""
+
+
+class UnknownObjectError(ModelFileError, TypeError):
+    """A file names a class or function that is neither built in nor registered."""
+
+
+# What parsers and h5py raise on damaged bytes, besides ModelFileError; loaders turn these into
+# ModelFileError with the file's name (never a bare RecursionError or KeyError to the caller).
+RAW_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError,
+              OverflowError, UnicodeError, RecursionError, MemoryError, EOFError,
+              NotImplementedError)
+
+
+def as_model_file_error(error, source):
+    """`error` as a ModelFileError whose message names `source` (already one: unchanged).
+
+    Args:
+        error: the exception a loader caught.
+        source: the file, e.g. "'model.keras'", for the message.
+    """
+    if isinstance(error, ModelFileError):
+        return error
+    if isinstance(error, RecursionError):
+        return FileLimitError(
+            f"{source}: its structure nests too deeply to read (a crafted file, or one far "
+            "deeper than any real model).")
+    if isinstance(error, MemoryError):
+        return FileLimitError(f"{source}: not enough memory to read it (it declares more "
+                              "than this machine can hold).")
+    if isinstance(error, KeyError):
+        return ModelFileError(f"{source}: malformed content, missing key {error}.")
+    text = str(error) or type(error).__name__
+    if source not in text:
+        text = f"{source}: {text}"
+    if isinstance(error, TypeError) and not isinstance(error, ValueError):
+        return UnknownObjectError(text) if "custom_objects" in text else ModelFileError(text)
+    if isinstance(error, (ValueError, OSError)):
+        return ModelFileError(text)
+    return ModelFileError(f"{text} ({type(error).__name__})")
