@@ -153,36 +153,49 @@ def _map_graph(inputs, outputs):
     nodes_in_decreasing_depth, operation_indices = [], {}
     input_ids = {id(t) for t in inputs}
 
-    def build(tensor, path):
+    def visit(tensor, path):
+        """Whether `tensor`'s node must be expanded (its inputs visited, then it is done)."""
         history = getattr(tensor, "_keras_history", None)
         if history is None:
             raise ValueError(f"Output with path `{path}` is not connected to `inputs`")
         operation, node_index, _ = history
         node = operation._inbound_nodes[node_index]
         if id(node) in finished:
-            return
+            return None
         if not node.is_input and id(tensor) in input_ids:
             finished.add(id(node))
-            return
+            return None
         if id(node) in in_progress:
             raise ValueError(f"Tensor {tensor} from operation '{operation.name}' is part of "
                              "a cycle.")
         if operation not in operation_indices:
             operation_indices[operation] = len(operation_indices)
-        in_progress.add(id(node))
-        if not node.is_input:
-            for x in node.input_tensors:
-                build(x, path)
-        elif id(tensor) not in input_ids:
+        if node.is_input and id(tensor) not in input_ids:
             raise ValueError(f"Output with path `{path}` is not connected to `inputs`: it "
                              f"depends on the input '{operation.name}', which is not one of "
                              f"the model's inputs {[t.name for t in inputs]}.")
-        finished.add(id(node))
-        in_progress.discard(id(node))
-        nodes_in_decreasing_depth.append(node)
+        in_progress.add(id(node))
+        return node
 
+    # Depth-first, post-order, with an explicit stack: a chain of thousands of layers must
+    # not hit Python's recursion limit.
     for path, output in _paths(outputs):
-        build(output, path)
+        stack = []
+        node = visit(output, path)
+        if node is not None:
+            stack.append((node, iter([] if node.is_input else node.input_tensors)))
+        while stack:
+            node, pending = stack[-1]
+            tensor = next(pending, None)
+            if tensor is None:
+                stack.pop()
+                finished.add(id(node))
+                in_progress.discard(id(node))
+                nodes_in_decreasing_depth.append(node)
+                continue
+            child = visit(tensor, path)
+            if child is not None:
+                stack.append((child, iter([] if child.is_input else child.input_tensors)))
 
     nodes_depths, operations_depths = {}, {}
     node_by_id = {id(n): n for n in nodes_in_decreasing_depth}
@@ -213,10 +226,10 @@ def _map_graph(inputs, outputs):
     for depth in sorted(operations_by_depth, reverse=True):
         operations.extend(sorted(operations_by_depth[depth],
                                  key=lambda op: operation_indices[op]))
-    names = [op.name for op in operations]
-    for name in names:
-        if names.count(name) != 1:
-            raise ValueError(f'The name "{name}" is used {names.count(name)} times in the '
+    counts = collections.Counter(op.name for op in operations)
+    for name, count in counts.items():
+        if count != 1:
+            raise ValueError(f'The name "{name}" is used {count} times in the '
                              "model. All operation names should be unique.")
     ordered = [node for depth in sorted(nodes_by_depth, reverse=True)
                for node in nodes_by_depth[depth] if not node.is_input]

@@ -2,10 +2,12 @@
 `to_yaml()` / `model_from_yaml` (tf.keras 2), and the layer (de)serialisation they share.
 Weights are not part of a config."""
 
+import collections
 import json
 
 from webkeras.layers.keras_tensor import KerasTensor
-from webkeras.utils import tree
+from webkeras.utils import file_errors, file_limits, tree
+from webkeras.utils.file_errors import ModelFileError
 
 KERAS_TENSOR_CLASS = "__keras_tensor__"
 FUNCTIONAL_MODULE = "keras.src.models.functional"
@@ -203,30 +205,36 @@ def functional_from_config(cls, config, custom_objects=None):
             return {k: resolve(v) for k, v in value.items()}
         return value
 
-    while any(unprocessed.values()):
-        progressed = False
-        for name, nodes in unprocessed.items():
-            # A layer's calls are replayed in config order, so that the node indices other
-            # layers refer to are the ones the config was written with.
-            while nodes:
-                args, kwargs = resolve(nodes[0]["args"]), resolve(nodes[0]["kwargs"])
-                if any(isinstance(v, _Missing) for v in tree.flatten((args, kwargs))):
-                    break
-                outputs = created[name](*args, **kwargs)
-                for i, out in enumerate(tree.flatten(outputs)):
-                    produced[(name, node_counts[name], i)] = out
-                node_counts[name] += 1
-                nodes.pop(0)
-                progressed = True
-        if not progressed:
-            unresolved = {name: _missing_refs(resolve(nodes[0]))
-                          for name, nodes in unprocessed.items() if nodes}
-            raise ValueError(
-                "The functional config is not a valid graph: the inbound nodes of "
-                f"{list(unresolved)} cannot be resolved. They refer to "
-                "[layer, node index, tensor index] entries that no layer call produces: "
-                f"{unresolved}. Node indices count each layer's calls within this model, "
-                "from 0.")
+    # Each layer replays its calls in config order, so that the node indices other layers
+    # refer to are the ones the config was written with. A layer whose next call needs a
+    # tensor not produced yet waits on the layer that will produce it, and is retried only
+    # when that layer has made a call: linear in the number of calls, in any config order.
+    ready = collections.deque(created)
+    waiting = collections.defaultdict(list)
+    while ready:
+        name = ready.popleft()
+        nodes = unprocessed[name]
+        while nodes:
+            args, kwargs = resolve(nodes[0]["args"]), resolve(nodes[0]["kwargs"])
+            missing = [v for v in tree.flatten((args, kwargs)) if isinstance(v, _Missing)]
+            if missing:
+                waiting[missing[0].key[0]].append(name)
+                break
+            outputs = created[name](*args, **kwargs)
+            for i, out in enumerate(tree.flatten(outputs)):
+                produced[(name, node_counts[name], i)] = out
+            node_counts[name] += 1
+            nodes.pop(0)
+            ready.extend(waiting.pop(name, ()))
+    if any(unprocessed.values()):
+        unresolved = {name: _missing_refs(resolve(nodes[0]))
+                      for name, nodes in unprocessed.items() if nodes}
+        raise ValueError(
+            "The functional config is not a valid graph: the inbound nodes of "
+            f"{list(unresolved)} cannot be resolved. They refer to "
+            "[layer, node index, tensor index] entries that no layer call produces: "
+            f"{unresolved}. Node indices count each layer's calls within this model, "
+            "from 0.")
 
     def get_tensor(ref):
         name, node_index, tensor_index = ref
@@ -281,20 +289,34 @@ def model_to_json(model, **kwargs):
 def model_from_json(json_string, custom_objects=None, safe_mode=True):
     """Rebuilds a model (no weights) from `model.to_json()` (Keras 3 or tf.keras 2); Lambda
     layers holding Python bytecode load only with `safe_mode=False`."""
-    return _model_from_config(json.loads(json_string), custom_objects, safe_mode)
+    source = "the model JSON"
+    return model_from_file_config(file_limits.load_json(json_string, source), custom_objects,
+                                  safe_mode, source)
 
 
-def _model_from_config(config, custom_objects, safe_mode):
+def model_from_file_config(config, custom_objects=None, safe_mode=True, source="the config"):
+    """The one way an architecture read from a file becomes a model.
+
+    The config's depth and layer count are checked before anything is built, tf.keras 2 /
+    TF.js forms are translated, safe mode is in force, and any failure is a ModelFileError
+    (UnknownObjectError for unknown classes) whose message names `source`.
+    """
     from webkeras.layers.core.lambda_layer import safe_mode_scope
     from webkeras.saving.tfjs import topology
 
-    # tf.keras 2 wrote models without Keras 3's `module` key (list-form inbound nodes,
-    # `batch_input_shape`); its legacy `.h5` loader reads the same form.
-    if isinstance(config, dict) and "module" not in config and \
-            config.get("class_name") in topology.CONTAINER_CLASSES:
-        config = topology.from_tfjs_model(config)
-    with safe_mode_scope(safe_mode):
-        return deserialize_layer(config, custom_objects)
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{source}: expected the architecture as a JSON object, found "
+                             f"{type(config).__name__}.")
+    file_limits.check_config(config, source)
+    try:
+        # tf.keras 2 and TF.js wrote containers in their own form (list-form inbound nodes,
+        # `batch_input_shape`); Keras 3 configs pass through unchanged.
+        if config.get("class_name") in topology.CONTAINER_CLASSES:
+            config = topology.from_tfjs_model(config)
+        with safe_mode_scope(safe_mode):
+            return deserialize_layer(config, custom_objects)
+    except file_errors.RAW_ERRORS as error:
+        raise file_errors.as_model_file_error(error, source) from None
 
 
 # -- YAML (tf.keras 2's `to_yaml` / `model_from_yaml`) -------------------------------------------
@@ -334,4 +356,11 @@ def model_from_yaml(yaml_string, custom_objects=None, safe_mode=True):
     """
     from webkeras.utils import yaml_lite
 
-    return _model_from_config(yaml_lite.load(yaml_string), custom_objects, safe_mode)
+    source = "the model YAML"
+    if not hasattr(yaml_string, "read"):
+        file_limits.check("config_bytes", len(yaml_string), source)
+    try:
+        config = yaml_lite.load(yaml_string)
+    except file_errors.RAW_ERRORS as error:
+        raise file_errors.as_model_file_error(error, source) from None
+    return model_from_file_config(config, custom_objects, safe_mode, source)

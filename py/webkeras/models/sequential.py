@@ -22,6 +22,8 @@ class Sequential(Model):
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name)
         self._layers = []
+        # Names in use, so adding a layer checks for a duplicate in constant time.
+        self._layer_names = set()
         self._input_batch_shape = None
         self._input_dtype = "float32"
         for layer in layers or []:
@@ -44,7 +46,7 @@ class Sequential(Model):
             self._input_batch_shape = layer.batch_shape
             self._input_dtype = layer.dtype
             return
-        if any(existing.name == layer.name for existing in self._layers):
+        if layer.name in self._layer_names:
             raise ValueError(
                 "All layers added to a Sequential model should have unique names. Name "
                 f'"{layer.name}" is already the name of a layer in this model. Update the '
@@ -52,6 +54,7 @@ class Sequential(Model):
         if not self._layers and self._input_batch_shape is None and layer._batch_input_shape:
             self._input_batch_shape = layer._batch_input_shape
         self._layers.append(layer)
+        self._layer_names.add(layer.name)
         self.built = False
         if rebuild:
             self._maybe_rebuild()
@@ -60,6 +63,7 @@ class Sequential(Model):
         if not self._layers:
             raise TypeError("There are no layers in the model.")
         layer = self._layers.pop()
+        self._layer_names.discard(layer.name)
         self.built = False
         if rebuild:
             self._maybe_rebuild()

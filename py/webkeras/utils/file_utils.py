@@ -9,7 +9,10 @@ import hashlib
 import os
 import uuid
 
-__all__ = ["atomic_write", "atomic_write_bytes", "data_dir", "fetch_in_browser", "hash_file", "sha256_file",
+from webkeras.utils.file_errors import UnsafeContentError
+
+__all__ = ["atomic_write", "atomic_write_bytes", "data_dir", "fetch_in_browser", "hash_file", "path_inside",
+           "sha256_file",
            "webkeras_home"]
 
 
@@ -111,3 +114,34 @@ def fetch_in_browser(url: str, path: str, name: str, sha256: str = "", force: bo
             "installs it as self.webkerasDatasets); run Python through web/worker.js."
         )
     return bool(run_sync(cache.load(url, path, name, sha256, force)).verified)
+
+
+def path_inside(directory: str, relative: str, what: str) -> str:
+    """`directory`/`relative`, refused unless it stays inside `directory`.
+
+    The one rule for every path a file names beside itself (TF.js weight shards): relative,
+    no `..`, no URL or drive, and no symbolic link leading out. `what` names the file and
+    field for the message, e.g. "'model.json' `weightsManifest[0].paths`".
+
+    Raises:
+        UnsafeContentError: the path would reach outside `directory`.
+    """
+    text = relative if isinstance(relative, str) else ""
+    parts = text.replace("\\", "/").split("/")
+    reason = None
+    if not text or "\0" in text:
+        reason = "an empty or non-text path"
+    elif text.startswith(("/", "\\")) or os.path.isabs(text) or ":" in parts[0]:
+        reason = "an absolute path, drive or URL"
+    elif ".." in parts:
+        reason = "a '..' component"
+    else:
+        base = os.path.realpath(directory)
+        full = os.path.realpath(os.path.join(base, *parts))
+        if os.path.commonpath([base, full]) != base:
+            reason = "a symbolic link that leads outside the folder"
+    if reason:
+        raise UnsafeContentError(
+            f"{what} names {str(relative)[:200]!r}: {reason}. A model reads only files in its "
+            "own folder; expected a relative path such as 'group1-shard1of1.bin'.")
+    return os.path.join(directory, *parts)

@@ -168,16 +168,28 @@ def read_model_json(path):
     return artifact, path
 
 
-def _candidates(saved, layer_name):
-    """Saved names of `layer_name`'s weights: `dense/kernel`, else `prefix/dense/kernel`."""
-    first = [name for name in saved if name.split("/")[0] == layer_name]
-    return first or [name for name in saved if layer_name in name.split("/")[1:-1]]
+class _SavedNames:
+    """The manifest's weight names, indexed by layer name once (a model of thousands of
+    layers must not scan every name for every layer)."""
+
+    def __init__(self, names):
+        self.names = list(names)
+        self.by_first, self.by_inner = {}, {}
+        for name in self.names:
+            parts = name.split("/")
+            self.by_first.setdefault(parts[0], []).append(name)
+            for part in dict.fromkeys(parts[1:-1]):
+                self.by_inner.setdefault(part, []).append(name)
+
+    def candidates(self, layer_name):
+        """Saved names of `layer_name`'s weights: `dense/kernel`, else `prefix/dense/kernel`."""
+        return self.by_first.get(layer_name) or self.by_inner.get(layer_name, [])
 
 
-def _match_layer(layer, saved, source):
+def _match_layer(layer, index, source):
     variables = _layer_variables(layer)
     exact = dict(zip(weight_names(layer), variables))
-    found = _candidates(saved, layer.name)
+    found = index.candidates(layer.name)
     if len(found) != len(variables):
         raise ValueError(f"{source}: layer '{layer.name}' has {len(variables)} weights, but "
                          f"`{fmt.MANIFEST_KEY}` lists {len(found)} for it ({found}).")
@@ -213,7 +225,7 @@ def _by_position(layers, saved, source):
     return {layer.name: group for layer, group in zip(layers, groups)}
 
 
-def _weight_layers(model, saved):
+def _weight_layers(model, index):
     """The layers with weights to match against the manifest: top-level ones, and the layers
     of a nested model whose weights are named by their own layer names (`dense/kernel`), as
     tf.keras 2 and TF.js name them."""
@@ -221,8 +233,8 @@ def _weight_layers(model, saved):
     for layer in _top_layers(model):
         if not layer.weights:
             continue
-        if _top_layers(layer) and not _candidates(saved, layer.name):
-            layers.extend(_weight_layers(layer, saved))
+        if _top_layers(layer) and not index.candidates(layer.name):
+            layers.extend(_weight_layers(layer, index))
         else:
             layers.append(layer)
     return layers
@@ -235,17 +247,20 @@ def assign_weights(model, saved, source):
     files written from another instance), by order of the layers with weights."""
     from webkeras.saving.weights_h5 import assign_all
 
-    layers = _weight_layers(model, saved)
+    index = _SavedNames(saved)
+    layers = _weight_layers(model, index)
     renamed = {}
-    if layers and not any(_candidates(saved, layer.name) for layer in layers):
+    if layers and not any(index.candidates(layer.name) for layer in layers):
         renamed = _by_position(layers, saved, source)
     assignments, used = [], set()
     for layer in layers:
-        view = saved
+        view, view_index = saved, index
         if layer.name in renamed:
             prefix = renamed[layer.name] + "/"
-            view = {layer.name + "/" + k[len(prefix):]: k for k in saved if k.startswith(prefix)}
-        for variable, name in _match_layer(layer, view, source):
+            view = {layer.name + "/" + k[len(prefix):]: k
+                    for k in index.by_first.get(renamed[layer.name], [])}
+            view_index = _SavedNames(view)
+        for variable, name in _match_layer(layer, view_index, source):
             original = view[name] if renamed else name
             value = saved[original]
             if tuple(value.shape) != tuple(variable.shape):
