@@ -311,7 +311,7 @@ def model_from_file_config(config, custom_objects=None, safe_mode=True, source="
     try:
         # tf.keras 2 and TF.js wrote containers in their own form (list-form inbound nodes,
         # `batch_input_shape`); Keras 3 configs pass through unchanged.
-        if config.get("class_name") in topology.CONTAINER_CLASSES:
+        if config.get("class_name") in topology.CONTAINER_CLASSES or "model_config" in config:
             config = topology.from_tfjs_model(config)
         with safe_mode_scope(safe_mode):
             return deserialize_layer(config, custom_objects)

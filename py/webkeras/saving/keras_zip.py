@@ -11,6 +11,8 @@ import os
 import zipfile
 
 from webkeras.saving import compile_config, weights_h5
+from webkeras.utils import file_errors, file_limits
+from webkeras.utils.file_errors import ModelFileError
 
 KERAS_SUFFIX = ".keras"
 CONFIG_FILENAME = "config.json"
@@ -21,10 +23,8 @@ KERAS_VERSION = "3.15.1"
 KERAS_VERSION_KEY = "keras_version"
 DATE_SAVED_KEY = "date_saved"
 BUILD_CONFIG_KEY = "build_config"
-# Refuse members that declare more than this (a zip bomb, or a file that is not ours).
-MAX_MEMBER_BYTES = 4 * 1024 ** 3
-MAX_JSON_BYTES = 256 * 1024 ** 2
-
+# Members bigger than this are checked for their compression ratio (a zip bomb).
+RATIO_CHECK_BYTES = 1024 ** 2
 
 def model_config_dict(model):
     from webkeras.models.model_config import _jsonable, serialize_layer
@@ -56,61 +56,61 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     return weights_h5.atomic_write(filepath, write, overwrite)
 
 
-def _read_member(zf, name, filepath, limit):
+def _read_member(zf, name, source, unpacked):
+    """The bytes of member `name`, its declared size checked against the file limits first.
+
+    `unpacked` is the running total of bytes unpacked from this archive (a one-item list).
+    """
     try:
         info = zf.getinfo(name)
     except KeyError:
-        raise ValueError(f"'{filepath}' is not a Keras model file: the archive has no "
-                         f"'{name}' (members: {zf.namelist()[:10]}).") from None
-    if info.file_size > limit:
-        raise ValueError(f"'{filepath}': member '{name}' declares {info.file_size} bytes, "
-                         f"over the {limit}-byte limit; the file is damaged or not a model.")
+        raise ModelFileError(f"{source} is not a Keras model file: the archive has no "
+                             f"'{name}' (members: {zf.namelist()[:10]}).") from None
+    where = f"{source} member '{name}'"
+    limit = "config_bytes" if name.endswith(".json") else "member_bytes"
+    file_limits.check(limit, info.file_size, where)
+    if info.file_size > RATIO_CHECK_BYTES:
+        file_limits.check("compression_ratio", info.file_size // max(info.compress_size, 1),
+                          where)
+    unpacked[0] += info.file_size
+    file_limits.check("unpacked_bytes", unpacked[0], source)
     try:
-        data = zf.read(info)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        raise ValueError(f"'{filepath}': member '{name}' is unreadable (truncated or "
-                         f"corrupted archive): {error}") from None
-    return data
-
-
-def _read_json(zf, name, filepath):
-    data = _read_member(zf, name, filepath, MAX_JSON_BYTES)
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"'{filepath}': '{name}' is not valid JSON: {error}") from None
+        # zipfile stops at the declared size, so a member cannot unpack to more than that.
+        return zf.read(info)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError) as error:
+        # RuntimeError: an encrypted member.
+        raise ModelFileError(f"{where} is unreadable (truncated, corrupted or encrypted "
+                             f"archive): {error}") from None
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds the model saved in a `.keras` file, with weights and optimizer state."""
-    from webkeras.layers.core.lambda_layer import safe_mode_scope
-    from webkeras.models.model_config import deserialize_layer
+    from webkeras.models.model_config import model_from_file_config
 
     h5py = weights_h5._h5py()
     filepath = os.fspath(filepath) if not hasattr(filepath, "read") else filepath
+    source = f"'{filepath}'"
     try:
         zf = zipfile.ZipFile(filepath, "r")
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
-        raise ValueError(f"'{filepath}' is not a readable `.keras` zip file (truncated or "
-                         f"corrupted?): {error}") from None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+        raise ModelFileError(f"{source} is not a readable `.keras` zip file (truncated or "
+                             f"corrupted?): {error}") from None
+    unpacked = [0]
     with zf:
-        config = _read_json(zf, CONFIG_FILENAME, filepath)
-        _read_json(zf, METADATA_FILENAME, filepath)
-        weights = _read_member(zf, VARS_FILENAME, filepath, MAX_MEMBER_BYTES)
-    if not isinstance(config, dict):
-        raise ValueError(f"'{filepath}': '{CONFIG_FILENAME}' must hold a JSON object.")
+        config = file_limits.load_json(_read_member(zf, CONFIG_FILENAME, source, unpacked),
+                                       f"{source} member '{CONFIG_FILENAME}'")
+        file_limits.load_json(_read_member(zf, METADATA_FILENAME, source, unpacked),
+                              f"{source} member '{METADATA_FILENAME}'")
+        weights = _read_member(zf, VARS_FILENAME, source, unpacked)
+    model = model_from_file_config(config, custom_objects, safe_mode,
+                                   f"{source} member '{CONFIG_FILENAME}'")
     try:
-        with safe_mode_scope(safe_mode):
-            model = deserialize_layer(config, custom_objects)
-    except (MemoryError, OverflowError) as error:
-        raise ValueError(f"'{filepath}': the architecture in '{CONFIG_FILENAME}' is too "
-                         f"large to build ({type(error).__name__}: {error}).") from None
-    except (TypeError, ValueError, KeyError) as error:
-        raise type(error)(f"Could not load the model in '{filepath}': {error}") from None
-    compiled = config.get(compile_config.COMPILE_CONFIG_KEY)
-    if compile and compiled:
-        compile_config.compile_from_config(model, compiled, custom_objects)
-    with weights_h5.open_h5(io.BytesIO(weights), h5py,
-                            name=f"'{filepath}' member '{VARS_FILENAME}'") as f:
-        weights_h5.read_state(f, model, source=f"'{filepath}'")
+        compiled = config.get(compile_config.COMPILE_CONFIG_KEY)
+        if compile and compiled:
+            compile_config.compile_from_config(model, compiled, custom_objects)
+        with weights_h5.open_h5(io.BytesIO(weights), h5py,
+                                name=f"{source} member '{VARS_FILENAME}'") as f:
+            weights_h5.read_state(f, model, source=source)
+    except file_errors.RAW_ERRORS as error:
+        raise file_errors.as_model_file_error(error, source) from None
     return model

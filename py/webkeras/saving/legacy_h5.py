@@ -16,6 +16,8 @@ import numpy as np
 
 from webkeras.saving import compile_config, weights_h5
 from webkeras.saving.keras_zip import KERAS_VERSION
+from webkeras.utils import file_errors, file_limits
+from webkeras.utils.file_errors import ModelFileError
 
 MODEL_CONFIG_ATTR = "model_config"
 MODEL_WEIGHTS_KEY = "model_weights"
@@ -235,19 +237,20 @@ def _attr_json(f, name, filepath):
     if value is None:
         return None
     if isinstance(value, bytes):
-        value = value.decode("utf8")
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"'{filepath}': attribute `{name}` is not valid JSON: {error}") \
-            from None
+        try:
+            value = value.decode("utf8")
+        except UnicodeDecodeError as error:
+            raise ModelFileError(f"'{filepath}': attribute `{name}` is not UTF-8 text: "
+                                 f"{error}") from None
+    if not isinstance(value, str):
+        raise ModelFileError(f"'{filepath}': attribute `{name}` should hold JSON text; found "
+                             f"{type(value).__name__}.")
+    return file_limits.load_json(value, f"'{filepath}' attribute `{name}`")
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model from a legacy `.h5` file written by Keras (or `save_model`)."""
-    from webkeras.layers.core.lambda_layer import safe_mode_scope
-    from webkeras.models.model_config import deserialize_layer
-    from webkeras.saving.tfjs import topology
+    from webkeras.models.model_config import model_from_file_config
 
     filepath = os.fspath(filepath)
     source = f"'{filepath}'"
@@ -257,24 +260,16 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             raise ValueError(f"No model config found in {source} (attribute "
                              f"`{MODEL_CONFIG_ATTR}`): it holds weights only. Build the model "
                              "and call `model.load_weights(...)`.")
+        model = model_from_file_config(config, custom_objects, safe_mode, source)
         try:
-            if isinstance(config, dict) and config.get("class_name") in topology.CONTAINER_CLASSES:
-                # tf.keras 2 wrote the model config TF.js reads (list-form inbound nodes,
-                # `batch_input_shape`); Keras 3 configs pass through unchanged.
-                config = topology.from_tfjs_model(config)
-            with safe_mode_scope(safe_mode):
-                model = deserialize_layer(config, custom_objects)
-        except (MemoryError, OverflowError) as error:
-            raise ValueError(f"{source}: the architecture is too large to build "
-                             f"({type(error).__name__}: {error}).") from None
-        except (TypeError, ValueError, KeyError) as error:
-            raise type(error)(f"Could not load the model in {source}: {error}") from None
-        read_weights_group(f[MODEL_WEIGHTS_KEY] if MODEL_WEIGHTS_KEY in f else f, model,
-                           source=source)
-        training = _attr_json(f, compile_config.TRAINING_CONFIG_ATTR, filepath)
-        if compile and training:
-            compile_config.compile_from_config(
-                model, compile_config.from_legacy_training_config(training, custom_objects),
-                custom_objects)
-            _read_optimizer(f, model, source)
+            read_weights_group(f[MODEL_WEIGHTS_KEY] if MODEL_WEIGHTS_KEY in f else f, model,
+                               source=source)
+            training = _attr_json(f, compile_config.TRAINING_CONFIG_ATTR, filepath)
+            if compile and training:
+                compile_config.compile_from_config(
+                    model, compile_config.from_legacy_training_config(training, custom_objects),
+                    custom_objects)
+                _read_optimizer(f, model, source)
+        except file_errors.RAW_ERRORS as error:
+            raise file_errors.as_model_file_error(error, source) from None
     return model

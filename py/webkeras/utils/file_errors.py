@@ -12,6 +12,9 @@ message names the file, the field, and the rule or limit with how to change it:
     └── UnknownObjectError    a class or function the file names that nothing registers
                               (also a TypeError, as Keras 3 raises for unknown classes)
 
+A file that is not there (the model, or a weight shard its model.json lists) stays Python's
+FileNotFoundError.
+
 Example:
 ```python
 try:
@@ -52,7 +55,7 @@ def as_model_file_error(error, source):
         error: the exception a loader caught.
         source: the file, e.g. "'model.keras'", for the message.
     """
-    if isinstance(error, ModelFileError):
+    if isinstance(error, (ModelFileError, FileNotFoundError)):
         return error
     if isinstance(error, RecursionError):
         return FileLimitError(

@@ -3,8 +3,10 @@
 import json
 import os
 
+from webkeras.models.model_config import model_from_file_config
 from webkeras.saving.tfjs import format as fmt
 from webkeras.saving.tfjs import layers_model
+from webkeras.utils import file_limits
 
 KERAS_SUFFIX = ".keras"
 WEIGHTS_SUFFIX = ".weights.h5"
@@ -18,19 +20,17 @@ def _is_tfjs(path):
 
 def _architecture(config_path):
     """A model (random weights) from a Keras `to_json()` file or a TF.js model.json."""
-    from webkeras.models.model_config import model_from_json
-
     if config_path is None:
         raise ValueError("A `.weights.h5` file holds no architecture: pass `--config FILE` "
                          "(the model's `model.to_json()` or a TF.js model.json).")
     if _is_tfjs(config_path):
-        artifact, _ = layers_model.read_model_json(config_path)
-        from webkeras.models.model_config import deserialize_layer
-        from webkeras.saving.tfjs import topology
-
-        return deserialize_layer(topology.from_tfjs_model(artifact[fmt.TOPOLOGY_KEY]))
-    with open(config_path, encoding="utf8") as f:
-        return model_from_json(f.read())
+        artifact, path = layers_model.read_model_json(config_path)
+        return model_from_file_config(artifact.get(fmt.TOPOLOGY_KEY),
+                                      source=f"'{path}' `{fmt.TOPOLOGY_KEY}`")
+    file_limits.check("config_bytes", os.path.getsize(config_path), f"'{config_path}'")
+    with open(config_path, "rb") as f:
+        source = f"'{config_path}'"
+        return model_from_file_config(file_limits.load_json(f.read(), source), source=source)
 
 
 def _load_keras(path, config_path):

@@ -11,8 +11,11 @@ import json
 import os
 import warnings
 
+from webkeras.models.model_config import model_from_file_config
 from webkeras.saving.tfjs import format as fmt
 from webkeras.saving.tfjs import topology, weights
+from webkeras.saving.weights_h5 import read_state
+from webkeras.utils import file_errors, file_limits
 
 GENERATOR = "webkeras"
 
@@ -148,11 +151,9 @@ def _model_json_path(path):
 def read_model_json(path):
     """(parsed model.json, its path) with the top-level fields checked."""
     path = _model_json_path(path)
-    try:
-        with open(path, encoding="utf8") as f:
-            artifact = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"'{path}' is not valid JSON: {error}") from None
+    file_limits.check("config_bytes", os.path.getsize(path), f"'{path}'")
+    with open(path, "rb") as f:
+        artifact = file_limits.load_json(f.read(), f"'{path}'")
     if not isinstance(artifact, dict):
         raise ValueError(  # noqa: TRY004  (malformed file content, not a caller's type)
             f"'{path}': expected a JSON object, found {type(artifact).__name__}.")
@@ -305,8 +306,6 @@ def load_tfjs(path, custom_objects=None, model=None):
     quantized weights are dequantized to float32. Pass `model` to load a weights-only
     directory into an existing architecture.
     """
-    from webkeras.models.model_config import deserialize_layer
-
     artifact, json_path = read_model_json(path)
     source = f"'{json_path}'"
     if model is None:
@@ -315,17 +314,15 @@ def load_tfjs(path, custom_objects=None, model=None):
             raise ValueError(f"{source} has no `{fmt.TOPOLOGY_KEY}` (weights only). Pass the "
                              "architecture: `load_tfjs(path, model=model)`, or "
                              "`webkeras convert --config MODEL_JSON`.")
-        try:
-            config = topology.from_tfjs_model(topology_value)
-            model = deserialize_layer(config, custom_objects)
-        except (TypeError, ValueError, KeyError) as error:
-            raise ValueError(f"{source}: could not rebuild the model from "
-                             f"`{fmt.TOPOLOGY_KEY}`: {error}") from None
-    saved = weights.read_manifest(os.path.dirname(json_path), artifact[fmt.MANIFEST_KEY], source)
-    if keras3_layout(saved):
-        from webkeras.saving.weights_h5 import read_state
-
-        read_state(_vars_groups(saved), model, source=source)
-    else:
-        assign_weights(model, saved, source)
+        model = model_from_file_config(topology_value, custom_objects,
+                                       source=f"{source} `{fmt.TOPOLOGY_KEY}`")
+    try:
+        saved = weights.read_manifest(os.path.dirname(json_path), artifact[fmt.MANIFEST_KEY],
+                                      source)
+        if keras3_layout(saved):
+            read_state(_vars_groups(saved), model, source=source)
+        else:
+            assign_weights(model, saved, source)
+    except file_errors.RAW_ERRORS as error:
+        raise file_errors.as_model_file_error(error, source) from None
     return model

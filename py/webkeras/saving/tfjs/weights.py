@@ -11,6 +11,9 @@ import numpy as np
 
 from webkeras.saving.tfjs import format as fmt
 from webkeras.saving.tfjs import quantize as quant
+from webkeras.utils import file_limits
+from webkeras.utils.file_errors import ModelFileError
+from webkeras.utils.file_utils import path_inside
 
 
 def _tfjs_dtype(array, name):
@@ -74,29 +77,35 @@ def _spec_size(spec, source):
         raise ValueError(f"{source}: weight '{spec.get(fmt.NAME_KEY)}' has `{fmt.SHAPE_KEY}` "
                          f"{shape}; expected non-negative integers.")
     dtype = quant.storage_dtype(spec, source)
-    return int(np.prod(shape, dtype=np.int64)) * dtype.itemsize, dtype, tuple(shape)
+    return math.prod(shape) * dtype.itemsize, dtype, tuple(shape)
 
 
 def _read_shards(directory, paths, expected, source):
-    blobs = []
+    """The shards' bytes joined, each path kept inside `directory` and every size checked
+    before anything is read."""
+    files = []
     for path in paths:
-        full = os.path.join(directory, path)
+        full = path_inside(directory, path, f"{source} `{fmt.MANIFEST_KEY}` path")
         if not os.path.isfile(full):
             raise FileNotFoundError(f"{source} lists weight shard '{path}' in "
                                     f"`{fmt.MANIFEST_KEY}`, but {full} does not exist. Copy "
                                     "every shard next to model.json.")
-        with open(full, "rb") as f:
-            blobs.append((path, f.read()))
-    total = sum(len(b) for _, b in blobs)
+        files.append((path, full, os.path.getsize(full)))
+    total = sum(size for _, _, size in files)
     if total != expected:
-        sizes = ", ".join(f"{p}: {len(b)} bytes" for p, b in blobs)
+        sizes = ", ".join(f"{p}: {size} bytes" for p, _, size in files)
         # Every shard but the last is full-sized, so the first short one is the culprit.
-        first = len(blobs[0][1])
-        bad = next((p for p, b in blobs[:-1] if len(b) != first), blobs[-1][0])
-        raise ValueError(f"{source}: the weights listed in `{fmt.MANIFEST_KEY}` need "
-                         f"{expected} bytes, but the shards hold {total} ({sizes}); "
-                         f"'{bad}' has the wrong size (truncated or from another model?).")
-    return b"".join(b for _, b in blobs)
+        first = files[0][2] if files else 0
+        bad = next((p for p, _, size in files[:-1] if size != first),
+                   files[-1][0] if files else "(none)")
+        raise ModelFileError(f"{source}: the weights listed in `{fmt.MANIFEST_KEY}` need "
+                             f"{expected} bytes, but the shards hold {total} ({sizes}); "
+                             f"'{bad}' has the wrong size (truncated or from another model?).")
+    blobs = []
+    for _, full, _ in files:
+        with open(full, "rb") as f:
+            blobs.append(f.read())
+    return b"".join(blobs)
 
 
 def read_manifest(directory, manifest, source):
@@ -105,7 +114,7 @@ def read_manifest(directory, manifest, source):
         raise ValueError(  # noqa: TRY004
             f"{source}: `{fmt.MANIFEST_KEY}` must be a list of groups, found "
             f"{type(manifest).__name__}.")
-    arrays = {}
+    arrays, groups, total = {}, [], 0
     for g, group in enumerate(manifest):
         where = f"{source}: `{fmt.MANIFEST_KEY}[{g}]`"
         paths = _field(group, fmt.PATHS_KEY, list, where)
@@ -114,6 +123,11 @@ def read_manifest(directory, manifest, source):
         for spec in specs:
             _field(spec, fmt.NAME_KEY, str, f"{where}.{fmt.WEIGHTS_KEY}")
             sized.append((spec,) + _spec_size(spec, source))
+        total += sum(s[1] for s in sized)
+        groups.append((paths, sized))
+    # Every declared size is known before any shard is read.
+    file_limits.check("weight_bytes", total, f"{source} `{fmt.MANIFEST_KEY}`")
+    for paths, sized in groups:
         data = _read_shards(directory, paths, sum(s[1] for s in sized), source)
         offset = 0
         for spec, size, dtype, shape in sized:
