@@ -17,60 +17,51 @@ Errors are JSON `{error, message}`: 400 bad input, 413 too large, 415 not a mode
 Uploads are checked (server/uploads.py) before a parser reads them, written only under a
 fresh temporary folder (its root: `app.config["WEBKERAS_CONVERT_TMP"]`) that is removed
 before the answer goes out, and loaded in safe mode. A model with a Lambda layer is refused
-before it is loaded at all, so no code from an upload runs.
+before it is loaded at all, so no code from an upload runs. Everything after reading the form
+(unzipping, parsing, converting) runs in a child process with a time and a memory limit
+(server/isolation.py), at most `WEBKERAS_CONVERT_MAX_CONCURRENT` at once; a request that finds
+no free slot within `WEBKERAS_CONVERT_QUEUE_S` gets 503 with Retry-After.
 """
 
-import dataclasses
 import io
 import json
-import math
 import os
 import tempfile
 import threading
-import warnings
-import zipfile
 
 from flask import Blueprint, Request, current_app, jsonify, redirect, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import uploads
-from .uploads import JSON, KERAS, SHARD, WEIGHTS, ZIP, Upload, UploadError
+from webkeras.saving.tfjs import format as fmt
+
+from . import convert_jobs, isolation, uploads
+from .convert_jobs import KERAS_OUTPUTS, MAX_FILES, MAX_SHARDS, TFJS, Options, Settings
+from .uploads import JSON, Upload, UploadError
 
 DEFAULT_MAX_UPLOAD_BYTES = 64 * 1024 ** 2
 TEMP_ROOT_KEY = "WEBKERAS_CONVERT_TMP"
-MAX_UNPACKED_KEY = "WEBKERAS_CONVERT_MAX_UNPACKED_BYTES"
-DEFAULT_MAX_UNPACKED_BYTES = 256 * 1024 ** 2
-MAX_FILES = 512
-MAX_SHARDS = 1000
+# The server's limits, each an app.config key with its default.
+LIMIT_DEFAULTS = {
+    "WEBKERAS_CONVERT_MAX_UNPACKED_BYTES": 256 * 1024 ** 2,
+    # Far above a real architecture (a ResNet-152 config is ~0.5 MB), far below what would
+    # take memory: a parsed JSON needs ~5x its text.
+    "WEBKERAS_CONVERT_MAX_CONFIG_BYTES": 8 * 1024 ** 2,
+    "WEBKERAS_CONVERT_TIMEOUT_S": 60,
+    "WEBKERAS_CONVERT_MAX_MEMORY_BYTES": 2 * 1024 ** 3,
+    "WEBKERAS_CONVERT_MAX_CONCURRENT": 2,
+    "WEBKERAS_CONVERT_QUEUE_S": 30,
+}
 MAX_SHARD_SIZE = 1024 ** 3
 FILES_HEADER = "X-Webkeras-Files"
 WARNINGS_HEADER = "X-Webkeras-Warnings"
-MAX_WARNINGS = 20
-# Warnings meant for the library's developers, not for the person converting a model.
-DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
-                      ResourceWarning)
 # Uploads bigger than this spill from memory to a file under the temp root.
 SPOOL_BYTES = 512 * 1024
-MAX_MESSAGE_CHARS = 1500
-
-TFJS = "tfjs"
-KERAS_OUTPUTS = {"keras": ".keras", "h5": ".h5", "weights.h5": ".weights.h5"}
-DOWNLOAD_LABELS = {TFJS: "tfjs", "keras": "keras", "h5": "h5", "weights.h5": "weights"}
-INPUT_SUFFIXES = {KERAS: ".keras", uploads.H5: ".h5", WEIGHTS: ".weights.h5"}
-MODEL_KINDS = tuple(INPUT_SUFFIXES)
-TFJS_MODEL_JSON = "model.json"
-MANIFEST_KEY = "weightsManifest"
-TOPOLOGY_KEY = "modelTopology"
-# Layer classes whose config carries Python code (bytecode, or a function to import).
-CODE_LAYERS = ("Lambda",)
 TRUE_VALUES, FALSE_VALUES = ("1", "true", "on", "yes"), ("", "0", "false", "off", "no")
-# What the library raises on malformed models; anything here is the upload's fault.
-LIBRARY_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError,
-                  MemoryError, OverflowError, RecursionError, NotImplementedError)
+STATUS_NAMES = {400: "bad request", 413: "request entity too large",
+                415: "unsupported media type", 503: "service unavailable"}
 
 convert_api = Blueprint("convert_api", __name__)
-# Model building touches process-wide state (layer-name counters, the safe-mode stack).
-_convert_lock = threading.Lock()
+_slots_lock = threading.Lock()
 
 
 class UploadRequest(Request):
@@ -80,26 +71,6 @@ class UploadRequest(Request):
                          content_length=None):
         return tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="rb+",
                                              dir=_temp_root())
-
-
-@dataclasses.dataclass
-class Options:
-    quantize: str = None
-    shard_size: int = None
-    weights_only: bool = False
-    output: str = None
-
-
-@dataclasses.dataclass
-class Job:
-    """A checked conversion: `model` is the .keras/.h5/.weights.h5 upload or model.json."""
-
-    model: Upload
-    output: str
-    options: Options
-    stem: str
-    shards: list = dataclasses.field(default_factory=list)
-    config: Upload = None
 
 
 # -- routes -------------------------------------------------------------------------------------
@@ -118,10 +89,9 @@ def convert_page_slash():
 @convert_api.get("/api/convert")
 def convert_limits():
     """What POST /api/convert accepts (the page checks sizes before uploading)."""
-    from webkeras.saving.tfjs import format as fmt
-
     return jsonify(max_upload_bytes=current_app.config.get("MAX_CONTENT_LENGTH"),
-                   max_unpacked_bytes=_max_unpacked(), max_files=MAX_FILES,
+                   max_unpacked_bytes=_limit("WEBKERAS_CONVERT_MAX_UNPACKED_BYTES"),
+                   max_files=MAX_FILES,
                    max_shards=MAX_SHARDS, default_shard_size=fmt.DEFAULT_SHARD_SIZE,
                    quantize=list(fmt.QUANTIZE_DTYPES),
                    outputs={"keras": [TFJS], "tfjs": list(KERAS_OUTPUTS)})
@@ -131,26 +101,68 @@ def convert_limits():
 def convert_upload():
     try:
         files, config = _read_form()
-        job = _plan(files, config, _options(request.form))
-        body, listing, notes = _run(job)
+        options = _options(request.form)
+        result = _convert_isolated(files, config, options)
     except UploadError as error:
-        response = jsonify(error=_status_name(error.status), message=str(error),
+        response = jsonify(error=STATUS_NAMES[error.status], message=str(error),
                            path=request.path)
         response.status_code = error.status
+        if error.status == 503:
+            response.headers["Retry-After"] = str(_limit("WEBKERAS_CONVERT_QUEUE_S"))
         return response
-    download = f"{job.stem}_{DOWNLOAD_LABELS[job.output]}.zip"
-    response = send_file(io.BytesIO(body), mimetype="application/zip", as_attachment=True,
-                         download_name=download)
-    response.headers[FILES_HEADER] = json.dumps(listing)
+    response = send_file(io.BytesIO(result.body), mimetype="application/zip",
+                         as_attachment=True, download_name=result.download_name)
+    response.headers[FILES_HEADER] = json.dumps(result.listing)
     # JSON escapes non-ASCII and newlines: the header stays a single latin-1 line.
-    response.headers[WARNINGS_HEADER] = json.dumps(notes)
+    response.headers[WARNINGS_HEADER] = json.dumps(result.warnings)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _status_name(status):
-    return {400: "bad request", 413: "request entity too large",
-            415: "unsupported media type"}[status]
+# -- running a conversion -----------------------------------------------------------------------
+def _limit(key):
+    return int(current_app.config.get(key) or LIMIT_DEFAULTS[key])
+
+
+def _slots():
+    """This app's semaphore of conversion slots."""
+    with _slots_lock:
+        slots = current_app.extensions.get("webkeras_convert_slots")
+        if slots is None:
+            slots = threading.BoundedSemaphore(_limit("WEBKERAS_CONVERT_MAX_CONCURRENT"))
+            current_app.extensions["webkeras_convert_slots"] = slots
+    return slots
+
+
+def _convert_isolated(files, config, options):
+    """convert_jobs.convert in a child process, once a slot is free; the work folder is gone
+    after, whatever happened in the child."""
+    slots = _slots()
+    if not slots.acquire(timeout=_limit("WEBKERAS_CONVERT_QUEUE_S")):
+        raise UploadError("The server is busy converting other models; try again in a "
+                          "moment.", status=503)
+    settings = Settings(max_unpacked_bytes=_limit("WEBKERAS_CONVERT_MAX_UNPACKED_BYTES"),
+                        max_config_bytes=_limit("WEBKERAS_CONVERT_MAX_CONFIG_BYTES"))
+    timeout_s = _limit("WEBKERAS_CONVERT_TIMEOUT_S")
+    try:
+        with tempfile.TemporaryDirectory(prefix="webkeras-convert-", dir=_temp_root()) as work:
+            return isolation.run(convert_jobs.convert, (files, config, options, settings, work),
+                                 timeout_s, _limit("WEBKERAS_CONVERT_MAX_MEMORY_BYTES"))
+    except isolation.LimitExceeded as error:
+        current_app.logger.warning("convert: %s stopped: %s", _names(files), error)
+        raise UploadError(f"Could not convert {_names(files)}: {error}, over this server's "
+                          "limit for one conversion. A model this big or this slow to read "
+                          "converts on your own machine with `webkeras convert`.") from None
+    except RuntimeError as error:
+        current_app.logger.error("convert: %s failed: %s", _names(files), error)
+        raise UploadError(f"Could not convert {_names(files)}: the converter failed on it "
+                          "(the server's log has the details).") from None
+    finally:
+        slots.release()
+
+
+def _names(files):
+    return ", ".join(f"'{f.name}'" for f in files[:5]) or "the upload"
 
 
 # -- reading the request ------------------------------------------------------------------------
@@ -159,10 +171,6 @@ def _temp_root():
     if root:
         os.makedirs(root, exist_ok=True)
     return root
-
-
-def _max_unpacked():
-    return int(current_app.config.get(MAX_UNPACKED_KEY) or DEFAULT_MAX_UNPACKED_BYTES)
 
 
 def _too_large_message():
@@ -214,8 +222,6 @@ def _flag(form, key):
 
 
 def _options(form):
-    from webkeras.saving.tfjs import format as fmt
-
     quantize = form.get("quantize", "").strip().lower() or None
     if quantize is not None and quantize not in fmt.QUANTIZE_DTYPES:
         raise UploadError(f"`quantize` must be one of {list(fmt.QUANTIZE_DTYPES)} or empty; "
@@ -236,276 +242,3 @@ def _options(form):
         raise UploadError(f"`output` must be one of {[TFJS, *KERAS_OUTPUTS]}; received "
                           f"{output[:40]!r}.")
     return Options(quantize, shard_size, _flag(form, "weights_only"), output)
-
-
-# -- deciding what to convert -------------------------------------------------------------------
-def _stem(name):
-    lower = name.lower()
-    for suffix in (".weights.h5", ".keras", ".hdf5", ".h5", ".zip", ".json"):
-        if lower.endswith(suffix):
-            return name[:-len(suffix)] or "model"
-    return name
-
-
-def _code_layer_names(*configs):
-    """Names of Lambda layers anywhere in the given JSON values (iterative: no depth limit)."""
-    found, stack = [], list(configs)
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            if value.get("class_name") in CODE_LAYERS or \
-                    value.get("registered_name") in CODE_LAYERS:
-                config = value.get("config")
-                name = config.get("name") if isinstance(config, dict) else None
-                found.append(str(name or value.get("name") or value.get("class_name")))
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return found
-
-
-def _refuse_code(source, *configs):
-    names = _code_layer_names(*configs)
-    if names:
-        raise UploadError(
-            f"{source} has Lambda layer(s) {sorted(set(names))}: a Lambda layer's function is "
-            "Python code, and this server loads models in safe mode, so it never runs code "
-            "from an upload. Replace the Lambda with built-in layers, or convert the file "
-            "on your own machine with `webkeras convert` if you trust it.")
-
-
-def _inspect_keras_file(model, limit):
-    """(bytes of arrays it holds, its architecture or None), reading nothing unbounded."""
-    from webkeras.saving.keras_zip import CONFIG_FILENAME, VARS_FILENAME
-
-    if model.kind != KERAS:
-        return uploads.inspect_hdf5(model.data, model.name, limit)
-    archive = uploads.open_zip(model, MAX_FILES, limit)
-    members = {}
-    for member in (CONFIG_FILENAME, VARS_FILENAME):
-        try:
-            info = archive.getinfo(member)
-        except KeyError:
-            raise UploadError(f"'{model.name}' is not a Keras model archive: it has no "
-                              f"'{member}' (entries: {archive.namelist()[:10]}).") from None
-        members[member] = uploads.read_entry(archive, info, model.name, limit)
-    config = uploads.parse_json(Upload(f"{model.name}/{CONFIG_FILENAME}",
-                                       members[CONFIG_FILENAME], JSON))
-    payload, _ = uploads.inspect_hdf5(members[VARS_FILENAME],
-                                      f"{model.name}/{VARS_FILENAME}", limit)
-    return payload, config
-
-
-def _plan_keras(model, config, options, stem):
-    if options.output not in (None, TFJS):
-        raise UploadError(f"'{model.name}' is a Keras file: it converts to `output=tfjs`, "
-                          f"not {options.output!r} (upload a TF.js model for that).")
-    if model.kind == WEIGHTS and config is None:
-        raise UploadError(f"'{model.name}' holds weights only: also upload the architecture "
-                          "JSON (the model's `model.to_json()`, or a TF.js model.json) in "
-                          "field `config`, or select it together with the weights file.")
-    if model.kind != WEIGHTS and config is not None:
-        raise UploadError(f"'{model.name}' holds its own architecture; an architecture "
-                          f"'{config.name}' is only used with a `.weights.h5` file.")
-    payload, architecture = _inspect_keras_file(model, _max_unpacked())
-    _refuse_code(f"'{model.name}'", architecture)
-    if config is not None:
-        _refuse_code(f"'{config.name}'", uploads.parse_json(config))
-    from webkeras.saving.tfjs import format as fmt
-
-    shard_size = options.shard_size or fmt.DEFAULT_SHARD_SIZE
-    if math.ceil(payload / shard_size) > MAX_SHARDS:
-        raise UploadError(f"shard_size={shard_size} would cut up to {payload} bytes of "
-                          f"weights into up to {math.ceil(payload / shard_size)} shard files; "
-                          f"this server writes at most {MAX_SHARDS}: use a shard_size of at "
-                          f"least {math.ceil(payload / MAX_SHARDS)} bytes.")
-    return Job(model, TFJS, options, stem, config=config)
-
-
-def _manifest_paths(model_json, name):
-    """The shard file names model.json lists, each checked to be a plain file name."""
-    manifest = model_json.get(MANIFEST_KEY)
-    groups = manifest if isinstance(manifest, list) else []
-    paths = []
-    for group in groups:
-        listed = group.get("paths") if isinstance(group, dict) else None
-        for path in listed if isinstance(listed, list) else []:
-            if not uploads.is_plain_name(path):
-                raise UploadError(f"'{name}' lists weight shard {str(path)[:120]!r} in "
-                                  f"`{MANIFEST_KEY}`: expected a plain file name next to "
-                                  "model.json (no folders, letters, digits, '.', '-', '_').")
-            paths.append(path)
-    return paths
-
-
-def _plan_tfjs(model, shards, config, options, stem):
-    if options.quantize or options.shard_size:
-        raise UploadError("`quantize` and `shard_size` apply when converting to TF.js; a TF.js "
-                          "upload converts to a Keras file.")
-    output = options.output or ("weights.h5" if options.weights_only else "keras")
-    if output == TFJS:
-        raise UploadError(f"'{model.name}' is already a TF.js model; choose `output` "
-                          f"{list(KERAS_OUTPUTS)}.")
-    if options.weights_only and output != "weights.h5":
-        raise UploadError(f"`weights_only` writes a `.weights.h5` file, but `output` is "
-                          f"{output!r}.")
-    model_json = uploads.parse_json(model)
-    _refuse_code(f"'{model.name}'", model_json)
-    if config is not None:
-        _refuse_code(f"'{config.name}'", uploads.parse_json(config))
-    listed = _manifest_paths(model_json, model.name)
-    uploaded = {shard.name: shard for shard in shards}
-    missing = [path for path in listed if path not in uploaded]
-    if missing:
-        raise UploadError(f"'{model.name}' lists weight shard(s) {missing} in "
-                          f"`{MANIFEST_KEY}`, but they were not uploaded: send every shard "
-                          "with model.json (select them all, or zip the folder).")
-    extra = sorted(set(uploaded) - set(listed))
-    if extra:
-        raise UploadError(f"{extra} are not listed in '{model.name}' (its `{MANIFEST_KEY}` "
-                          f"lists {listed}); upload only the model's own shards.")
-    return Job(model, output, options, stem, shards=[uploaded[p] for p in listed],
-               config=config)
-
-
-def _plan(files, config, options):
-    """A Job from the uploaded files: one Keras file, or model.json + shards."""
-    if not files:
-        raise UploadError(f"No file uploaded: send {uploads.EXPECTED_FILES} in field "
-                          "`files`.")
-    zips = [f for f in files if f.kind == ZIP]
-    if zips and len(files) > 1:
-        raise UploadError(f"Upload a `.zip` ('{zips[0].name}') on its own: it must hold the "
-                          "whole model.")
-    if zips:
-        files = uploads.unzip(zips[0], MAX_FILES, _max_unpacked())
-    models = [f for f in files if f.kind in MODEL_KINDS]
-    shards = [f for f in files if f.kind == SHARD]
-    jsons = [(f, uploads.parse_json(f)) for f in files if f.kind == JSON]
-    tfjs_models = [f for f, value in jsons if MANIFEST_KEY in value or TOPOLOGY_KEY in value]
-    configs = [f for f, value in jsons if f not in tfjs_models] + ([config] if config else [])
-    if len(configs) > 1:
-        raise UploadError(f"Several architecture files: {[c.name for c in configs]}; send "
-                          "one.")
-    config = configs[0] if configs else None
-    if len(models) + len(tfjs_models) > 1:
-        raise UploadError(f"Convert one model at a time; received "
-                          f"{[f.name for f in models + tfjs_models]}.")
-    if models:
-        if shards:
-            raise UploadError(f"'{models[0].name}' is a Keras file; the TF.js shards "
-                              f"{[s.name for s in shards]} do not belong with it.")
-        return _plan_keras(models[0], config, options, _stem(models[0].name))
-    if tfjs_models:
-        stem = _stem(zips[0].name if zips else tfjs_models[0].name)
-        return _plan_tfjs(tfjs_models[0], shards, config, options, stem)
-    raise UploadError(f"No model among {[f.name for f in files][:10]}: expected "
-                      f"{uploads.EXPECTED_FILES}.")
-
-
-# -- converting ---------------------------------------------------------------------------------
-def _write(directory, name, data):
-    os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, name)
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
-
-
-def _write_config(work, config):
-    if config is None:
-        return None
-    value = uploads.parse_json(config)
-    # convert() reads a TF.js architecture by its file name.
-    name = TFJS_MODEL_JSON if MANIFEST_KEY in value or TOPOLOGY_KEY in value else "config.json"
-    return _write(os.path.join(work, "arch"), name, config.data)
-
-
-def _call_converter(*args, **kwargs):
-    """`tfjs.convert(*args, **kwargs)` under the lock and safe mode; returns its warnings."""
-    from webkeras.layers.core.lambda_layer import safe_mode_scope
-    from webkeras.saving import tfjs
-
-    with _convert_lock, safe_mode_scope(True), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        tfjs.convert(*args, **kwargs)
-    return [str(w.message) for w in caught if not issubclass(w.category, DEVELOPER_WARNINGS)]
-
-
-def _convert(job, work):
-    """Runs the library's converter in `work`; returns ([(name, path)] of the output files,
-    the converter's warnings)."""
-    from webkeras.saving.tfjs import format as fmt
-
-    inputs = os.path.join(work, "in")
-    config_path = _write_config(work, job.config)
-    options = job.options
-    if job.output == TFJS:
-        # The library picks the reader by suffix: write the canonical, lower-case one.
-        src = _write(inputs, job.stem + INPUT_SUFFIXES[job.model.kind], job.model.data)
-        dst = os.path.join(work, "out")
-        shard_size = options.shard_size or fmt.DEFAULT_SHARD_SIZE
-        notes = _call_converter(src, dst, quantize=options.quantize, shard_size=shard_size,
-                                weights_only=options.weights_only, config=config_path)
-        with open(os.path.join(dst, fmt.MODEL_JSON), encoding="utf-8") as f:
-            manifest = json.load(f)[fmt.MANIFEST_KEY]
-        names = [fmt.MODEL_JSON] + [p for group in manifest for p in group[fmt.PATHS_KEY]]
-        return [(name, os.path.join(dst, name)) for name in names], notes
-    src = _write(inputs, TFJS_MODEL_JSON, job.model.data)
-    for shard in job.shards:
-        _write(inputs, shard.name, shard.data)
-    name = job.stem + KERAS_OUTPUTS[job.output]
-    dst = os.path.join(work, "out", name)
-    os.makedirs(os.path.dirname(dst))
-    notes = _call_converter(src, dst, weights_only=options.weights_only, config=config_path)
-    return [(name, dst)], notes
-
-
-def _public_message(error, work):
-    """The library's message without the temporary folder's paths."""
-    text = str(error)
-    if isinstance(error, KeyError):
-        text = f"malformed model config: missing key {text}"
-    elif not isinstance(error, (ValueError, TypeError, OSError)):
-        text = f"{type(error).__name__}: {text}"
-    return _public_text(text, work)
-
-
-def _public_text(text, work):
-    """`text` without the temporary folder's paths, cut to MAX_MESSAGE_CHARS."""
-    for sub in ("in", "arch", "out"):
-        text = text.replace(os.path.join(work, sub) + os.sep, "")
-    text = text.replace(work, "<upload>")
-    if len(text) > MAX_MESSAGE_CHARS:
-        text = text[:MAX_MESSAGE_CHARS] + " …"
-    return text
-
-
-def _public_warnings(notes, work):
-    """The distinct warnings, in order, at most MAX_WARNINGS, without temporary paths."""
-    distinct = list(dict.fromkeys(_public_text(note, work) for note in notes))
-    if len(distinct) > MAX_WARNINGS:
-        distinct = distinct[:MAX_WARNINGS] + [
-            f"... and {len(distinct) - MAX_WARNINGS} more warning(s)."]
-    return distinct
-
-
-def _run(job):
-    """(zip bytes, [{name, size}], [warning]) of the converted model; the work folder is gone
-    after."""
-    with tempfile.TemporaryDirectory(prefix="webkeras-convert-", dir=_temp_root()) as work:
-        try:
-            written, notes = _convert(job, work)
-        except LIBRARY_ERRORS as error:
-            current_app.logger.info("convert: %s rejected: %r", job.model.name, error)
-            raise UploadError(f"Could not convert '{job.model.name}': "
-                              f"{_public_message(error, work)}") from None
-        buffer = io.BytesIO()
-        listing = []
-        with zipfile.ZipFile(buffer, "w") as archive:
-            for name, path in written:
-                method = zipfile.ZIP_DEFLATED if name.endswith(".json") else zipfile.ZIP_STORED
-                archive.write(path, name, compress_type=method)
-                listing.append({"name": name, "size": os.path.getsize(path)})
-        notes = _public_warnings(notes, work)
-    return buffer.getvalue(), listing, notes
