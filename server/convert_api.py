@@ -108,7 +108,7 @@ def convert_upload():
                            path=request.path)
         response.status_code = error.status
         if error.status == 503:
-            response.headers["Retry-After"] = str(_limit("WEBKERAS_CONVERT_QUEUE_S"))
+            response.headers["Retry-After"] = str(max(1, round(_limit("WEBKERAS_CONVERT_QUEUE_S"))))
         return response
     response = send_file(io.BytesIO(result.body), mimetype="application/zip",
                          as_attachment=True, download_name=result.download_name)
@@ -121,7 +121,8 @@ def convert_upload():
 
 # -- running a conversion -----------------------------------------------------------------------
 def _limit(key):
-    return int(current_app.config.get(key) or LIMIT_DEFAULTS[key])
+    value = current_app.config.get(key)
+    return LIMIT_DEFAULTS[key] if value is None else value
 
 
 def _slots():

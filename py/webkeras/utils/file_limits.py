@@ -25,16 +25,16 @@ class Limit:
 
 
 LIMITS = {limit.name: limit for limit in (
-    Limit("config_bytes", 64 * MiB, "bytes", "architecture JSON (config.json, model.json, "
-          "model_config)"),
+    Limit("config_bytes", 64 * MiB, "bytes", "size of the architecture JSON"),
     Limit("config_depth", 100, "levels", "nesting depth of the architecture JSON"),
-    Limit("layers", 20_000, "layers", "layers in one model file, nested models included"),
-    Limit("weight_bytes", 4 * GiB, "bytes", "weights in one file, all arrays together"),
-    Limit("member_bytes", 4 * GiB, "bytes", "one archive member once unpacked"),
-    Limit("unpacked_bytes", 4 * GiB, "bytes", "all archive members together once unpacked"),
-    Limit("compression_ratio", 1000, "x", "unpacked size over packed size of an archive "
-          "member bigger than 1 MiB"),
-    Limit("hdf5_objects", 1_000_000, "objects", "groups, datasets and links in one HDF5 file"),
+    Limit("layers", 20_000, "layers", "layer count, nested models included"),
+    Limit("weight_bytes", 4 * GiB, "bytes", "size of all weights in the file together"),
+    Limit("member_bytes", 4 * GiB, "bytes", "unpacked size of the archive member"),
+    Limit("unpacked_bytes", 4 * GiB, "bytes", "unpacked size of the archive's members "
+          "together"),
+    Limit("compression_ratio", 1000, "to 1", "compression ratio of an archive member "
+          "over 1 MiB"),
+    Limit("hdf5_objects", 1_000_000, "objects", "count of HDF5 groups, datasets and links"),
 )}
 _overrides = []
 
@@ -84,7 +84,7 @@ def check(name, value, source):
         return
     limit = LIMITS[name]
     raise FileLimitError(
-        f"{source}: {value:,} {limit.unit} of {limit.what}, over webkeras's limit of "
+        f"{source}: {limit.what}: {value:,} {limit.unit}, over webkeras's limit of "
         f"{allowed:,}. A damaged or crafted file? If you trust it, raise the limit with "
         f"${limit.env} or `webkeras.utils.file_limits.override({name}=...)`.")
 
