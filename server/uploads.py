@@ -188,20 +188,22 @@ def unzip(upload, max_entries, max_bytes):
 def inspect_hdf5(data, name, max_bytes):
     """(bytes its datasets hold, its `model_config` attribute parsed or None).
 
-    Raises when the datasets would take more than `max_bytes` in memory."""
+    Opened through the library's `open_h5`, so a file whose datasets or links reach outside
+    it (external storage, soft / external links, virtual datasets), or that needs an HDF5
+    plugin, is refused here with the dataset named. Raises when the datasets would take more
+    than `max_bytes` in memory."""
     import h5py
+    from webkeras.saving import h5_safety, weights_h5
+    from webkeras.utils.file_errors import ModelFileError
 
-    total = 0
-
-    def add(_, item):
-        nonlocal total
-        if isinstance(item, h5py.Dataset):
-            total += int(item.size) * item.dtype.itemsize
-
+    source = f"'{name}'"
     try:
-        with h5py.File(io.BytesIO(data), "r") as f:
-            f.visititems(add)
+        with weights_h5.open_h5(io.BytesIO(data), h5py, name=source) as f:
+            # open_h5 walked the tree already; this second walk (metadata only) sums it.
+            total = h5_safety.check_h5_tree(f, source)
             model_config = f.attrs.get("model_config")
+    except ModelFileError as error:
+        raise UploadError(str(error)) from None
     except (OSError, RuntimeError, KeyError, ValueError, TypeError) as error:
         raise UploadError(f"'{name}' is not a readable HDF5 file (truncated or corrupted?): "
                           f"{error}") from None

@@ -24,6 +24,8 @@ MSG_LINK_INFO = 0x02
 MSG_DATATYPE = 0x03
 MSG_FILL_VALUE = 0x05
 MSG_LINK = 0x06
+# A dataset whose raw data lives in other files (refused: see h5_safety).
+MSG_EXTERNAL_FILES = 0x07
 MSG_LAYOUT = 0x08
 MSG_FILTER_PIPELINE = 0x0B
 MSG_ATTRIBUTE = 0x0C
@@ -40,6 +42,16 @@ CLASS_VARIABLE_LENGTH = 9
 # Data layout classes.
 LAYOUT_COMPACT = 0
 LAYOUT_CONTIGUOUS = 1
+LAYOUT_CHUNKED = 2
+LAYOUT_VIRTUAL = 3
+
+# Link types of a link message; a symbol-table entry's cache type 2 is a soft link too.
+LINK_HARD = 0
+LINK_SOFT = 1
+LINK_EXTERNAL = 64
+CACHE_SOFT_LINK = 2
+# A symbol-table entry: name offset, object header address, cache type, reserved, scratch.
+SYMBOL_ENTRY = struct.Struct("<QQII16s")
 
 # (exponent location, exponent size, mantissa size, exponent bias) of IEEE floats by size.
 FLOAT_FIELDS = {2: (10, 5, 10, 15), 4: (23, 8, 23, 127), 8: (52, 11, 52, 1023)}

@@ -6,6 +6,10 @@ datasets of integers, floats and strings; attributes (variable-length strings fr
 heaps). Anything else (chunked or filtered datasets, dense link or attribute storage) raises
 H5FormatError naming it. Every address is checked against the buffer, so damaged bytes fail
 with an error rather than a crash.
+
+What `h5_safety` refuses is refused here while the tree is parsed, before any dataset's values
+are made: external storage, soft / external / user-defined links, virtual datasets, an object
+reached twice; objects and declared dataset bytes are counted against `file_limits`.
 """
 
 import struct
@@ -14,27 +18,51 @@ import numpy as np
 
 from webkeras.backend import array_limits
 from webkeras.saving import h5_format as fmt
+from webkeras.saving import h5_safety
 from webkeras.saving.h5_format import H5FormatError
 from webkeras.saving.pure_h5 import Dataset, Group
+from webkeras.utils.file_errors import ModelFileError
 
-# Groups nest this deep at most (a loop of links in a damaged file ends here).
+# Groups nest this deep at most (Keras nests a few levels; this bounds the recursion).
 MAX_DEPTH = 64
 
 
-def read(data):
-    """The root Group of the HDF5 file in `data` (bytes)."""
+def read(data, source=None):
+    """The root Group of the HDF5 file in `data` (bytes).
+
+    Args:
+        data: the file's bytes.
+        source: the file for messages, e.g. "'model.weights.h5'".
+
+    Raises:
+        H5FormatError: damaged bytes, or a part of HDF5 this reader does not implement.
+        UnsafeContentError: content that reaches outside the file (see `h5_safety`).
+        FileLimitError: more objects, weight bytes or array bytes than the limits allow.
+    """
     try:
-        return _Reader(memoryview(bytes(data))).root()
-    except array_limits.ArrayTooLargeError:
+        return _Reader(memoryview(bytes(data)), source).root()
+    except H5FormatError as error:
+        if not source:
+            raise
+        raise H5FormatError(f"{source} is not a readable HDF5 file: {error}") from None
+    except ModelFileError:
         raise
     except (struct.error, IndexError, ValueError, UnicodeDecodeError, RecursionError) as error:
-        raise H5FormatError(f"truncated or corrupted HDF5 data: {error}") from None
+        where = f"{source} is not a readable HDF5 file: " if source else ""
+        raise H5FormatError(f"{where}truncated or corrupted HDF5 data: {error}") from None
 
 
 class _Reader:
-    def __init__(self, data):
+    def __init__(self, data, source=None):
         self.data = data
+        self.source = source
         self.global_heaps = {}
+        self.tally = h5_safety.Tally(source)
+        # Object header address -> the path it was first reached at (see `_fill_group`).
+        self.objects = {}
+        # Group B-tree and symbol nodes already read: each is read once, so a crafted tree
+        # whose nodes point back at each other cannot loop or fan out.
+        self.tree_nodes = set()
         if bytes(data[:8]) != fmt.SIGNATURE:
             raise H5FormatError("not an HDF5 file (no HDF5 signature at byte 0)")
         version = data[8]
@@ -52,6 +80,7 @@ class _Reader:
 
     def root(self):
         group = Group("/")
+        self.objects[self.root_address] = "/"
         self._fill_group(group, self.root_address, depth=0)
         return group
 
@@ -114,14 +143,14 @@ class _Reader:
     # -- groups -------------------------------------------------------------------------------
     def _fill_group(self, group, address, depth):
         if depth > MAX_DEPTH:
-            raise H5FormatError(f"groups nest deeper than {MAX_DEPTH} levels (a link loop?)")
+            raise H5FormatError(f"groups nest deeper than {MAX_DEPTH} levels at '{group.name}'")
         links = []
         for kind, body in self._messages(address):
             if kind == fmt.MSG_SYMBOL_TABLE:
                 btree, heap = struct.unpack_from("<QQ", body)
-                links += self._symbol_table(btree, self._local_heap(heap))
+                links += self._symbol_table(group.name, btree, self._local_heap(heap))
             elif kind == fmt.MSG_LINK:
-                links.append(self._link(body))
+                links.append(self._link(group.name, body))
             elif kind == fmt.MSG_LINK_INFO:
                 heap_address = struct.unpack_from("<Q", body, 2 + (8 if body[1] & 1 else 0))[0]
                 if heap_address != fmt.UNDEFINED:
@@ -132,14 +161,20 @@ class _Reader:
                 group.attrs[name] = value
             elif kind == fmt.MSG_ATTRIBUTE_INFO:
                 self._check_no_dense_attributes(group.name, body)
+        self.tally.add_objects(len(links), group.name)
         for name, child_address in links:
+            path = group._child_name(name)
+            # A hard link back to an ancestor (a cycle) or to an object already read (a DAG).
+            if child_address in self.objects:
+                raise h5_safety.revisited(self.source, path, self.objects[child_address])
+            self.objects[child_address] = path
             messages = self._messages(child_address)
             if any(kind in (fmt.MSG_SYMBOL_TABLE, fmt.MSG_LINK_INFO, fmt.MSG_LINK)
                    for kind, _ in messages):
                 child = group._add(name, Group(group._child_name(name)))
                 self._fill_group(child, child_address, depth + 1)
             else:
-                group._add(name, self._dataset(group._child_name(name), messages))
+                group._add(name, self._dataset(path, messages))
 
     def _local_heap(self, address):
         if bytes(self._bytes(address, 4)) != b"HEAP":
@@ -147,31 +182,49 @@ class _Reader:
         size, _, data_address = struct.unpack_from("<QQQ", self.data, address + 8)
         return self._bytes(data_address, size)
 
-    def _symbol_table(self, address, heap):
+    def _symbol_table(self, group_name, address, heap, level=None):
         """(name, object address) of every entry under the group B-tree node at `address`."""
+        self._visit_tree_node(group_name, address)
         node = self._bytes(address, 24)
         if bytes(node[:4]) != b"TREE" or node[4] != 0:
             raise H5FormatError(f"no group B-tree node at {address:#x}")
-        level, used = node[5], struct.unpack_from("<H", node, 6)[0]
+        node_level, used = node[5], struct.unpack_from("<H", node, 6)[0]
+        if level is not None and node_level != level:
+            raise H5FormatError(f"group '{group_name}': B-tree node at {address:#x} has level "
+                                f"{node_level}, expected {level}")
         links = []
         for i in range(used):
             child = struct.unpack_from("<Q", self.data, address + 24 + 8 + 16 * i)[0]
-            if level > 0:
-                links += self._symbol_table(child, heap)
+            if node_level > 0:
+                links += self._symbol_table(group_name, child, heap, node_level - 1)
                 continue
+            self._visit_tree_node(group_name, child)
             snod = self._bytes(child, 8)
             if bytes(snod[:4]) != b"SNOD":
                 raise H5FormatError(f"no symbol table node at {child:#x}")
             for j in range(struct.unpack_from("<H", snod, 6)[0]):
-                name_offset, object_address = struct.unpack_from("<QQ", self.data,
-                                                                 child + 8 + 40 * j)
-                links.append((_c_string(heap, name_offset), object_address))
+                name_offset, object_address, cache_type, _, scratch = \
+                    fmt.SYMBOL_ENTRY.unpack_from(self.data, child + 8 + fmt.SYMBOL_ENTRY.size * j)
+                name = _c_string(heap, name_offset)
+                if cache_type == fmt.CACHE_SOFT_LINK or object_address == fmt.UNDEFINED:
+                    # The scratch pad holds the offset of the link's target in the heap.
+                    target = _c_string_or(heap, struct.unpack_from("<I", scratch)[0])
+                    raise h5_safety.soft_link(self.source, f"{group_name.rstrip('/')}/{name}",
+                                              target)
+                links.append((name, object_address))
         return links
 
-    def _link(self, body):
+    def _visit_tree_node(self, group_name, address):
+        if address in self.tree_nodes:
+            raise H5FormatError(f"group '{group_name}': B-tree node {address:#x} is reached "
+                                "twice (a loop in a damaged or crafted file)")
+        self.tree_nodes.add(address)
+
+    def _link(self, group_name, body):
+        """(name, object address) of a hard link message; raises for any other link."""
         flags = body[1]
         position = 2
-        link_type = 0
+        link_type = fmt.LINK_HARD
         if flags & 0x08:
             link_type = body[position]
             position += 1
@@ -180,9 +233,20 @@ class _Reader:
         length = int.from_bytes(body[position:position + width], "little")
         position += width
         name = bytes(body[position:position + length]).decode("utf-8")
-        if link_type != 0:
-            raise H5FormatError(f"link '{name}' is a soft or external link (not supported)")
-        return name, struct.unpack_from("<Q", body, position + length)[0]
+        position += length
+        if link_type == fmt.LINK_HARD:
+            return name, struct.unpack_from("<Q", body, position)[0]
+        path = f"{group_name.rstrip('/')}/{name}"
+        size = int.from_bytes(body[position:position + 2], "little")
+        value = bytes(body[position + 2:position + 2 + size])
+        if link_type == fmt.LINK_SOFT:
+            raise h5_safety.soft_link(self.source, path, _text(value))
+        if link_type == fmt.LINK_EXTERNAL:
+            # A version / flags byte, then the file name and the object path, NUL-terminated.
+            filename, _, target = value[1:].partition(b"\0")
+            raise h5_safety.external_link(self.source, path, _text(filename),
+                                          _text(target.split(b"\0", 1)[0]))
+        raise h5_safety.other_link(self.source, path, link_type)
 
     def _check_no_dense_attributes(self, name, body):
         heap_address = struct.unpack_from("<Q", body, 2 + (2 if body[1] & 1 else 0))[0]
@@ -192,19 +256,50 @@ class _Reader:
 
     # -- datasets and attributes --------------------------------------------------------------
     def _dataset(self, name, messages):
-        shape = dtype_info = raw = None
+        # Refused before anything else is read: data that lives in other files.
+        for kind, body in messages:
+            if kind == fmt.MSG_EXTERNAL_FILES:
+                raise h5_safety.external_storage(self.source, name, self._external_files(body))
+            if kind == fmt.MSG_LAYOUT and body[1] == fmt.LAYOUT_VIRTUAL:
+                raise h5_safety.virtual_dataset(self.source, name, self._virtual_files(body))
+        shape = dtype_info = layout = None
         for kind, body in messages:
             if kind == fmt.MSG_DATASPACE:
                 shape = _dataspace(body)
             elif kind == fmt.MSG_DATATYPE:
                 dtype_info = fmt.decode_datatype(body)
             elif kind == fmt.MSG_LAYOUT:
-                raw = self._layout(name, body)
+                layout = body
             elif kind == fmt.MSG_FILTER_PIPELINE:
                 raise H5FormatError(f"dataset '{name}' is compressed or filtered (not supported)")
-        if shape is None or dtype_info is None or raw is None:
+        if shape is None or dtype_info is None or layout is None:
             raise H5FormatError(f"'{name}' is neither a group nor a dataset webkeras can read")
+        # Declared sizes first (this array, then all datasets together), then the bytes.
+        array_limits.check_array_size(shape, dtype_info[1], f"HDF5 dataset '{name}'")
+        self.tally.add_dataset(name, shape, dtype_info[2])
+        raw = self._layout(name, layout)
         return Dataset(name, self._values(name, dtype_info, shape, raw))
+
+    def _external_files(self, body):
+        """The file names of an External Data Files message (best effort: refused anyway)."""
+        try:
+            used, heap_address = struct.unpack_from("<HQ", body, 6)
+            heap = self._local_heap(heap_address)
+            # Slots after the 16-byte header: name offset in the heap, file offset, size.
+            return [_c_string(heap, struct.unpack_from("<Q", body, 16 + 24 * i)[0])
+                    for i in range(min(used, 16))]
+        except (H5FormatError, struct.error, ValueError, IndexError, UnicodeDecodeError):
+            return ["(unreadable name)"]
+
+    def _virtual_files(self, body):
+        """The first source file a virtual dataset maps (best effort: refused anyway)."""
+        try:
+            address, index = struct.unpack_from("<QI", body, 2)
+            mapping = self._heap_bytes(address, index)
+            # Version (1), number of mappings (8), then the first source file name.
+            return [_text(mapping[9:].split(b"\0", 1)[0])]
+        except (H5FormatError, struct.error, ValueError, IndexError, UnicodeDecodeError):
+            return []
 
     def _layout(self, name, body):
         version, layout = body[0], body[1]
@@ -216,12 +311,12 @@ class _Reader:
         if layout == fmt.LAYOUT_CONTIGUOUS:
             address, size = struct.unpack_from("<QQ", body, 2)
             return b"" if address == fmt.UNDEFINED else self._bytes(address, size)
-        raise H5FormatError(f"dataset '{name}' is chunked or virtual (layout class {layout}); "
-                            "webkeras's pure-Python HDF5 reads contiguous and compact ones")
+        kind = "chunked" if layout == fmt.LAYOUT_CHUNKED else "of an unknown kind"
+        raise H5FormatError(f"dataset '{name}' is {kind} (layout class {layout}); webkeras's "
+                            "pure-Python HDF5 reads contiguous and compact ones")
 
     def _values(self, name, dtype_info, shape, raw):
         kind, dtype, size = dtype_info
-        array_limits.check_array_size(shape, dtype, f"HDF5 dataset '{name}'")
         count = int(np.prod(shape, dtype=np.int64))
         if kind == "vlen-string":
             elements = [fmt.VLEN_ELEMENT.unpack_from(raw, size * i) for i in range(count)]
@@ -237,6 +332,10 @@ class _Reader:
         return values.astype(dtype.newbyteorder("="))
 
     def _global_heap_object(self, length, address, index):
+        return bytes(self._heap_bytes(address, index)[:length]).decode("utf-8")
+
+    def _heap_bytes(self, address, index):
+        """Object `index` of the global heap collection at `address`."""
         if address not in self.global_heaps:
             header = self._bytes(address, 16)
             if bytes(header[:4]) != b"GCOL":
@@ -251,7 +350,7 @@ class _Reader:
                 position += 16 + fmt.pad8(object_size)
             self.global_heaps[address] = objects
         try:
-            return self.global_heaps[address][index][:length].decode("utf-8")
+            return self.global_heaps[address][index]
         except KeyError:
             raise H5FormatError(f"global heap {address:#x} has no object {index}") from None
 
@@ -268,6 +367,7 @@ class _Reader:
         position += sizes[0]
         dtype_info = fmt.decode_datatype(body, position)
         shape = _dataspace(body[position + sizes[1]:])
+        array_limits.check_array_size(shape, dtype_info[1], f"HDF5 attribute '{name}'")
         position += sizes[1] + sizes[2]
         value = self._values(name, dtype_info, shape, body[position:])
         # As h5py: a scalar attribute is a scalar (str for strings), arrays stay arrays.
@@ -297,3 +397,14 @@ def _check_new(seen, block):
 def _c_string(heap, offset):
     end = bytes(heap[offset:]).index(b"\0")
     return bytes(heap[offset:offset + end]).decode("utf-8")
+
+
+def _c_string_or(heap, offset, default="(unreadable)"):
+    try:
+        return _c_string(heap, offset)
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return default
+
+
+def _text(value):
+    return value.decode("utf-8", "replace")

@@ -127,17 +127,22 @@ class Group(_Node):
 class File(Group):
     """An HDF5 file: mode "r" reads it whole; mode "w" writes it on `close()`.
 
+    Reading refuses what `h5_safety` refuses (external storage, links, virtual datasets, an
+    object reached twice) and checks `file_limits`, before any dataset's values are made.
+
     Args:
         source: a path, or a binary file object (read from / written to its start).
         mode: "r" or "w".
+        name: the file for error messages (default: the path, quoted).
     """
 
-    def __init__(self, source, mode="r"):
+    def __init__(self, source, mode="r", name=None):
         super().__init__("/")
         if mode not in ("r", "w"):
             raise ValueError(f"mode must be 'r' or 'w'. Received: mode={mode!r}")
         self.mode = mode
         self._source = source
+        self._label = name
         if mode == "r":
             self._read()
 
@@ -150,7 +155,10 @@ class File(Group):
         else:
             with open(os.fspath(self._source), "rb") as f:
                 data = f.read()
-        root = h5_read.read(data)
+        label = self._label
+        if label is None and not hasattr(self._source, "read"):
+            label = f"'{os.fspath(self._source)}'"
+        root = h5_read.read(data, label)
         self._children, self.attrs = root._children, root.attrs
 
     def close(self):

@@ -245,13 +245,39 @@ def _optimizer_built(model):
 
 
 def open_h5(source, h5py=None, name=None):
-    """Opens a path or file-like object read-only; a damaged file gives a ValueError."""
+    """Opens a path or file-like object read-only, once `h5_safety`'s rule holds for it.
+
+    Every HDF5 file a loader reads is opened here, so none reads another file through
+    external storage, a link or a virtual dataset, and none loads an HDF5 plugin.
+
+    Args:
+        source: a path or a binary file object.
+        h5py: h5py or `pure_h5` (default: `_h5py()`).
+        name: the file for messages, e.g. "'m.keras' member 'model.weights.h5'".
+
+    Raises:
+        ModelFileError: the file is damaged (a ValueError).
+        UnsafeContentError: it reaches outside itself (see `h5_safety`).
+        FileLimitError: it declares more objects or weight bytes than `file_limits` allow.
+    """
+    from webkeras.saving import h5_safety, pure_h5
+
     h5py = h5py or _h5py()
+    if name is None:
+        name = "the HDF5 data" if hasattr(source, "read") else f"'{os.fspath(source)}'"
+    if h5py is pure_h5:
+        # The pure reader applies the same rule while it parses, and names `name` in errors.
+        return pure_h5.File(source, "r", name=name)
     try:
-        return h5py.File(source, "r")
+        f = h5py.File(source, "r")
     except OSError as error:
-        raise ValueError(f"{name or source} is not a readable HDF5 file (truncated or "
-                         f"corrupted?): {error}") from None
+        raise h5_safety.damaged(error, name) from None
+    try:
+        h5_safety.check_h5_tree(f, name)
+    except BaseException:
+        f.close()
+        raise
+    return f
 
 
 def load_weights(model, filepath, skip_mismatch=False, by_name=False):
