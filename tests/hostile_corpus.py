@@ -146,7 +146,8 @@ def _hdf5_case(fmt, attack, edit, error, words):
             files["config.json"] = architecture()
         return files
 
-    return Case(f"{fmt}/{attack}", build, error, words)
+    # Every message names the dataset or link (all of them under the layer 'dense').
+    return Case(f"{fmt}/{attack}", build, error, words + ("dense",))
 
 
 def _external_storage(f, path, ctx):
@@ -311,7 +312,7 @@ def _inflating_config(ctx):
 
 def _weights_bomb(ctx):
     """A .keras whose weights member inflates 1000-fold (zeros after a real HDF5 file)."""
-    weights = _keras_weights(_saved(".keras")) + bytes(200 * MiB)
+    weights = _keras_weights(_saved(".keras")) + bytes(20 * MiB)
     return {"m.keras": _replace_member(_saved(".keras"), VARS_FILENAME, weights,
                                        zipfile.ZIP_DEFLATED)}
 

@@ -54,6 +54,17 @@ def test_library_refuses(tmp_path, name):
     TALLY["clear errors"] += 1
 
 
+def test_shard_behind_a_symbolic_link_is_refused(tmp_path):
+    ctx = Context(tmp_path)
+    folder = tmp_path / "model"
+    corpus.write(CASES["tfjs/wrong-shard-size"], ctx, folder)
+    shard = folder / "group1-shard1of1.bin"
+    shard.unlink()
+    shard.symlink_to(ctx.secret)
+    with pytest.raises(corpus.UnsafeContentError, match="symbolic link"):
+        corpus.tfjs.load_tfjs(folder)
+
+
 def test_tally_of_the_corpus():
     """Printed for the record; every case above is a clear error or the run failed."""
     print(f"\nhostile corpus: {len(CASES)} cases, formats "
