@@ -3,11 +3,12 @@
 Weights are not part of a config."""
 
 import collections
+import functools
 import json
 
 from webkeras.layers.keras_tensor import KerasTensor
 from webkeras.utils import file_errors, file_limits, tree
-from webkeras.utils.file_errors import ModelFileError
+from webkeras.utils.file_errors import ModelFileError, UnknownObjectError
 
 KERAS_TENSOR_CLASS = "__keras_tensor__"
 FUNCTIONAL_MODULE = "keras.src.models.functional"
@@ -48,25 +49,34 @@ def serialize_layer(layer):
     return config
 
 
+# Built once: a file's class name is looked up in this table, never with getattr on a module,
+# which would hand the file anything those modules import.
+@functools.lru_cache(maxsize=None)
+def builtin_layer_classes():
+    """`{class name: class}` for the layers webkeras builds from a config: the Layer
+    subclasses `keras.layers` and `keras.models` export, and `Functional`."""
+    from webkeras import layers, models
+    from webkeras.layers.layer import Layer
+    from webkeras.models.functional import Functional
+
+    table = {"Functional": Functional}
+    for namespace in (layers, models):
+        for name in dir(namespace):
+            value = getattr(namespace, name)
+            if not name.startswith("_") and isinstance(value, type) and issubclass(value, Layer):
+                table.setdefault(name, value)
+    return table
+
+
 def _find_class(class_name, custom_objects):
     from webkeras.saving import object_registry
 
-    if not class_name:
+    if not isinstance(class_name, str) or not class_name:
         return None
     custom = object_registry.get_registered_object(class_name, custom_objects)
     if custom is not None:
         return custom
-    from webkeras import layers, models
-
-    if class_name == "Functional":
-        from webkeras.models.functional import Functional
-
-        return Functional
-    for namespace in (layers, models):
-        cls = getattr(namespace, class_name, None)
-        if isinstance(cls, type):
-            return cls
-    return None
+    return builtin_layer_classes().get(class_name)
 
 
 def deserialize_layer(config, custom_objects=None):
@@ -79,7 +89,7 @@ def deserialize_layer(config, custom_objects=None):
     cls = _find_class(config.get("registered_name"), custom_objects) or \
         _find_class(class_name, custom_objects)
     if cls is None:
-        raise TypeError(
+        raise UnknownObjectError(
             f"Could not locate class '{class_name}'. Make sure custom classes are decorated "
             "with `@keras.saving.register_keras_serializable()`, or pass "
             f"`custom_objects={{'{class_name}': {class_name}}}`. "

@@ -5,6 +5,7 @@ Newer Keras adds arguments such as `quantization_config=None`, `optional=False` 
 reaches the constructor, which names it in its error.
 """
 
+import functools
 import inspect
 
 from webkeras.layers.layer import Layer
@@ -113,32 +114,36 @@ def dtype_policy(name):
             "registered_name": None}
 
 
-# Nested objects in layer configs, by Keras module, and where webkeras keeps them.
-NESTED_MODULES = {"keras.initializers": "webkeras.initializers",
-                  "keras.regularizers": "webkeras.regularizers",
-                  "keras.constraints": "webkeras.constraints"}
+@functools.lru_cache(maxsize=None)
+def nested_classes():
+    """`{Keras module: {class name: class}}`: the tables each package's `get` resolves a
+    `class_name` from, so a file's name is looked up there and never with getattr on a module
+    (which would hand the file anything the module imports)."""
+    from webkeras import constraints, initializers, regularizers
+
+    return {"keras.initializers": dict(initializers._BY_CLASS_NAME),
+            "keras.regularizers": dict(regularizers._BY_CLASS_NAME),
+            "keras.constraints": dict(constraints._BY_CLASS_NAME)}
 
 
 def clean_nested(value):
     """Drops inert unknown keys inside nested initializer / regularizer / constraint dicts."""
-    import importlib
-
     if isinstance(value, list):
         return [clean_nested(v) for v in value]
     if not isinstance(value, dict):
         return value
     value = {k: clean_nested(v) for k, v in value.items()}
-    if not isinstance(value.get("config"), dict) or "class_name" not in value:
+    if not isinstance(value.get("config"), dict) or not isinstance(value.get("class_name"), str):
         return value
-    # tf.keras 2 / TF.js configs name no module: look the class up in each of them.
-    module = value.get("module")
-    if module in NESTED_MODULES:
-        modules = [NESTED_MODULES[module]]
+    # tf.keras 2 / TF.js configs name no module: look the class up in each table.
+    module, tables = value.get("module"), nested_classes()
+    if isinstance(module, str) and module in tables:
+        candidates = [tables[module]]
     else:
-        modules = list(NESTED_MODULES.values()) if module is None else []
-    for module in modules:
-        cls = getattr(importlib.import_module(module), value["class_name"], None)
-        if isinstance(cls, type):
+        candidates = list(tables.values()) if module is None else []
+    for table in candidates:
+        cls = table.get(value["class_name"])
+        if cls is not None:
             value["config"] = drop_unknown_defaults(cls, value["config"])
             break
     return value

@@ -1,5 +1,9 @@
-"""Lambda: wraps an arbitrary function as a layer. Deserialising one runs stored bytecode, so
-`from_config` refuses unless safe mode is off (Keras's rule)."""
+"""Lambda: wraps an arbitrary function as a layer.
+
+Deserialising one runs stored bytecode, so `from_config` refuses that unless safe mode is off
+(Keras's rule); a function named by module resolves, unless safe mode is off, only through
+custom objects or the pure tensor functions of `webkeras.saving.safe_functions`.
+"""
 
 import base64
 import contextlib
@@ -9,6 +13,7 @@ import marshal
 import types
 
 from webkeras.layers.layer import Layer
+from webkeras.utils.file_errors import ModelFileError, UnknownObjectError, UnsafeContentError
 
 _safe_mode = [True]
 
@@ -51,38 +56,58 @@ def _load_function(config):
     return types.FunctionType(code, globals(), code.co_name, defaults)
 
 
-def _keras_function(module, name):
-    """A function a Keras file names by module (`keras.src.ops.numpy`, `square`): webkeras's
-    own of that name, or None."""
-    if module.split(".")[0] == "webkeras":
+def _unsafe_function(module, name):
+    """With `safe_mode=False` only: what the file's module holds under `name` (Keras's own
+    modules, which webkeras does not have, are looked up in webkeras's ops / activations)."""
+    if module.split(".")[0] == "keras":
+        from webkeras import activations, ops
+
+        found = getattr(ops, name, None) or getattr(activations, name, None)
+        if found is not None:
+            return found
+    try:
         return getattr(importlib.import_module(module), name, None)
-    from webkeras import activations, ops
+    except ImportError as error:
+        raise UnknownObjectError(
+            f"Could not locate function '{name}' (module '{module}') for a `Lambda` layer: "
+            f"importing '{module}' failed ({error}). Pass the function in "
+            f"`custom_objects={{'{name}': ...}}`.") from None
 
-    return getattr(ops, name, None) or getattr(activations, name, None)
 
-
-def _named_function(spec, custom_objects, safe_mode):
-    """The function of a `{"module", "config": name}` spec. As Keras does, only Keras's own
-    modules are imported by name; anything else must be passed in `custom_objects` or
-    registered, since importing a module named by a file runs that module's code."""
+def _named_function(spec, custom_objects, safe_mode, layer_name=None):
+    """The function of a `{"module", "config": name}` spec: a custom or registered object,
+    else one of the pure tensor functions of `safe_functions`. Only with `safe_mode=False` is
+    the named module imported, since that runs its code and hands the file anything in it."""
+    from webkeras.saving import safe_functions
     from webkeras.saving.object_registry import get_registered_object
 
     name, module = spec.get("config"), spec.get("module") or ""
+    if not isinstance(name, str) or not isinstance(module, str):
+        raise ModelFileError(
+            f"The `Lambda` layer '{layer_name}' names its function by "
+            f"{{'module': {module!r}, 'config': {name!r}}}; expected two strings.")
     found = None
     for key in (spec.get("registered_name"), name):
-        if found is None and key and key != "function":
+        if found is None and isinstance(key, str) and key and key != "function":
             found = get_registered_object(key, custom_objects)
-    if found is None and module.split(".")[0] in ("keras", "webkeras"):
-        found = _keras_function(module, name)
-    if found is None and not safe_mode and module:
-        found = getattr(importlib.import_module(module), name, None)
     if found is None:
-        raise ValueError(
-            f"Could not locate function '{name}' (module '{module}') for a `Lambda` layer. "
-            "Pass it in `custom_objects={'" + str(name) + "': ...}` or register it with "
-            "`@keras.saving.register_keras_serializable()`. Importing a module named by a "
-            "file runs its code, so other modules are imported only with `safe_mode=False`.")
-    return found
+        found = safe_functions.resolve(module, name)
+    if found is None and not safe_mode and module:
+        found = _unsafe_function(module, name)
+    if found is not None:
+        return found
+    how = ("Pass it in `custom_objects={'" + name + "': ...}` or register it with "
+           "`@keras.saving.register_keras_serializable()`")
+    if safe_mode and module:
+        raise UnsafeContentError(
+            f"Could not locate function '{name}' (module '{module}') for the `Lambda` layer "
+            f"'{layer_name}': safe mode resolves a function a file names only among "
+            "keras.ops and keras.activations functions, or through custom objects, because "
+            "importing the module a file names runs its code and hands the file whatever that "
+            f"module holds. {how}, or, if you trust the file, load it with `safe_mode=False`.")
+    raise UnknownObjectError(
+        f"Could not locate function '{name}' (module '{module}') for the `Lambda` layer "
+        f"'{layer_name}'. {how}.")
 
 
 class Lambda(Layer):
@@ -131,8 +156,11 @@ class Lambda(Layer):
                 getattr(fn, "__qualname__", "").count("<locals>"):
             function = _dump_function(fn)
         else:
+            from webkeras.saving.object_registry import get_registered_name
+
+            # As Keras 3: a registered function is written by its "package>name".
             function = {"module": fn.__module__, "class_name": "function",
-                        "config": fn.__name__, "registered_name": "function"}
+                        "config": get_registered_name(fn), "registered_name": "function"}
         config = {**super().get_config(), "function": function, "arguments": self.arguments}
         if self._output_shape is not None and not callable(self._output_shape):
             config["output_shape"] = tuple(self._output_shape)
@@ -142,17 +170,27 @@ class Lambda(Layer):
     def from_config(cls, config, custom_objects=None, safe_mode=None):
         config = dict(config)
         function = config.pop("function")
+        layer_name = config.get("name")
         if safe_mode is None:
             safe_mode = in_safe_mode()
         if isinstance(function, dict) and function.get("class_name") == "__lambda__":
             if safe_mode:
-                raise ValueError(UNSAFE_LAMBDA_MESSAGE)
+                raise UnsafeContentError(f"{UNSAFE_LAMBDA_MESSAGE} (layer '{layer_name}')")
             function = _load_function(function["config"])
         elif isinstance(function, dict):
-            function = _named_function(function, custom_objects, safe_mode)
+            function = _named_function(function, custom_objects, safe_mode, layer_name)
         elif isinstance(function, str):
-            if not custom_objects or function not in custom_objects:
-                raise ValueError(f"Unknown function '{function}' in Lambda layer config. "
-                                 f"Pass `custom_objects={{'{function}': {function}}}`.")
-            function = custom_objects[function]
+            from webkeras.saving.object_registry import get_registered_object
+
+            found = get_registered_object(function, custom_objects)
+            if found is None:
+                raise UnknownObjectError(
+                    f"Unknown function '{function}' in Lambda layer config. "
+                    f"Pass `custom_objects={{'{function}': {function}}}`.")
+            function = found
+        elif not callable(function):
+            raise ModelFileError(
+                f"The `Lambda` layer '{layer_name}' has `function` {str(function)[:100]!r} "
+                f"({type(function).__name__}); expected a dict naming a function "
+                "(`{'module': ..., 'config': name}`) or a name in `custom_objects`.")
         return cls(function, **config)
