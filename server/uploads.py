@@ -7,9 +7,12 @@ are reduced to a plain basename before anything is written under them.
 """
 
 import io
-import json
 import re
 import zipfile
+
+from webkeras.saving import h5_safety, weights_h5
+from webkeras.utils import file_limits
+from webkeras.utils.file_errors import ModelFileError
 
 ZIP_MAGIC = b"PK\x03\x04"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -99,9 +102,9 @@ def make_upload(raw_name, data):
 def parse_json(upload):
     """The JSON object in `upload`."""
     try:
-        value = json.loads(upload.data.removeprefix(UTF8_BOM).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise UploadError(f"'{upload.name}' is not valid JSON: {error}") from None
+        value = file_limits.load_json(upload.data.removeprefix(UTF8_BOM), f"'{upload.name}'")
+    except ModelFileError as error:
+        raise UploadError(str(error)) from None
     if not isinstance(value, dict):
         raise UploadError(f"'{upload.name}': expected a JSON object, found "
                           f"{type(value).__name__}.")
@@ -193,8 +196,6 @@ def inspect_hdf5(data, name, max_bytes):
     plugin, is refused here with the dataset named. Raises when the datasets would take more
     than `max_bytes` in memory."""
     import h5py
-    from webkeras.saving import h5_safety, weights_h5
-    from webkeras.utils.file_errors import ModelFileError
 
     source = f"'{name}'"
     try:
@@ -210,12 +211,13 @@ def inspect_hdf5(data, name, max_bytes):
     if total > max_bytes:
         raise UploadError(f"'{name}' holds {total} bytes of arrays, over the {max_bytes}-byte "
                           "limit for unpacked uploads (compressed datasets?).")
-    if isinstance(model_config, bytes):
-        model_config = model_config.decode("utf-8", "replace")
     if model_config is not None:
+        if not isinstance(model_config, (str, bytes)):
+            raise UploadError(f"'{name}': attribute `model_config` should hold JSON text; "
+                              f"found {type(model_config).__name__}.")
         try:
-            model_config = json.loads(model_config)
-        except (TypeError, json.JSONDecodeError) as error:
-            raise UploadError(f"'{name}': attribute `model_config` is not valid JSON: "
-                              f"{error}") from None
+            model_config = file_limits.load_json(model_config,
+                                                 f"'{name}' attribute `model_config`")
+        except ModelFileError as error:
+            raise UploadError(str(error)) from None
     return total, model_config
