@@ -16,15 +16,18 @@ LAYER_KWARGS = frozenset({"trainable", "name", "dtype", "input_shape", "batch_in
 DTYPE_POLICY_CLASSES = ("DTypePolicy", "FloatDTypePolicy")
 
 
+# Cached per class: a config of thousands of layers asks about the same few classes.
+@functools.lru_cache(maxsize=None)
 def accepted_kwargs(cls):
     """Constructor argument names of `cls`, following `**kwargs` up the MRO; None = any."""
     names = _constructor_kwargs(cls)
+    names = None if names is None else frozenset(names)
     # LSTM / GRU hand their `**kwargs` on to their cell (`reset_after`, `use_bias`...).
     cell_class = getattr(cls, "cell_class", None)
     if names is None or not isinstance(cell_class, type):
         return names
     cell_names = _constructor_kwargs(cell_class)
-    return None if cell_names is None else names | cell_names
+    return None if cell_names is None else frozenset(names | cell_names)
 
 
 def _constructor_kwargs(cls):
