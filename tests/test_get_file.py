@@ -196,3 +196,12 @@ def test_extract_tar_and_zip(served, cache):
         path = keras.utils.get_file("plain", f"{base}/mlp.keras", extract=True,
                                     archive_format="tar", cache_dir=cache)
     assert not os.path.exists(path)
+
+
+def test_file_url_origin(tmp_path):
+    source = tmp_path / "weights.bin"
+    source.write_bytes(b"\x01\x02" * 500)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    path = keras.utils.get_file("copy.bin", origin=source.as_uri(), file_hash=digest,
+                                cache_dir=tmp_path / "cache")
+    assert Path(path).read_bytes() == source.read_bytes()

@@ -257,7 +257,9 @@ def _download(url, target):
                                    suffix=".part", dir=os.path.dirname(target))
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url) as response:
-            progbar = Progbar(response.length)
+            # A file:// response has no `length`; its Content-Length header says the size.
+            size = response.headers.get("Content-Length")
+            progbar = Progbar(int(size) if size and size.isdigit() else None)
             done = 0
             while block := response.read(DOWNLOAD_CHUNK_BYTES):
                 out.write(block)
