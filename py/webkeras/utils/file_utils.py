@@ -5,6 +5,7 @@ Pure Python, no third-party imports, so it works natively and under Pyodide.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import uuid
@@ -51,25 +52,75 @@ def sha256_file(path: str, chunk_size: int = 1 << 20) -> str:
     return hash_file(path, "sha256", chunk_size)
 
 
+TEMP_PREFIX = ".tmp-"
+
+
 def atomic_write(path, writer):
     """Call ``writer(tmp_path)``, then rename the temporary file over ``path``: readers see the
     old file or the whole new one, and a failed write leaves nothing behind.
 
     The temporary file sits in the same directory (so ``os.replace`` is atomic) and ends with
-    the same name (savers pick the format by the suffix). Returns ``path``.
+    the same name (savers pick the format by the suffix); it is flushed to disk before the
+    rename, so a crash right after leaves a whole file. Its name holds the writer's process
+    id: temporary files of writers that were killed (kill -9, power loss) are removed by the
+    next write to the same path. Returns ``path``.
     """
     path = os.fspath(path)
     directory, name = os.path.split(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".tmp-{uuid.uuid4().hex[:12]}-{name}")
+    _remove_orphans(directory, name)
+    tmp = os.path.join(directory, f"{TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}-{name}")
     try:
         writer(tmp)
+        _fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    _fsync(directory)
     return path
+
+
+def _fsync(path):
+    """Flushes a file's (or a directory's entries') data to disk, where the OS allows it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some filesystems (e.g. Pyodide's MEMFS) do not support it
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_orphans(directory, name):
+    """Removes `directory`'s temporary files for `name` whose writer process is gone."""
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(TEMP_PREFIX) and entry.endswith("-" + name)):
+            continue
+        pid = entry[len(TEMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, entry))
+
+
+def _alive(pid):
+    if pid == os.getpid() or not hasattr(os, "kill"):
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's), or the platform cannot tell: keep the file
+    return True
 
 
 def atomic_write_bytes(path: str, data: bytes) -> None:
@@ -78,11 +129,6 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
     def write(tmp):
         with open(tmp, "wb") as f:
             f.write(data)
-            f.flush()
-            try:
-                os.fsync(f.fileno())
-            except OSError:  # some filesystems (e.g. Pyodide's MEMFS) may not support it
-                pass
 
     atomic_write(path, write)
 
