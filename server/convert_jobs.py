@@ -298,7 +298,8 @@ def _convert(job, work):
 
 def _public_message(error, work):
     """The library's message (one of its ModelFileErrors) without the work folder's paths."""
-    return _public_text(str(file_errors.as_model_file_error(error, "")), work)
+    return _public_text(file_errors.message_for_service(
+        file_errors.as_model_file_error(error, "")), work)
 
 
 def _public_text(text, work):

@@ -4,7 +4,10 @@ A crafted file can make a parser slow or hungry in ways no single check foresees
 the server stops it after `timeout_s` and the operating system stops it at `memory_bytes`
 more than it started with, and the server's own process never holds the upload's objects.
 Children fork from a forkserver that has imported the converter once, so a conversion starts
-in milliseconds, not the second an interpreter needs to import NumPy and webkeras.
+in milliseconds, not the second an interpreter needs to import NumPy and webkeras. As with any
+forkserver (Python 3.14's default on Linux), each child imports the program's main module as
+`__mp_main__`: a script that creates the app must keep its start-up under
+`if __name__ == "__main__":` (`webkeras serve`, gunicorn and `flask run` do).
 """
 
 import multiprocessing

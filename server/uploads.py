@@ -12,7 +12,7 @@ import zipfile
 
 from webkeras.saving import h5_safety, weights_h5
 from webkeras.utils import file_limits
-from webkeras.utils.file_errors import ModelFileError
+from webkeras.utils.file_errors import ModelFileError, message_for_service
 
 ZIP_MAGIC = b"PK\x03\x04"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -104,7 +104,7 @@ def parse_json(upload):
     try:
         value = file_limits.load_json(upload.data.removeprefix(UTF8_BOM), f"'{upload.name}'")
     except ModelFileError as error:
-        raise UploadError(str(error)) from None
+        raise UploadError(message_for_service(error)) from None
     if not isinstance(value, dict):
         raise UploadError(f"'{upload.name}': expected a JSON object, found "
                           f"{type(value).__name__}.")
@@ -204,7 +204,7 @@ def inspect_hdf5(data, name, max_bytes):
             total = h5_safety.check_h5_tree(f, source)
             model_config = f.attrs.get("model_config")
     except ModelFileError as error:
-        raise UploadError(str(error)) from None
+        raise UploadError(message_for_service(error)) from None
     except (OSError, RuntimeError, KeyError, ValueError, TypeError) as error:
         raise UploadError(f"'{name}' is not a readable HDF5 file (truncated or corrupted?): "
                           f"{error}") from None
@@ -219,5 +219,5 @@ def inspect_hdf5(data, name, max_bytes):
             model_config = file_limits.load_json(model_config,
                                                  f"'{name}' attribute `model_config`")
         except ModelFileError as error:
-            raise UploadError(str(error)) from None
+            raise UploadError(message_for_service(error)) from None
     return total, model_config

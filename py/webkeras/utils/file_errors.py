@@ -30,7 +30,22 @@ class ModelFileError(ValueError):
 
 
 class FileLimitError(ModelFileError):
-    """A file declares more than a limit allows (bytes, nesting depth, layers, time)."""
+    """A file declares more than a limit allows (bytes, nesting depth, layers, time).
+
+    `finding` is the message without the advice on raising the limit, for a server whose
+    users cannot change its limits.
+    """
+
+    def __init__(self, message, finding=None):
+        super().__init__(message)
+        self.finding = finding or message
+
+
+def message_for_service(error):
+    """`error`'s message as a service shows it to people who cannot change its limits."""
+    if isinstance(error, FileLimitError):
+        return f"{error.finding} (a limit of this service)"
+    return str(error)
 
 
 class UnsafeContentError(ModelFileError):

@@ -84,10 +84,10 @@ def check(name, value, source):
     if value <= allowed:
         return
     limit = LIMITS[name]
+    finding = f"{source}: {limit.what}: {value:,} {limit.unit}, over the limit of {allowed:,}"
     raise FileLimitError(
-        f"{source}: {limit.what}: {value:,} {limit.unit}, over webkeras's limit of "
-        f"{allowed:,}. A damaged or crafted file? If you trust it, raise the limit with "
-        f"${limit.env} or `webkeras.utils.file_limits.override({name}=...)`.")
+        f"{finding}. A damaged or crafted file? If you trust it, raise the limit with "
+        f"${limit.env} or `webkeras.utils.file_limits.override({name}=...)`.", finding)
 
 
 def check_json_depth(value, source):
