@@ -6,16 +6,15 @@ data backs them; a crafted one must fail with an error naming it, before memory 
 """
 
 import math
-import os
 
 import numpy as np
 
+from webkeras.utils import file_limits
 from webkeras.utils.file_errors import FileLimitError
 
 # WebGPU buffers, TF.js and wasm32 NumPy index arrays with signed 32-bit integers.
 MAX_ELEMENTS = 2**31 - 1
-MAX_BYTES_ENV = "WEBKERAS_MAX_ARRAY_BYTES"
-DEFAULT_MAX_BYTES = 2**32
+MAX_BYTES_ENV = file_limits.LIMITS["array_bytes"].env
 
 
 class ArrayTooLargeError(FileLimitError):
@@ -24,17 +23,7 @@ class ArrayTooLargeError(FileLimitError):
 
 def max_bytes():
     """The byte limit per array: `$WEBKERAS_MAX_ARRAY_BYTES`, else 4 GiB."""
-    text = os.environ.get(MAX_BYTES_ENV, "").strip()
-    if not text:
-        return DEFAULT_MAX_BYTES
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise ValueError(f"${MAX_BYTES_ENV} must be a positive whole number of bytes; "
-                         f"received {text[:40]!r}.")
-    return value
+    return file_limits.get("array_bytes")
 
 
 def _itemsize(dtype):

@@ -35,6 +35,7 @@ LIMITS = {limit.name: limit for limit in (
     # Keras writes `.keras` members uncompressed; weights deflate to ~1.1:1 at best.
     Limit("compression_ratio", 100, "to 1", "compression ratio of an archive member "
           "over 1 MiB"),
+    Limit("array_bytes", 4 * GiB, "bytes", "size of one array a config or file declares"),
     Limit("hdf5_objects", 1_000_000, "objects", "count of HDF5 groups, datasets and links"),
 )}
 _overrides = []
