@@ -16,6 +16,9 @@ CACHE     := .cache
 STAMPS    := $(CACHE)/stamps
 XDG_DIR   := $(CURDIR)/$(CACHE)/xdg-runtime
 APT_PKGS  := chromium mesa-vulkan-drivers dataset-fashion-mnist
+# The compiler of the WASM SIMD kernels (kernels/wasm/): clang + its wasm-ld, ~9 MB without
+# recommends.
+WASM_APT_PKGS := clang-14 lld-14
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST      ?= 127.0.0.1
 PORT      ?= 8000
@@ -31,14 +34,23 @@ TFJS_WASM_FILES := $(addprefix $(TFJS_VENDOR)/,tf-backend-wasm.min.js tfjs-backe
                      tfjs-backend-wasm-simd.wasm tfjs-backend-wasm-threaded-simd.wasm)
 TFJS_FILES  := $(TFJS_VENDOR)/tf.min.js $(TFJS_VENDOR)/tf-backend-webgpu.min.js $(TFJS_WASM_FILES)
 
+# The WASM SIMD kernels of the NumPy backend in the tab: one side module that Pyodide opens with
+# ctypes (py/webkeras/backend/numpy/wasm_kernels.py), built from kernels/wasm/*.c with its sha256
+# beside it; the browser wheel carries both. Freestanding: no libc, no emscripten needed.
+WASM_MODULE := build/wasm/webkeras_simd128.wasm
+WASM_SRCS   := $(sort $(wildcard kernels/wasm/*.c kernels/wasm/*.h))
+WASM_CC     ?= clang-14
+WASM_FLAGS  := --target=wasm32-unknown-emscripten -ffreestanding -fno-builtin -nostdlib -O3 \
+               -msimd128 -fPIC -Wall -Werror -Wl,--experimental-pic -Wl,-shared -Wl,--export-all
+
 # Sources that go into the browser wheel (rebuild when any of them changes, appears or goes).
 WHEEL_SRCS := $(shell find py/webkeras -type f -not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null | sort) \
               $(shell find kernels -type f \( -name '*.py' -o -name '*.wgsl' \) -not -path '*/__pycache__/*' 2>/dev/null | sort) \
               $(shell find py/webkeras kernels -type d -not -name __pycache__ 2>/dev/null | sort)
 
-.PHONY: setup apt venv npm pyodide wheel datasets vendor models packages check-pyodide run test bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
+.PHONY: setup apt apt-wasm wasm venv npm pyodide wheel datasets vendor models packages check-pyodide run test bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
 
-setup: apt venv npm pyodide wheel datasets vendor models
+setup: apt apt-wasm venv npm pyodide wasm wheel datasets vendor models
 	@echo "setup: OK"
 
 # (a) system packages, only when missing (plus python3-venv if Debian's python3 lacks ensurepip)
@@ -49,6 +61,15 @@ apt:
 	  echo "apt: installing $$pkgs"; \
 	  $(SUDO) apt-get update; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $$pkgs; \
+	fi
+
+# (a2) clang/lld for kernels/wasm/, only when missing
+apt-wasm:
+	@if dpkg -s $(WASM_APT_PKGS) >/dev/null 2>&1; then :; else \
+	  echo "apt: installing $(WASM_APT_PKGS)"; \
+	  $(SUDO) apt-get update; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    $(WASM_APT_PKGS); \
 	fi
 
 # keep pyproject.toml's explicit package list in step with the tree (rewrites it only if stale)
@@ -84,8 +105,17 @@ $(STAMPS)/pyodide: scripts/fetch_pyodide.py scripts/_common.py node_modules/.ins
 
 pyodide: $(STAMPS)/pyodide
 
+# (d2) the WASM SIMD kernels, rebuilt when a C source changes
+$(WASM_MODULE): $(WASM_SRCS) Makefile | apt-wasm
+	mkdir -p $(@D)
+	$(WASM_CC) $(WASM_FLAGS) -o $@.tmp $(filter %.c,$^)
+	mv $@.tmp $@
+	sha256sum $@ | cut -d' ' -f1 > $@.sha256
+
+wasm: $(WASM_MODULE)
+
 # (e) the webkeras wheel for the browser (also registers it in build/pyodide/pyodide-lock.json)
-$(WEBKERAS_WHL): $(WHEEL_SRCS) pyproject.toml scripts/build_wheel.py scripts/_common.py $(STAMPS)/pyodide | $(PY)
+$(WEBKERAS_WHL): $(WHEEL_SRCS) $(WASM_MODULE) pyproject.toml scripts/build_wheel.py scripts/_common.py $(STAMPS)/pyodide | $(PY)
 	$(PY) scripts/build_wheel.py
 	touch $@
 

@@ -5,6 +5,7 @@ Deterministic (sorted entries, fixed timestamps and modes; same sources -> same 
 network, stdlib only. Contents:
     py/webkeras/**                    -> webkeras/
     kernels/**/*.py, kernels/**/*.wgsl -> webkeras/kernels/
+    build/wasm/*.wasm{,.sha256}       -> webkeras/kernels/wasm/ (the SIMD kernels `make wasm` built)
     webkeras-<v>.dist-info/{METADATA,WHEEL,top_level.txt,RECORD}
 The Flask server (server/) is not included: it never runs in the tab.
 
@@ -28,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import ROOT, atomic_write_bytes, log  # noqa: E402
 
 OUT_DIR = os.path.join(ROOT, "build", "pyodide")
+WASM_DIR = os.path.join(ROOT, "build", "wasm")
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 # 1980-01-01 is the earliest zip timestamp; SOURCE_DATE_EPOCH is deliberately ignored so the
 # bytes depend on the sources only.
@@ -55,6 +57,13 @@ def collect() -> dict[str, bytes]:
         sys.exit("build_wheel: py/webkeras/kernels/ clashes with kernels/ (mapped to webkeras.kernels)")
     for full, rel in walk(os.path.join(ROOT, "kernels"), (".py", ".wgsl")):
         files["webkeras/kernels/" + rel] = open(full, "rb").read()
+    # Built artefacts, not sources: the WASM SIMD side module and its sha256, checked on load.
+    wasm = list(walk(WASM_DIR, (".wasm", ".wasm.sha256"))) if os.path.isdir(WASM_DIR) else []
+    if not wasm:
+        log("no build/wasm/*.wasm (run `make wasm`): the wheel's NumPy backend will lack its "
+            "SIMD kernels in the tab")
+    for full, rel in wasm:
+        files["webkeras/kernels/wasm/" + rel] = open(full, "rb").read()
     # Regular packages in the wheel even while a source dir still lacks its __init__.py.
     for init in ("webkeras/__init__.py", "webkeras/kernels/__init__.py"):
         files.setdefault(init, b"")

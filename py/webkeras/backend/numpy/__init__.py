@@ -7,6 +7,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from webkeras.backend.base import Backend
+from webkeras.backend.numpy import wasm_kernels
 
 _UNARY = {
     "neg": np.negative,
@@ -43,6 +44,11 @@ _DTYPE_NAMES = {}  # np.dtype -> its name
 
 class NumpyBackend(Backend):
     name = "numpy"
+
+    def __init__(self):
+        super().__init__()
+        # Under Pyodide: our WASM SIMD kernels for the hot primitives (None natively).
+        self.simd = wasm_kernels.kernels()
 
     def from_numpy(self, array):
         array = np.asarray(array)
@@ -90,6 +96,10 @@ class NumpyBackend(Backend):
         return np.argmax(x, axis=axis).astype(np.int32)
 
     def matmul(self, a, b, transpose_a=False, transpose_b=False):
+        if self.simd is not None:
+            out = self.simd.matmul(a, b, transpose_a, transpose_b)
+            if out is not None:
+                return out
         return np.matmul(np.swapaxes(a, -1, -2) if transpose_a else a,
                          np.swapaxes(b, -1, -2) if transpose_b else b)
 
