@@ -21,6 +21,15 @@ _UNARY = {
     "relu": lambda x: np.maximum(x, 0),
     "sigmoid": lambda x: 0.5 * (np.tanh(0.5 * x) + 1),
     "tanh": np.tanh,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "round": np.round,
+    "sin": np.sin,
+    "cos": np.cos,
+    "arcsin": np.arcsin,
+    "arctan": np.arctan,
+    "log1p": np.log1p,
+    "expm1": np.expm1,
 }
 _BINARY = {
     "add": np.add,
@@ -86,6 +95,12 @@ class NumpyBackend(Backend):
     def clip(self, x, low, high):
         return np.clip(x, low, high).astype(x.dtype, copy=False)
 
+    def isnan(self, x):
+        return np.isnan(x)
+
+    def isinf(self, x):
+        return np.isinf(x)
+
     def cast(self, x, dtype):
         return x.astype(dtype)
 
@@ -94,6 +109,15 @@ class NumpyBackend(Backend):
 
     def argmax(self, x, axis):
         return np.argmax(x, axis=axis).astype(np.int32)
+
+    def argsort(self, x, axis, descending):
+        if not descending:
+            return np.argsort(x, axis=axis, kind="stable").astype(np.int32)
+        # Stable descending without negating (which overflows the smallest int): sort the
+        # reversed array ascending, then reverse the order and map positions back.
+        n = x.shape[axis]
+        order = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+        return np.flip(n - 1 - order, axis).astype(np.int32)
 
     def matmul(self, a, b, transpose_a=False, transpose_b=False):
         if self.simd is not None:
@@ -172,12 +196,20 @@ class NumpyBackend(Backend):
         return _erf(x)
 
     def conv(self, x, kernel, strides, dilation, groups):
+        if self.simd is not None:
+            out = self.simd.conv(x, kernel, strides, dilation, groups)
+            if out is not None:
+                return out
         patches = _patches(x, kernel.shape[:-2], strides, dilation, groups)
         y = np.matmul(patches, _group_kernel(kernel, groups))  # (groups, rows, filters/groups)
         out = _conv_out(x.shape, kernel.shape[:-2], strides, dilation)
         return _ungroup_rows(y, (x.shape[0],) + out)
 
     def conv_input_grad(self, grad, kernel, input_shape, strides, dilation, groups):
+        if self.simd is not None:
+            out = self.simd.conv_input_grad(grad, kernel, input_shape, strides, dilation, groups)
+            if out is not None:
+                return out
         size, channels = kernel.shape[:-2], input_shape[-1]
         rows = math.prod(grad.shape[:-1])
         # col2im: one product gives every tap's contribution, then add each tap's block back.
@@ -192,6 +224,10 @@ class NumpyBackend(Backend):
         return dx
 
     def conv_kernel_grad(self, x, grad, kernel_shape, strides, dilation, groups):
+        if self.simd is not None:
+            out = self.simd.conv_kernel_grad(x, grad, kernel_shape, strides, dilation, groups)
+            if out is not None:
+                return out
         patches = _patches(x, kernel_shape[:-2], strides, dilation, groups)
         g = grad.reshape(-1, groups, grad.shape[-1] // groups).transpose(1, 0, 2)
         dk = np.matmul(np.swapaxes(patches, -1, -2), g)  # (groups, taps * per_group, fg)
@@ -200,6 +236,10 @@ class NumpyBackend(Backend):
         return np.ascontiguousarray(dk).reshape(kernel_shape)
 
     def pool(self, x, mode, pool_size, strides, pads):
+        if self.simd is not None:
+            out = self.simd.pool(x, mode, pool_size, strides, pads)
+            if out is not None:
+                return out
         nd = len(pool_size)
         windows = _windows(_pool_pad(x, mode, pads), pool_size, strides, (1,) * nd)
         axes = tuple(range(-nd, 0))
@@ -209,6 +249,10 @@ class NumpyBackend(Backend):
             x.dtype, copy=False)
 
     def pool_grad(self, x, y, grad, mode, pool_size, strides, pads):
+        if self.simd is not None:
+            out = self.simd.pool_grad(x, y, grad, mode, pool_size, strides, pads)
+            if out is not None:
+                return out
         nd = len(pool_size)
         spread = (Ellipsis,) + (None,) * nd
         if mode == "max":

@@ -18,6 +18,7 @@ nothing is loaded (`kernels()` is None): NumPy has a BLAS there.
 
 import ctypes
 import hashlib
+import math
 import os
 import sys
 import warnings
@@ -27,8 +28,10 @@ import numpy as np
 MODULE_NAME = "webkeras_simd128.wasm"
 #: `WEBKERAS_WASM_KERNELS=0` turns the kernels off (NumPy everywhere), e.g. to compare.
 ENV_SWITCH = "WEBKERAS_WASM_KERNELS"
-#: Below this many multiply-adds NumPy's own loop beats the ctypes call (measured in Chromium).
+#: Below this many multiply-adds NumPy's own loop beats the ctypes call (~25 us in Pyodide).
 MIN_GEMM_WORK = 32768
+#: Most floats one im2col buffer holds (16 MiB): longer batches go through in chunks of images.
+MAX_PATCH_FLOATS = 1 << 22
 
 _F32 = np.dtype(np.float32)
 _FLOAT = _F32.itemsize
@@ -99,6 +102,34 @@ def _matrix(x, transposed):
     return x, max(cols, 1), transposed
 
 
+def _window_2d(spatial, size, strides, dilation):
+    """(h, w, kh, kw, sy, sx, dy, dx) of a 1-D or 2-D window geometry (1-D as height 1), or
+    None for other ranks."""
+    if len(size) == 1:
+        return (1, spatial[0], 1, size[0], 1, strides[0], 1, dilation[0])
+    if len(size) == 2:
+        return (*spatial, *size, *strides, *dilation)
+    return None
+
+
+def _conv_geometry(x_shape, kernel_shape, strides, dilation, groups):
+    """(batch, h, w, c, kh, kw, sy, sx, dy, dx, oh, ow, filters) of a groups=1 1-D/2-D
+    convolution, or None."""
+    window = _window_2d(x_shape[1:-1], kernel_shape[:-2], strides, dilation)
+    if groups != 1 or window is None:
+        return None
+    h, w, kh, kw, sy, sx, dy, dx = window
+    oh = (h - (kh - 1) * dy - 1) // sy + 1
+    ow = (w - (kw - 1) * dx - 1) // sx + 1
+    if oh <= 0 or ow <= 0:
+        return None
+    return (x_shape[0], h, w, x_shape[-1], kh, kw, sy, sx, dy, dx, oh, ow, kernel_shape[-1])
+
+
+def _floats(*arrays):
+    return all(a.dtype == _F32 for a in arrays)
+
+
 class Kernels:
     """Python wrappers over one loaded module; each returns None for a case it leaves to NumPy."""
 
@@ -111,6 +142,13 @@ class Kernels:
         lib.wk_sgemm_workspace.restype = i32
         self._work = np.empty(lib.wk_sgemm_workspace(), dtype=np.float32)
         self._work_ptr = self._work.ctypes.data
+        geometry = [i32] * 13
+        for name in ("wk_im2col", "wk_col2im"):
+            getattr(lib, name).argtypes = [ptr, *geometry, ptr]
+            getattr(lib, name).restype = None
+        lib.wk_pool2d.argtypes = [ptr] + [i32] * 13 + [ptr]
+        lib.wk_pool2d_grad.argtypes = [ptr, ptr, ptr] + [i32] * 13 + [ptr]
+        lib.wk_pool2d.restype = lib.wk_pool2d_grad.restype = None
 
     def sgemm(self, a, b, transpose_a=False, transpose_b=False, out=None, accumulate=False):
         """op(a) @ op(b) for 2-D float32 `a`, `b` of any strides, into `out` (C-contiguous,
@@ -144,3 +182,103 @@ class Kernels:
             return None
         out = self.sgemm(a, b, transpose_a, transpose_b)
         return out if lead is None else out.reshape(lead + (n,))
+
+    # -- convolution: im2col (or col2im) per chunk of images, then one GEMM per chunk ---------
+    def _chunks(self, geometry):
+        """(first image, images) chunks whose patches fit MAX_PATCH_FLOATS."""
+        batch, _, _, c, kh, kw, *_, oh, ow, _ = geometry
+        per_image = oh * ow * kh * kw * c
+        step = max(1, MAX_PATCH_FLOATS // max(per_image, 1))
+        return [(b0, min(step, batch - b0)) for b0 in range(0, batch, step)]
+
+    def _big_enough(self, geometry):
+        batch, _, _, c, kh, kw, *_, oh, ow, filters = geometry
+        return batch * oh * ow * kh * kw * c * filters >= MIN_GEMM_WORK
+
+    def conv(self, x, kernel, strides, dilation, groups):
+        """The backend's conv (channels-last, padded x) for float32 1-D/2-D, groups=1."""
+        geometry = _conv_geometry(x.shape, kernel.shape, strides, dilation, groups)
+        if geometry is None or not _floats(x, kernel) or not self._big_enough(geometry):
+            return None
+        batch, *window, oh, ow, filters = geometry
+        x = np.ascontiguousarray(x)
+        k2 = kernel.reshape(-1, filters)
+        per_image = oh * ow
+        out = np.empty((batch * per_image, filters), dtype=np.float32)
+        for b0, nb in self._chunks(geometry):
+            patches = np.empty((nb * per_image, k2.shape[0]), dtype=np.float32)
+            self.lib.wk_im2col(x.ctypes.data, b0, nb, *window, oh, ow, patches.ctypes.data)
+            self.sgemm(patches, k2, out=out[b0 * per_image:(b0 + nb) * per_image])
+        return out.reshape((batch,) + _out_spatial(x, oh, ow) + (filters,))
+
+    def conv_input_grad(self, grad, kernel, input_shape, strides, dilation, groups):
+        """The backend's conv_input_grad (col2im of grad @ kernel^T) for the cases conv takes."""
+        geometry = _conv_geometry(tuple(input_shape), kernel.shape, strides, dilation, groups)
+        if geometry is None or not _floats(grad, kernel) or not self._big_enough(geometry):
+            return None
+        batch, *window, oh, ow, filters = geometry
+        g2 = np.ascontiguousarray(grad).reshape(-1, filters)
+        k2 = kernel.reshape(-1, filters)
+        per_image = oh * ow
+        dx = np.zeros(input_shape, dtype=np.float32)
+        for b0, nb in self._chunks(geometry):
+            cols = self.sgemm(g2[b0 * per_image:(b0 + nb) * per_image], k2, transpose_b=True)
+            self.lib.wk_col2im(cols.ctypes.data, b0, nb, *window, oh, ow, dx.ctypes.data)
+        return dx
+
+    def conv_kernel_grad(self, x, grad, kernel_shape, strides, dilation, groups):
+        """The backend's conv_kernel_grad (patches^T @ grad, summed over chunks)."""
+        geometry = _conv_geometry(x.shape, tuple(kernel_shape), strides, dilation, groups)
+        if geometry is None or not _floats(x, grad) or not self._big_enough(geometry):
+            return None
+        batch, *window, oh, ow, filters = geometry
+        x = np.ascontiguousarray(x)
+        g2 = np.ascontiguousarray(grad).reshape(-1, filters)
+        per_image = oh * ow
+        dk = np.empty((math.prod(kernel_shape[:-1]), filters), dtype=np.float32)
+        for i, (b0, nb) in enumerate(self._chunks(geometry)):
+            patches = np.empty((nb * per_image, dk.shape[0]), dtype=np.float32)
+            self.lib.wk_im2col(x.ctypes.data, b0, nb, *window, oh, ow, patches.ctypes.data)
+            self.sgemm(patches, g2[b0 * per_image:(b0 + nb) * per_image], transpose_a=True,
+                       out=dk, accumulate=i > 0)
+        return dk.reshape(tuple(kernel_shape))
+
+    # -- pooling ------------------------------------------------------------------------------
+    def _pool_geometry(self, x, pool_size, strides, pads):
+        window = _window_2d(x.shape[1:-1], pool_size, strides, (1,) * len(pool_size))
+        if window is None or x.dtype != _F32:
+            return None
+        h, w, ph, pw, sy, sx, _, _ = window
+        (top, bottom), (left, right) = ((0, 0),) * (2 - len(pads)) + tuple(map(tuple, pads))
+        oh = (h + top + bottom - ph) // sy + 1
+        ow = (w + left + right - pw) // sx + 1
+        if oh <= 0 or ow <= 0:
+            return None
+        return (x.shape[0], h, w, x.shape[-1], ph, pw, sy, sx, top, left, oh, ow)
+
+    def pool(self, x, mode, pool_size, strides, pads):
+        """The backend's pool (max or avg, channels-last, 1-D/2-D, float32)."""
+        geometry = self._pool_geometry(x, pool_size, strides, pads)
+        if geometry is None or mode not in ("max", "avg"):
+            return None
+        x = np.ascontiguousarray(x)
+        oh, ow = geometry[-2:]
+        y = np.empty((x.shape[0],) + _out_spatial(x, oh, ow) + (x.shape[-1],), dtype=np.float32)
+        self.lib.wk_pool2d(x.ctypes.data, *geometry, mode == "avg", y.ctypes.data)
+        return y
+
+    def pool_grad(self, x, y, grad, mode, pool_size, strides, pads):
+        """The backend's pool_grad for the cases pool takes."""
+        geometry = self._pool_geometry(x, pool_size, strides, pads)
+        if geometry is None or mode not in ("max", "avg") or not _floats(y, grad):
+            return None
+        x, y, grad = (np.ascontiguousarray(a) for a in (x, y, grad))
+        dx = np.zeros(x.shape, dtype=np.float32)
+        self.lib.wk_pool2d_grad(x.ctypes.data, y.ctypes.data, grad.ctypes.data, *geometry,
+                                mode == "avg", dx.ctypes.data)
+        return dx
+
+
+def _out_spatial(x, oh, ow):
+    """The output's spatial shape for a 1-D (x: batch, w, c) or 2-D input."""
+    return (ow,) if x.ndim == 3 else (oh, ow)

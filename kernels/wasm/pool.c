@@ -1,0 +1,81 @@
+/* 2-D max / average pooling and its gradient, channels-last (1-D runs as height 1).
+ *
+ * x is (batch, h, w, c), unpadded; output (oy, ox) pools the window of ph x pw positions
+ * starting at (oy*sy - top, ox*sx - left), over the positions inside x only: padding never
+ * wins a max and is not counted by an average (as the NumPy backend does). */
+
+/* The window of one output position along one axis, clipped to [0, n). */
+static void clip_window(int start, int size, int n, int *lo, int *hi) {
+    *lo = start < 0 ? 0 : start;
+    *hi = start + size > n ? n : start + size;
+}
+
+void wk_pool2d(const float *x, int batch, int h, int w, int c, int ph, int pw, int sy, int sx,
+               int top, int left, int oh, int ow, int average, float *y) {
+    for (int b = 0; b < batch; b++) {
+        const float *image = x + (long)b * h * w * c;
+        for (int oy = 0; oy < oh; oy++) {
+            int y0, y1;
+            clip_window(oy * sy - top, ph, h, &y0, &y1);
+            for (int ox = 0; ox < ow; ox++, y += c) {
+                int x0, x1;
+                clip_window(ox * sx - left, pw, w, &x0, &x1);
+                float init = average ? 0.0f : -__builtin_inff();
+                for (int ch = 0; ch < c; ch++) y[ch] = init;
+                for (int iy = y0; iy < y1; iy++) {
+                    for (int ix = x0; ix < x1; ix++) {
+                        const float *src = image + ((long)iy * w + ix) * c;
+                        if (average) {
+                            for (int ch = 0; ch < c; ch++) y[ch] += src[ch];
+                        } else {
+                            for (int ch = 0; ch < c; ch++) y[ch] = src[ch] > y[ch] ? src[ch] : y[ch];
+                        }
+                    }
+                }
+                if (average) {
+                    float count = (float)((y1 - y0) * (x1 - x0));
+                    for (int ch = 0; ch < c; ch++) y[ch] /= count;
+                }
+            }
+        }
+    }
+}
+
+/* dx += the gradient `g` of pooling's output y sent back to x: an average's share to every
+ * position of its window; a max's to the positions equal to the max (ties share it equally,
+ * like the NumPy backend). dx (shaped like x) must hold zeros beforehand. */
+void wk_pool2d_grad(const float *x, const float *y, const float *g, int batch, int h, int w,
+                    int c, int ph, int pw, int sy, int sx, int top, int left, int oh, int ow,
+                    int average, float *dx) {
+    for (int b = 0; b < batch; b++) {
+        const float *image = x + (long)b * h * w * c;
+        float *grad_image = dx + (long)b * h * w * c;
+        for (int oy = 0; oy < oh; oy++) {
+            int y0, y1;
+            clip_window(oy * sy - top, ph, h, &y0, &y1);
+            for (int ox = 0; ox < ow; ox++, y += c, g += c) {
+                int x0, x1;
+                clip_window(ox * sx - left, pw, w, &x0, &x1);
+                for (int ch = 0; ch < c; ch++) {
+                    float share;
+                    if (average) {
+                        share = g[ch] / (float)((y1 - y0) * (x1 - x0));
+                    } else {
+                        int ties = 0;
+                        for (int iy = y0; iy < y1; iy++)
+                            for (int ix = x0; ix < x1; ix++)
+                                ties += image[((long)iy * w + ix) * c + ch] == y[ch];
+                        if (ties == 0) continue;
+                        share = g[ch] / (float)ties;
+                    }
+                    for (int iy = y0; iy < y1; iy++) {
+                        for (int ix = x0; ix < x1; ix++) {
+                            long at = ((long)iy * w + ix) * c + ch;
+                            if (average || image[at] == y[ch]) grad_image[at] += share;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
