@@ -1,0 +1,144 @@
+"""Run in the tab's Pyodide worker by tests/test_wasm_kernels.py: every WASM SIMD kernel against the
+NumPy backend's own path (in float64) over many shapes; evaluates to a JSON summary per kernel:
+{"cases", "max_rel_err" (max |out - want| / max |want|), "worst" case, "failures"}.
+"""
+
+import itertools
+import json
+
+import numpy as np
+
+from webkeras.backend.numpy import NumpyBackend, wasm_kernels
+
+kernels = wasm_kernels.kernels()
+assert kernels is not None, "the WASM SIMD kernels did not load"
+saved = wasm_kernels.MIN_GEMM_WORK, wasm_kernels.MAX_PATCH_FLOATS
+wasm_kernels.MIN_GEMM_WORK = 0  # every case through the kernels, however small
+reference = NumpyBackend()
+reference.simd = None  # the plain NumPy path, in float64
+rng = np.random.default_rng(0)
+results = {}
+
+
+def rel_err(out, want):
+    """max |out - want| / max |want| (normwise; 0 for empty results)."""
+    want = np.asarray(want, dtype=np.float64)
+    if want.size == 0:
+        return 0.0
+    return float(np.abs(np.asarray(out, np.float64) - want).max() / max(np.abs(want).max(), 1e-30))
+
+
+def record(kernel, case, out, want):
+    entry = results.setdefault(kernel, {"cases": 0, "max_rel_err": 0.0, "worst": None})
+    if out is None or np.shape(out) != np.shape(want):
+        entry.setdefault("failures", []).append(f"{case}: shape {np.shape(out)} != {np.shape(want)}")
+        return
+    err = rel_err(out, want)
+    if not np.isfinite(err) or err > entry["max_rel_err"]:
+        entry["max_rel_err"], entry["worst"] = err, case
+    entry["cases"] += 1
+
+
+def f32(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+# -- GEMM: every transpose pair over 1, odd, primes, block edges (4x8 tile, 256 K, 128 M,
+# 1024 N panels) and sizes >= 1,000
+SIZES = [1, 3, 4, 8, 13, 17, 129]
+TRIPLES = list(itertools.product(SIZES, SIZES, [1, 7, 257]))
+TRIPLES += [(1, 1, 2000), (1031, 1, 1), (1, 1031, 5), (1031, 17, 300), (5, 1031, 1031),
+            (128, 784, 128), (257, 263, 513), (3, 2053, 7), (1000, 1000, 3), (0, 5, 3),
+            (4, 0, 3), (4, 5, 0)]
+for (m, n, k), ta, tb in itertools.product(TRIPLES, (False, True), (False, True)):
+    a = f32(*((k, m) if ta else (m, k)))
+    b = f32(*((n, k) if tb else (k, n)))
+    want = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+    record("sgemm", f"{m}x{n}x{k} ta={ta} tb={tb}", kernels.sgemm(a, b, ta, tb), want)
+
+# strided views: row stride > columns, column slices, transposed (F-order), reversed, columns
+# of a wider array, broadcast rows; and accumulate into an existing result
+base = f32(300, 700)
+views = {"rows[::2]": base[::2, :301], "cols[3:260]": base[:97, 3:260],
+         "F-order": np.asfortranarray(base[:61, :257]), "reversed": base[::-1, ::-1][:33, :129],
+         "T of slice": base[5:262, 10:70].T, "every 3rd col": base[:50, ::3],
+         "broadcast": np.broadcast_to(base[0, :129], (40, 129))}
+for (na, va), (nb, vb) in itertools.product(views.items(), repeat=2):
+    for ta, tb in itertools.product((False, True), repeat=2):
+        k_a = va.shape[0] if ta else va.shape[1]
+        k_b = vb.shape[1] if tb else vb.shape[0]
+        if k_a != k_b:
+            continue
+        want = (va.T if ta else va).astype(np.float64) @ (vb.T if tb else vb).astype(np.float64)
+        record("sgemm strided", f"{na} @ {nb} ta={ta} tb={tb}", kernels.sgemm(va, vb, ta, tb), want)
+acc = f32(37, 45)
+a, b = f32(37, 300), f32(300, 45)
+want = acc.astype(np.float64) + a.astype(np.float64) @ b
+record("sgemm accumulate", "37x45x300", kernels.sgemm(a, b, out=acc.copy(), accumulate=True), want)
+# the backend entry: batched rows @ matrix, transposes
+for shape_a, shape_b, ta, tb in [((4, 33, 70), (70, 9), False, False),
+                                 ((70, 33), (9, 70), True, True), ((2, 3, 5, 8), (8, 1000), False, False)]:
+    a, b = f32(*shape_a), f32(*shape_b)
+    want = np.matmul(np.swapaxes(a, -1, -2) if ta else a, (b.T if tb else b).astype(np.float64))
+    record("matmul", f"{shape_a} @ {shape_b} ta={ta} tb={tb}", kernels.matmul(a, b, ta, tb), want)
+
+# -- convolution (channels-last, padded input), its input and kernel gradients
+CONVS = [  # (x shape, kernel shape, strides, dilation)
+    ((2, 28, 28, 1), (5, 5, 1, 32), (1, 1), (1, 1)),
+    ((3, 12, 12, 32), (5, 5, 32, 64), (1, 1), (1, 1)),
+    ((1, 7, 9, 3), (3, 3, 3, 5), (2, 2), (1, 1)),
+    ((2, 13, 11, 4), (3, 2, 4, 7), (1, 3), (2, 1)),
+    ((2, 17, 19, 5), (4, 3, 5, 6), (3, 2), (1, 2)),
+    ((1, 5, 5, 1), (1, 1, 1, 1), (1, 1), (1, 1)),
+    ((1, 5, 7, 2), (5, 7, 2, 3), (1, 1), (1, 1)),
+    ((5, 9, 9, 13), (2, 2, 13, 1031), (2, 2), (1, 1)),
+    ((4, 31, 3), (5, 3, 8), (2,), (1,)),
+    ((2, 1031, 2), (7, 2, 3), (1,), (3,)),
+]
+for chunked in (False, True):
+    wasm_kernels.MAX_PATCH_FLOATS = 500 if chunked else 1 << 22
+    for x_shape, k_shape, strides, dilation in CONVS:
+        case = f"x{x_shape} k{k_shape} s{strides} d{dilation}" + (" chunked" if chunked else "")
+        x, kernel = f32(*x_shape), f32(*k_shape)
+        y64 = reference.conv(x.astype(np.float64), kernel.astype(np.float64), strides, dilation, 1)
+        record("conv", case, kernels.conv(x, kernel, strides, dilation, 1), y64)
+        g = f32(*y64.shape)
+        want = reference.conv_input_grad(g.astype(np.float64), kernel.astype(np.float64), x_shape,
+                                         strides, dilation, 1)
+        record("conv_input_grad", case,
+               kernels.conv_input_grad(g, kernel, x_shape, strides, dilation, 1), want)
+        want = reference.conv_kernel_grad(x.astype(np.float64), g.astype(np.float64), k_shape,
+                                          strides, dilation, 1)
+        record("conv_kernel_grad", case,
+               kernels.conv_kernel_grad(x, g, k_shape, strides, dilation, 1), want)
+wasm_kernels.MAX_PATCH_FLOATS = saved[1]
+# a strided (non-contiguous) input view
+x = f32(2, 30, 30, 3)[:, ::2, 1::2]
+kernel = f32(3, 3, 3, 4)
+record("conv", "strided view", kernels.conv(x, kernel, (1, 1), (1, 1), 1),
+       reference.conv(x.astype(np.float64), kernel.astype(np.float64), (1, 1), (1, 1), 1))
+
+# -- pooling, forward and gradient; small integers make ties in max windows
+POOLS = [  # (x shape, pool size, strides, pads)
+    ((2, 24, 24, 32), (2, 2), (2, 2), ((0, 0), (0, 0))),
+    ((1, 7, 9, 3), (3, 3), (2, 2), ((1, 1), (1, 1))),
+    ((1, 5, 6, 1), (2, 3), (1, 2), ((0, 1), (1, 1))),
+    ((3, 13, 11, 5), (3, 2), (3, 1), ((1, 0), (0, 1))),
+    ((2, 8, 8, 1031), (2, 2), (2, 2), ((0, 0), (0, 0))),
+    ((3, 17, 5), (3,), (2,), ((1, 1),)),
+    ((1, 1031, 2), (4,), (3,), ((0, 2),)),
+]
+for (x_shape, size, strides, pads), mode, ties in itertools.product(POOLS, ("max", "avg"),
+                                                                     (False, True)):
+    case = f"{mode} x{x_shape} p{size} s{strides} pads{pads}" + (" ties" if ties else "")
+    x = rng.integers(0, 3, x_shape).astype(np.float32) if ties else f32(*x_shape)
+    y = reference.pool(x, mode, size, strides, pads)
+    record("pool", case, kernels.pool(x, mode, size, strides, pads),
+           reference.pool(x.astype(np.float64), mode, size, strides, pads))
+    g = f32(*y.shape)
+    want = reference.pool_grad(x.astype(np.float64), y.astype(np.float64), g.astype(np.float64),
+                               mode, size, strides, pads)
+    record("pool_grad", case, kernels.pool_grad(x, y, g, mode, size, strides, pads), want)
+
+wasm_kernels.MIN_GEMM_WORK, wasm_kernels.MAX_PATCH_FLOATS = saved
+json.dumps(results)
