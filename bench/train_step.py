@@ -1,13 +1,18 @@
-"""Milliseconds per train step of the MNIST MLP (784-128-10, batch 128, Adam).
+"""Milliseconds per train step of the MNIST MLP (784-128-10, batch 128, Adam) or LeNet.
 
 Measures, in one run: webkeras's NumPy backend and WebGPU backend natively (wgpu-py); in headless
-Chromium (SwiftShader) when the build is there, webkeras's WebGPU and NumPy backends in the
-/train page's Pyodide worker and TF.js 4.22 (`trainOnBatch` on a page's main thread) on its
-webgpu, webgl, wasm and cpu backends, each in a fresh profile; and real Keras 3 + JAX when
-`make bench-peers` has made `.venv-peers`. Prints a table with ratios against Keras-JAX (the
-native peer) and TF.js webgpu (the browser peer).
+Chromium (SwiftShader) when the build is there, webkeras's WebGPU and NumPy backends (with and
+without its WASM SIMD kernels) in the /train page's Pyodide worker and TF.js 4.22
+(`trainOnBatch` on a page's main thread) on its webgpu, webgl, wasm and cpu backends, each in a
+fresh profile; and real Keras 3 + JAX when `make bench-peers` has made `.venv-peers`. Prints a
+table with ratios against Keras-JAX (the native peer), TF.js webgpu (the browser peer) and TF.js
+wasm (the browser's CPU peer).
 
-    python bench/train_step.py [--steps N] [--skip-browser]
+    python bench/train_step.py [--model mlp|lenet] [--steps N] [--skip-browser]
+
+`--model lenet`: Conv2D 32 5x5 relu, MaxPool 2, Conv2D 64 5x5 relu, MaxPool 2, Flatten, Dense
+500 relu, Dense 10 softmax; 28x28x1, batch 32, SGD (TF.js wasm cannot train it: it lacks
+Conv2DBackpropFilter, and its row says so).
 """
 
 import argparse
@@ -20,21 +25,53 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BATCH = 128
+
+# The models: the same layers in Keras (webkeras or Keras 3) and in TF.js, the input shape (batch
+# first) and the optimizer.
+MODELS = {
+    "mlp": {
+        "title": "MLP 784-128-10, batch 128, Adam",
+        "x": (128, 784),
+        "optimizer": "adam",
+        "keras": """[keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
+                          keras.layers.Dense(10, activation="softmax")]""",
+        "tfjs": """[
+    tf.layers.dense({ inputShape: [784], units: 128, activation: "relu" }),
+    tf.layers.dense({ units: 10, activation: "softmax" })]""",
+    },
+    "lenet": {
+        "title": "LeNet (Conv 32@5x5, pool, Conv 64@5x5, pool, Dense 500, 10), batch 32, SGD",
+        "x": (32, 28, 28, 1),
+        "optimizer": "sgd",
+        "keras": """[keras.Input((28, 28, 1)),
+    keras.layers.Conv2D(32, 5, activation="relu"), keras.layers.MaxPooling2D(2),
+    keras.layers.Conv2D(64, 5, activation="relu"), keras.layers.MaxPooling2D(2),
+    keras.layers.Flatten(), keras.layers.Dense(500, activation="relu"),
+    keras.layers.Dense(10, activation="softmax")]""",
+        "tfjs": """[
+    tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 5, activation: "relu" }),
+    tf.layers.maxPooling2d({ poolSize: 2 }),
+    tf.layers.conv2d({ filters: 64, kernelSize: 5, activation: "relu" }),
+    tf.layers.maxPooling2d({ poolSize: 2 }),
+    tf.layers.flatten(),
+    tf.layers.dense({ units: 500, activation: "relu" }),
+    tf.layers.dense({ units: 10, activation: "softmax" })]""",
+    },
+}
 
 # One step loop for every contender: `setup` imports a Keras (webkeras on some backend, or real
 # Keras 3 on JAX) as `keras`; the snippet leaves its result as JSON in RESULT.
-MLP_STEP = """
+STEP = """
 import json, time
 import numpy as np
 {setup}
 steps = {steps}
 rng = np.random.default_rng(0)
-x = rng.random((128, 784), dtype=np.float32)
-y = rng.integers(0, 10, 128)
-model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
-                          keras.layers.Dense(10, activation="softmax")])
-model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+x = rng.random({x_shape}, dtype=np.float32)
+y = rng.integers(0, 10, {batch})
+model = keras.Sequential({layers})
+model.compile(optimizer={optimizer!r}, loss="sparse_categorical_crossentropy",
+              metrics=["accuracy"])
 for _ in range(3):
     model.train_on_batch(x, y)
 times = []
@@ -45,17 +82,18 @@ for _ in range(steps):
 RESULT = json.dumps({{"median_ms": float(np.median(times)), "steps": steps}})
 """
 WEBKERAS_SETUP = "import webkeras as keras\nkeras.backend.set_backend({backend!r})"
+# The tab's NumPy backend without its WASM SIMD kernels (kernels/wasm/), to see what they add.
+NUMPY_ONLY_SETUP = ("from webkeras.backend.numpy import wasm_kernels\n"
+                    "wasm_kernels.set_enabled(False)\n" + WEBKERAS_SETUP)
 KERAS_JAX_SETUP = "import os\nos.environ['KERAS_BACKEND'] = 'jax'\nimport keras"
 
-# The same MLP, data shapes and loop in TF.js, after bench._browser.TFJS_SET_BACKEND has started
-# `backend`; returns each step's ms.
+# The same model, data shapes and loop in TF.js (placeholders X_SHAPE, BATCH, LAYERS, OPTIMIZER),
+# after bench._browser.TFJS_SET_BACKEND has started `backend`; returns each step's ms.
 TFJS_STEP = """
-  const x = tf.randomUniform([128, 784]);
-  const y = tf.floor(tf.randomUniform([128, 1], 0, 10));
-  const model = tf.sequential({ layers: [
-    tf.layers.dense({ inputShape: [784], units: 128, activation: "relu" }),
-    tf.layers.dense({ units: 10, activation: "softmax" })] });
-  model.compile({ optimizer: "adam", loss: "sparseCategoricalCrossentropy",
+  const x = tf.randomUniform(X_SHAPE);
+  const y = tf.floor(tf.randomUniform([BATCH, 1], 0, 10));
+  const model = tf.sequential({ layers: LAYERS });
+  model.compile({ optimizer: OPTIMIZER, loss: "sparseCategoricalCrossentropy",
                   metrics: ["accuracy"] });
   const [first] = await model.trainOnBatch(x, y);
   for (let i = 0; i < 2; i++) await model.trainOnBatch(x, y);
@@ -71,10 +109,20 @@ TFJS_STEP = """
   return { backend: tf.getBackend(), times };"""
 TFJS_BACKENDS = {"webgpu": ", SwiftShader", "webgl": ", SwiftShader", "wasm": "", "cpu": ""}
 TFJS_PEER = "TF.js 4.22 webgpu (Chromium, SwiftShader)"
+TFJS_CPU_PEER = "TF.js 4.22 wasm (Chromium)"
 
 
-def mlp_step_snippet(setup, steps):
-    return MLP_STEP.format(setup=setup, steps=int(steps))
+def step_snippet(model, setup, steps):
+    spec = MODELS[model]
+    return STEP.format(setup=setup, steps=int(steps), x_shape=spec["x"], batch=spec["x"][0],
+                       layers=spec["keras"], optimizer=spec["optimizer"])
+
+
+def tfjs_step(model):
+    spec = MODELS[model]
+    return (TFJS_STEP.replace("X_SHAPE", json.dumps(list(spec["x"])))
+            .replace("BATCH", str(spec["x"][0])).replace("LAYERS", spec["tfjs"])
+            .replace("OPTIMIZER", json.dumps(spec["optimizer"])))
 
 
 def run_python(python, snippet, isolated=False):
@@ -91,19 +139,19 @@ def run_python(python, snippet, isolated=False):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def browser_step_ms(steps):
+def browser_step_ms(model, steps):
     """The same model trained in headless Chromium by webkeras and TF.js; one server for all."""
     from bench import _browser
 
-    def webkeras_in_tab(backend):
+    def webkeras_in_tab(backend, setup=WEBKERAS_SETUP):
         with _browser.fresh_page(playwright, url, f"/train?backend={backend}") as page:
-            code = mlp_step_snippet(WEBKERAS_SETUP.format(backend=backend), steps) + "\nRESULT"
+            code = step_snippet(model, setup.format(backend=backend), steps) + "\nRESULT"
             return json.loads(_browser.run_in_worker(page, code))
 
     def tfjs(backend):
         with _browser.fresh_page(playwright, url, "/") as page:
             _browser.add_tfjs(page)
-            step = f"async ([backend, steps]) => {{{_browser.TFJS_SET_BACKEND}{TFJS_STEP}}}"
+            step = f"async ([backend, steps]) => {{{_browser.TFJS_SET_BACKEND}{tfjs_step(model)}}}"
             result = page.evaluate(step, [backend, steps])
         if result["backend"] != backend:
             raise RuntimeError(f"TF.js ran on {result['backend']!r}, expected {backend!r}")
@@ -112,6 +160,8 @@ def browser_step_ms(steps):
     contenders = {
         "webkeras webgpu (Chromium, SwiftShader)": (webkeras_in_tab, "webgpu"),
         "webkeras numpy (Chromium, Pyodide)": (webkeras_in_tab, "numpy"),
+        "webkeras numpy (Chromium, Pyodide, no SIMD kernels)": (
+            lambda backend: webkeras_in_tab(backend, NUMPY_ONLY_SETUP), "numpy"),
         **{f"TF.js 4.22 {backend} (Chromium{device})": (tfjs, backend)
            for backend, device in TFJS_BACKENDS.items()},
     }
@@ -125,37 +175,43 @@ def browser_step_ms(steps):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=sorted(MODELS), default="mlp")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--skip-browser", action="store_true")
     args = parser.parse_args()
 
+    def snippet(setup):
+        return step_snippet(args.model, setup, args.steps)
+
     results = {
         "webkeras numpy (native)": run_python(
-            sys.executable, mlp_step_snippet(WEBKERAS_SETUP.format(backend="numpy"), args.steps)),
+            sys.executable, snippet(WEBKERAS_SETUP.format(backend="numpy"))),
         "webkeras webgpu (native, wgpu-py)": run_python(
-            sys.executable, mlp_step_snippet(WEBKERAS_SETUP.format(backend="webgpu"), args.steps)),
+            sys.executable, snippet(WEBKERAS_SETUP.format(backend="webgpu"))),
     }
     if not args.skip_browser:
-        results.update(browser_step_ms(args.steps))
+        results.update(browser_step_ms(args.model, args.steps))
     peers_python = ROOT / ".venv-peers" / "bin" / "python"
     if peers_python.exists():
         results["Keras 3 + JAX (native)"] = run_python(
-            str(peers_python), mlp_step_snippet(KERAS_JAX_SETUP, args.steps), isolated=True)
+            str(peers_python), snippet(KERAS_JAX_SETUP), isolated=True)
     else:
         results["Keras 3 + JAX (native)"] = {"error": "not installed: run `make bench-peers`"}
 
     references = [results["Keras 3 + JAX (native)"].get("median_ms"),
-                  results.get(TFJS_PEER, {}).get("median_ms")]
-    print(f"MLP 784-128-10, batch {BATCH}, Adam: ms per train step (median of {args.steps}); "
+                  results.get(TFJS_PEER, {}).get("median_ms"),
+                  results.get(TFJS_CPU_PEER, {}).get("median_ms")]
+    print(f"{MODELS[args.model]['title']}: ms per train step (median of {args.steps}); "
           "ratios: lower is faster")
-    print(f"  {'contender':42s} {'ms':>9s} {'vs Keras-JAX':>13s} {'vs TF.js webgpu':>16s}")
+    print(f"  {'contender':52s} {'ms':>9s} {'vs Keras-JAX':>13s} {'vs TF.js webgpu':>16s} "
+          f"{'vs TF.js wasm':>14s}")
     for name, result in results.items():
         if "median_ms" in result:
             ms = result["median_ms"]
             ratios = [f"{ms / ref:.2f}x" if ref else "-" for ref in references]
-            print(f"  {name:42s} {ms:9.2f} {ratios[0]:>13s} {ratios[1]:>16s}")
+            print(f"  {name:52s} {ms:9.2f} {ratios[0]:>13s} {ratios[1]:>16s} {ratios[2]:>14s}")
         else:
-            print(f"  {name:42s} {result['error']}")
+            print(f"  {name:52s} {result['error'].splitlines()[0]}")
     return results
 
 
