@@ -32,6 +32,9 @@ CHART_JS    := build/vendor/chart.umd.min.js
 TFJS_VENDOR := build/vendor/tfjs
 TFJS_WASM_FILES := $(addprefix $(TFJS_VENDOR)/,tf-backend-wasm.min.js tfjs-backend-wasm.wasm \
                      tfjs-backend-wasm-simd.wasm tfjs-backend-wasm-threaded-simd.wasm)
+# The workbench's editor: CodeMirror 6 + Python mode bundled by esbuild (npm) into one ES module.
+CODEMIRROR_JS := build/vendor/codemirror.js
+EDITOR_SRCS := $(wildcard web/editor/*.js)
 TFJS_FILES  := $(TFJS_VENDOR)/tf.min.js $(TFJS_VENDOR)/tf-backend-webgpu.min.js $(TFJS_WASM_FILES)
 
 # The WASM SIMD kernels of the NumPy backend in the tab: one side module that Pyodide opens with
@@ -144,7 +147,15 @@ $(TFJS_WASM_FILES): node_modules/.installed
 	mkdir -p $(@D)
 	cp node_modules/@tensorflow/tfjs-backend-wasm/dist/$(@F) $@
 
-vendor: $(CHART_JS) $(TFJS_FILES)
+# esbuild's native binary comes from its @esbuild/<platform> optional dependency (no install
+# script needed); rebuilt only when the entry or the lock changes.
+$(CODEMIRROR_JS): $(EDITOR_SRCS) node_modules/.installed
+	mkdir -p $(@D)
+	node_modules/.bin/esbuild web/editor/editor_entry.js --bundle --format=esm --minify \
+	  --target=es2020 --log-level=warning --outfile=$@.tmp.js
+	mv $@.tmp.js $@
+
+vendor: $(CHART_JS) $(TFJS_FILES) $(CODEMIRROR_JS)
 
 # (h) the MNIST CNN /predict loads by default, trained with webkeras itself (about a minute);
 # retrained only when its script changes
