@@ -79,11 +79,14 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             callback.set_model(model)
 
-    def _call(self, hook, *args):
+    def _call(self, hook, *args, logs=None):
+        # Keras passes a dict to every hook, never None (guides call `logs.keys()`).
+        logs = {} if logs is None else logs
         for callback in self.callbacks:
-            getattr(callback, hook)(*args)
+            getattr(callback, hook)(*args, logs)
 
     def _call_batch(self, hook, batch, logs):
+        logs = {} if logs is None else logs
         floats = None
         for callback in self.callbacks:
             if getattr(callback, "_reads_tensor_logs", False):
@@ -110,7 +113,7 @@ def _make_batch_hook(hook):
 
 def _make_hook(hook):
     def dispatch(self, logs=None):
-        self._call(hook, logs)
+        self._call(hook, logs=logs)
 
     dispatch.__name__ = hook
     return dispatch
@@ -124,11 +127,11 @@ for _hook in ("on_train_begin", "on_train_end", "on_test_begin", "on_test_end",
 
 
 def _on_epoch_begin(self, epoch, logs=None):
-    self._call("on_epoch_begin", epoch, logs)
+    self._call("on_epoch_begin", epoch, logs=logs)
 
 
 def _on_epoch_end(self, epoch, logs=None):
-    self._call("on_epoch_end", epoch, logs)
+    self._call("on_epoch_end", epoch, logs=logs)
 
 
 CallbackList.on_epoch_begin = _on_epoch_begin

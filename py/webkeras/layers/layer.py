@@ -16,6 +16,8 @@ from webkeras.utils import naming, tree
 _masks = weakref.WeakKeyDictionary()
 # The `training` value of the outermost call, seen by nested layers called without one.
 _training_context = []
+# How deep the current layer call is nested: 0 outside any call (a new forward pass).
+_call_depth = [0]
 
 
 class Layer:
@@ -158,16 +160,44 @@ class Layer:
 
     @property
     def losses(self):
+        """Scalar losses: from `add_loss` (this layer's, then its sublayers') in the last
+        forward pass, then the weight regularization penalties (Keras 3's order)."""
         out = []
         for layer in self._flatten_layers():
             out.extend(layer._own_losses)
-            for v in layer._own_variables:
-                if getattr(v, "regularizer", None) is not None and v.trainable:
-                    out.append(v.regularizer(v))
+            out.extend(fn() for fn in layer.__dict__.get("_callable_losses", ()))
+        for v in self.trainable_variables:
+            if getattr(v, "regularizer", None) is not None:
+                out.append(v.regularizer(v))
         return out
 
     def add_loss(self, loss):
-        self._own_losses.append(loss)
+        """Adds a scalar loss (or a list of them) during `call`; the model's training loss
+        includes it. Losses are cleared at the start of each top-level call.
+
+        Example:
+        ```python
+        class ActivityRegularizationLayer(keras.layers.Layer):
+            def call(self, inputs):
+                self.add_loss(1e-2 * keras.ops.sum(inputs))
+                return inputs
+        ```
+        A zero-argument callable (tf.keras 2) is kept and evaluated whenever `losses` is read.
+        """
+        for value in tree.flatten(loss):
+            if callable(value) and not isinstance(value, Tensor):
+                self.__dict__.setdefault("_callable_losses", []).append(value)
+            elif isinstance(value, KerasTensor):
+                raise ValueError(  # noqa: TRY004 - Keras raises ValueError here
+                    f"`add_loss()` on '{self.name}' received a symbolic tensor {value}. Add "
+                    "the loss inside a layer's `call()` (on real tensors), e.g. a layer that "
+                    "calls `self.add_loss(...)` and returns its inputs.")
+            else:
+                self._own_losses.append(_to_tensor(value))
+
+    def _clear_losses(self):
+        for layer in self._flatten_layers():
+            layer._own_losses = []
 
     # -- calling -----------------------------------------------------------------------------
     def build(self, input_shape):
@@ -197,22 +227,36 @@ class Layer:
                 kwargs["mask"] = mask
         assert_input_compatibility(self.input_spec, inputs, self.name)
         if any(isinstance(x, KerasTensor) for x in tree.flatten(inputs)):
-            return symbolic_call(self, inputs, *args, **kwargs)
+            _call_depth[0] += 1
+            try:
+                return symbolic_call(self, inputs, *args, **kwargs)
+            finally:
+                _call_depth[0] -= 1
+                # The shape inference ran `call` on placeholder zeros: drop its losses.
+                self._clear_losses()
         inputs = tree.map_structure(_to_tensor, inputs)
         self._maybe_build(tree.map_structure(lambda x: x.shape, inputs))
-        self._own_losses = []
+        # As Keras 3: the outermost call starts a forward pass and clears every loss below
+        # it; nested calls add to them (a shared layer called twice keeps both).
+        if _call_depth[0] == 0:
+            self._clear_losses()
         training = kwargs.get("training")
         if training is not None:
             _training_context.append(bool(training))
+        _call_depth[0] += 1
         try:
             outputs = self.call(inputs, *args, **kwargs)
         finally:
+            _call_depth[0] -= 1
             if training is not None:
                 _training_context.pop()
         if self.activity_regularizer is not None:
             for out in tree.flatten(outputs):
-                self._own_losses.append(
-                    self.activity_regularizer(out) / float(max(out.shape[0], 1)))
+                if not isinstance(out, Tensor):
+                    continue
+                # Keras 3 divides by the batch size, so the strength does not depend on it.
+                batch = float(max(out.shape[0], 1)) if out.ndim else 1.0
+                self._own_losses.append(self.activity_regularizer(out) / batch)
         out_mask = self.compute_mask(inputs, kwargs.get("mask"))
         if out_mask is not None:
             for out, m in zip(tree.flatten(outputs), _broadcast_mask(out_mask, outputs)):
@@ -233,12 +277,10 @@ class Layer:
 
     @property
     def output(self):
+        """The output of the layer's first call on symbolic inputs (Keras 3)."""
         if "_output" in self.__dict__:
             return self.__dict__["_output"]
-        if len(self._inbound_nodes) != 1:
-            raise AttributeError(f"Layer '{self.name}' has {len(self._inbound_nodes)} "
-                                 "inbound nodes: its output is ambiguous or undefined.")
-        return self._inbound_nodes[0].outputs
+        return self._first_node("output").outputs
 
     @output.setter
     def output(self, value):
@@ -246,16 +288,51 @@ class Layer:
 
     @property
     def input(self):
-        if len(self._inbound_nodes) != 1:
-            raise AttributeError(f"Layer '{self.name}' has {len(self._inbound_nodes)} "
-                                 "inbound nodes: its input is ambiguous or undefined.")
-        return self._inbound_nodes[0].call_inputs
+        """The inputs of the layer's first call on symbolic inputs (Keras 3)."""
+        return self._first_node("input").call_inputs
+
+    # tf.keras 2 read these on any layer; Keras 3 dropped them. A subclass may still set
+    # its own `output_shape` / `input_shape` attribute.
+    @property
+    def output_shape(self):
+        if "output_shape" in self.__dict__:
+            return self.__dict__["output_shape"]
+        if not self._inbound_nodes and self._build_shapes is not None:
+            return self.compute_output_shape(self._build_shapes)
+        return tree.map_structure(lambda t: t.shape, self._first_node("output_shape").outputs)
+
+    @output_shape.setter
+    def output_shape(self, value):
+        self.__dict__["output_shape"] = value
+
+    @property
+    def input_shape(self):
+        if "input_shape" in self.__dict__:
+            return self.__dict__["input_shape"]
+        if not self._inbound_nodes and self._build_shapes is not None:
+            return self._build_shapes
+        return tree.map_structure(lambda t: t.shape,
+                                  self._first_node("input_shape").call_inputs)
+
+    @input_shape.setter
+    def input_shape(self, value):
+        self.__dict__["input_shape"] = value
+
+    def _first_node(self, attribute):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"The layer {self.name} has never been called and thus has no defined "
+                f"{attribute}. Call it on a `keras.Input(...)` (or build the model with an "
+                "Input) first.")
+        return self._inbound_nodes[0]
 
     def compute_output_shape(self, input_shape):
         """By default, runs `call` once on zeros and reads the output shapes back."""
         from webkeras.layers.keras_tensor import infer_output_shapes
 
-        return infer_output_shapes(self, input_shape)
+        shapes = infer_output_shapes(self, input_shape)
+        self._clear_losses()
+        return shapes
 
     # -- config ------------------------------------------------------------------------------
     def get_config(self):

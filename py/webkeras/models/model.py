@@ -57,6 +57,8 @@ class Model(Trainer, Layer):
             from webkeras.layers.keras_tensor import infer_output_shapes
 
             infer_output_shapes(self, input_shape)
+            # Losses added while running on placeholder zeros are not a forward pass's.
+            self._clear_losses()
         self.built = True
 
     def get_config(self):

@@ -17,6 +17,8 @@ class Sequential(Model):
     ])
     ```
     Without an `Input` (or `input_shape=` on the first layer) it is built on its first call.
+    Once built, its layers form a functional graph from an `InputLayer`, so `model.inputs`,
+    `layer.output` and `keras.Model(model.inputs, [l.output for l in model.layers])` work.
     """
 
     def __init__(self, layers=None, trainable=True, name=None):
@@ -26,6 +28,11 @@ class Sequential(Model):
         self._layer_names = set()
         self._input_batch_shape = None
         self._input_dtype = "float32"
+        # The graph: an InputLayer's output, then each layer's output in `_layers` order (a
+        # prefix of them while a build is incomplete). Only tensors are kept, so the weights
+        # file walker (which follows Layer attributes) does not see the InputLayer.
+        self._input_tensor = None
+        self._layer_outputs = []
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._maybe_rebuild()
@@ -45,6 +52,7 @@ class Sequential(Model):
                     f"layer to it.")
             self._input_batch_shape = layer.batch_shape
             self._input_dtype = layer.dtype
+            self._input_tensor = layer.output
             return
         if layer.name in self._layer_names:
             raise ValueError(
@@ -64,6 +72,7 @@ class Sequential(Model):
             raise TypeError("There are no layers in the model.")
         layer = self._layers.pop()
         self._layer_names.discard(layer.name)
+        del self._layer_outputs[len(self._layers):]
         self.built = False
         if rebuild:
             self._maybe_rebuild()
@@ -87,9 +96,14 @@ class Sequential(Model):
             raise ValueError("You must provide an `input_shape` argument.")
         shape = tuple(input_shape)
         self._input_batch_shape = shape
-        x = KerasTensor(shape, self._input_dtype)
-        for layer in self._layers:
+        if self._input_tensor is None or self._input_tensor.shape != shape:
+            self._input_tensor = InputLayer(batch_shape=shape, dtype=self._input_dtype).output
+            self._layer_outputs = []
+        # Layers already in the graph keep their outputs: `add` calls only the new layer.
+        x = self._layer_outputs[-1] if self._layer_outputs else self._input_tensor
+        for layer in self._layers[len(self._layer_outputs):]:
             x = layer(x)
+            self._layer_outputs.append(x)
         self._output_shape = x.shape
         self._build_shapes = shape
         self.built = True
@@ -126,7 +140,27 @@ class Sequential(Model):
 
     @property
     def inputs(self):
-        return [KerasTensor(self._input_batch_shape)] if self._input_batch_shape else None
+        return None if self._input_tensor is None else [self._input_tensor]
+
+    @property
+    def outputs(self):
+        if not self.built or not self._layer_outputs:
+            return None
+        return [self._layer_outputs[-1]]
+
+    # tf.keras 2: `model.input` / `model.output` are the graph's (Keras 3 has them only once
+    # the model is itself called on a symbolic input, which comes first here).
+    @property
+    def input(self):
+        if self._inbound_nodes or self.inputs is None:
+            return Layer.input.fget(self)
+        return self.inputs[0]
+
+    @property
+    def output(self):
+        if self._inbound_nodes or self.outputs is None:
+            return Layer.output.fget(self)
+        return self.outputs[0]
 
     def get_config(self):
         layer_configs = []

@@ -55,15 +55,24 @@ class Trainer:
         return names
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """The compiled loss plus every `add_loss` / regularization loss."""
-        if self._compile_loss is None:
-            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-        names = self._output_names_for(y_pred)
-        loss = self._compile_loss(flatten_targets(y, names), tree.flatten(y_pred),
-                                  flatten_targets(sample_weight, names, "sample_weight"))
-        for extra in self.losses:
-            loss = loss + extra
-        return loss
+        """The compiled loss plus every `add_loss` / regularization loss.
+
+        `compile()` may omit `loss` when the model adds its own with `add_loss`.
+        """
+        losses = []
+        if self._compile_loss is not None:
+            names = self._output_names_for(y_pred)
+            losses.append(self._compile_loss(
+                flatten_targets(y, names), tree.flatten(y_pred),
+                flatten_targets(sample_weight, names, "sample_weight")))
+        losses.extend(_aggregate_additional_loss(extra) for extra in self.losses)
+        if not losses:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`, "
+                             "or add one in the model's `call` with `self.add_loss(...)`.")
+        total = losses[0]
+        for extra in losses[1:]:
+            total = total + extra
+        return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics and returns `get_metrics_result()`."""
@@ -302,6 +311,14 @@ def _should_eval(epoch, validation_freq):
     raise ValueError("Expected `validation_freq` to be a list or int. "
                      f"Received: validation_freq={validation_freq} of the type "
                      f"{type(validation_freq)}.")
+
+
+def _aggregate_additional_loss(loss):
+    """An `add_loss` value as a float scalar (Keras sums a non-scalar one)."""
+    loss = ops.convert_to_tensor(loss)
+    if "float" not in str(loss.dtype):
+        loss = ops.cast(loss, "float32")
+    return ops.sum(loss) if loss.ndim else loss
 
 
 def _batch_size(x):
