@@ -83,6 +83,34 @@ def floatx():
     return _floatx
 
 
+def set_epsilon(value):
+    global _epsilon
+    _epsilon = float(value)
+
+
+def set_floatx(value):
+    global _floatx
+    if value not in ("float16", "float32", "float64"):
+        raise ValueError(f"Unknown `floatx` value: {value!r}. Expected 'float16', 'float32' "
+                         "or 'float64'.")
+    _floatx = str(value)
+
+
+def is_keras_tensor(x):
+    from webkeras.layers.keras_tensor import KerasTensor
+
+    return isinstance(x, KerasTensor)
+
+
+def __getattr__(name):
+    # tf.keras 2's `K.sum`, `K.int_shape`, ... (see legacy.py); Keras 3's names come first.
+    from webkeras.backend.legacy import FUNCTIONS
+
+    if name in FUNCTIONS:
+        return FUNCTIONS[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def clear_session():
     """Reset layer-name counters (Keras semantics); the backend stays selected."""
     from webkeras.utils import naming

@@ -85,9 +85,34 @@ class Layer:
         return _unique(list(self._own_variables) + list(attributes))
 
     # -- weights -----------------------------------------------------------------------------
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+    def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True,
                    regularizer=None, constraint=None, name=None, **kwargs):
+        """Creates a weight of this layer (`build` is the usual place).
+
+        Positional arguments are Keras 3's `(shape, initializer, dtype)`, or, when the first is
+        a string, tf.keras 2's `(name, shape, dtype, initializer, regularizer, trainable,
+        constraint)`, as in `self.add_variable("kernel", shape=[n, m])`.
+        """
+        if args:
+            order = _LEGACY_WEIGHT_ARGS if isinstance(args[0], str) else _WEIGHT_ARGS
+            if len(args) > len(order):
+                raise TypeError(f"add_weight() takes at most {len(order)} positional "
+                                f"arguments in this form, but {len(args)} were given.")
+            given = {"shape": shape, "initializer": initializer, "dtype": dtype,
+                     "trainable": trainable, "regularizer": regularizer,
+                     "constraint": constraint, "name": name}
+            defaults = {"trainable": True}
+            for key, value in zip(order, args):
+                if given[key] is not defaults.get(key):
+                    raise TypeError(f"`{key}` was passed both positionally and as a keyword "
+                                    f"argument to add_weight() of layer '{self.name}'.")
+                given[key] = value
+            shape, initializer, dtype = given["shape"], given["initializer"], given["dtype"]
+            trainable, regularizer = given["trainable"], given["regularizer"]
+            constraint, name = given["constraint"], given["name"]
         shape = tuple(int(d) for d in (shape or ()))
+        if trainable is None:
+            trainable = True
         if initializer is None:
             initializer = "glorot_uniform" if dtype is None or "float" in str(dtype) else "zeros"
         variable = Variable(initializers.get(initializer), shape=shape,
@@ -98,7 +123,9 @@ class Layer:
         self._own_variables.append(variable)
         return variable
 
-    add_variable = add_weight
+    def add_variable(self, *args, **kwargs):
+        """Alias of `add_weight` (Keras 3), also in tf.keras 2's `add_variable(name, shape)`."""
+        return self.add_weight(*args, **kwargs)
 
     @property
     def trainable(self):
@@ -372,6 +399,10 @@ def _broadcast_mask(mask, outputs):
 
 
 _PARAMS = {}
+# Positional parameters of add_weight: Keras 3's, and tf.keras 2's (name first).
+_WEIGHT_ARGS = ("shape", "initializer", "dtype")
+_LEGACY_WEIGHT_ARGS = ("name", "shape", "dtype", "initializer", "regularizer", "trainable",
+                       "constraint")
 
 
 def _call_params(fn):

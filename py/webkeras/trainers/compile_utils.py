@@ -183,6 +183,24 @@ class CompileLoss:
         return total
 
 
+def _is_metric_identifier(identifier):
+    return identifier is not None and not isinstance(identifier, (list, tuple, dict))
+
+
+def _clone_metric(identifier):
+    """A fresh metric like `identifier` (names and functions make a new one each time)."""
+    if not isinstance(identifier, metrics_module.Metric):
+        return identifier
+    try:
+        return type(identifier).from_config(identifier.get_config())
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"The metric {identifier!r} is listed once for several outputs, but it cannot be "
+            "copied for each of them from its config. Pass `metrics` as a dict keyed by "
+            "output name, with one metric object per output."
+        ) from error
+
+
 class CompileMetrics:
     """The compiled metrics, one list per output; `metrics` ignore sample weights and
     `weighted_metrics` use them (Keras 3). Multi-output metrics log as '<output>_<name>'."""
@@ -223,6 +241,9 @@ class CompileMetrics:
             entries = per_output(user, names, argument, default=[])
         elif len(names) == 1:
             entries = [list(user)]
+        elif len(user) != len(names) and all(_is_metric_identifier(m) for m in user):
+            # tf.keras 2: a flat list that is not one entry per output applies to each output.
+            entries = [list(user)] + [[_clone_metric(m) for m in user] for _ in names[1:]]
         else:
             if len(user) != len(names):
                 raise ValueError(

@@ -152,8 +152,13 @@ class Trainer:
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
-        """Trains the model for a fixed number of epochs; returns the `History` callback."""
+            validation_batch_size=None, validation_freq=1, **kwargs):
+        """Trains the model for a fixed number of epochs; returns the `History` callback.
+
+        tf.keras 2's `max_queue_size`, `workers` and `use_multiprocessing` are accepted and
+        ignored (Keras 3 moved them to `keras.utils.PyDataset`).
+        """
+        _check_legacy_kwargs("fit", kwargs)
         self._assert_compiled("fit")
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = split_validation(
@@ -203,6 +208,7 @@ class Trainer:
                  steps=None, callbacks=None, return_dict=False, **kwargs):
         """Loss and metric values in test mode: a scalar, a list, or a dict (`return_dict`)."""
         self._assert_compiled("evaluate")
+        kwargs = {k: v for k, v in kwargs.items() if k not in _LEGACY_LOOP_ARGS}
         if kwargs:
             raise ValueError(f"Arguments not recognized: {kwargs}")
         iterator = EpochIterator(x, y, sample_weight, batch_size, steps)
@@ -223,8 +229,10 @@ class Trainer:
         cbs.on_test_end(logs)
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
+                **kwargs):
         """Output NumPy arrays for the input samples, batch by batch."""
+        _check_legacy_kwargs("predict", kwargs)
         iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps,
                                  shuffle=False)
         verbose = _resolve_verbose(verbose)
@@ -245,6 +253,27 @@ class Trainer:
                              "check that your input data is not empty.")
         flat = [np.concatenate(parts) for parts in zip(*[tree.flatten(o) for o in outputs])]
         return tree.pack_sequence_as(outputs[0], flat)
+
+    # -- tf.keras 2's generator methods (removed in Keras 3): the loops take generators --
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1,
+                      callbacks=None, validation_data=None, validation_steps=None,
+                      validation_freq=1, class_weight=None, max_queue_size=10, workers=1,
+                      use_multiprocessing=False, shuffle=True, initial_epoch=0):
+        """tf.keras 2's `fit_generator`: `fit` with the generator as `x`."""
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs,
+                        verbose=verbose, callbacks=callbacks, validation_data=validation_data,
+                        validation_steps=validation_steps, validation_freq=validation_freq,
+                        class_weight=class_weight, shuffle=shuffle, initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
+                           workers=1, use_multiprocessing=False, verbose=0):
+        """tf.keras 2's `evaluate_generator`: `evaluate` with the generator as `x`."""
+        return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose)
+
+    def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
+                          workers=1, use_multiprocessing=False, verbose=0):
+        """tf.keras 2's `predict_generator`: `predict` with the generator as `x`."""
+        return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
@@ -292,6 +321,15 @@ class Trainer:
         from webkeras.saving.weights_h5 import load_weights
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+
+_LEGACY_LOOP_ARGS = ("max_queue_size", "workers", "use_multiprocessing")
+
+
+def _check_legacy_kwargs(method, kwargs):
+    unknown = [k for k in kwargs if k not in _LEGACY_LOOP_ARGS]
+    if unknown:
+        raise TypeError(f"{method}() got an unexpected keyword argument '{unknown[0]}'")
 
 
 def _resolve_verbose(verbose):
