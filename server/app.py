@@ -2,6 +2,7 @@
 
 Routes:
     /                   index linking to the pages
+    /workbench          a notebook-like page: edit and run Keras code in the tab (web/workbench.*)
     /train              the MNIST training page
     /predict            draw a digit; a converted model (default /models/mnist_cnn) predicts it
     /webkeras.js        the JS API, an ES module (web/webkeras.js): loadModel(url), model.predict
@@ -17,6 +18,11 @@ Routes:
     /api/runtime        JSON: which webkeras wheel the worker should load
     /convert            convert a model (Keras <-> TF.js) through POST /api/convert (a zip
                         back); see server/convert_api.py
+
+Every response is cross-origin isolated (COOP `same-origin` + COEP `require-corp`): the
+workbench shares a SharedArrayBuffer with its worker (Pyodide's interrupt buffer, so Stop can
+interrupt a plain Python loop), and a worker is isolated only when its page and its own script
+are. Everything the pages load comes from this server, so nothing else changes for them.
 
 Every file goes through `send_from_directory` (never outside its folder), with an ETag and
 conditional GET. Our own code and data are revalidated on each load (`no-cache`); the versioned
@@ -113,7 +119,8 @@ INDEX_HTML = """<!doctype html>
 <link rel="stylesheet" href="/static/style.css"></head>
 <body><main class="index"><h1>webkeras</h1>
 <p>Keras in Python, running in this tab on WebGPU.</p>
-<ul><li><a href="/train">Train an MLP on MNIST</a></li>
+<ul><li><a href="/workbench">Workbench: write and run Keras code, with live charts</a></li>
+<li><a href="/train">Train an MLP on MNIST (one click)</a></li>
 <li><a href="/predict">Draw a digit: a converted model predicts it</a></li>
 <li><a href="/convert">Convert a model (Keras ⇄ TF.js)</a></li></ul>
 </main></body></html>
@@ -124,6 +131,25 @@ INDEX_HTML = """<!doctype html>
 def index():
     return INDEX_HTML, 200, {"Content-Type": "text/html; charset=utf-8",
                              "Cache-Control": NO_CACHE}
+
+
+# Cross-origin isolation: what makes SharedArrayBuffer (the interrupt buffer) available.
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+}
+
+
+@pages.after_app_request
+def cross_origin_isolation(response):
+    for name, value in ISOLATION_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+@pages.get("/workbench")
+def workbench():
+    return serve_file(current_app.config["WEBKERAS_WEB_DIR"], "workbench.html")
 
 
 @pages.get("/train")

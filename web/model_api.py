@@ -38,10 +38,10 @@ def _specs(model, kind):
     return [{"name": None, "shape": list(s), "dtype": "float32"} for s in shapes if s]
 
 
-def load(model_id, path):
-    """Loads a TF.js model.json, `.keras` or `.h5` file; returns JSON naming its inputs and
-    outputs."""
-    keras.backend.set_backend(str(js.webkerasBackend))
+def load(model_id, path, backend):
+    """Loads a TF.js model.json, `.keras` or `.h5` file on `backend` ("webgpu" or "numpy");
+    returns JSON naming its inputs and outputs."""
+    keras.backend.set_backend(str(backend))
     if path.endswith(".json"):
         model = tfjs.load_tfjs(path)
     else:

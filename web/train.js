@@ -1,5 +1,7 @@
 // The training page: draws what the worker reports. All compute runs in web/worker.js.
 
+import { WorkerClient } from "./client.js";
+
 const MODEL_FILENAME = "mnist_mlp.keras";
 // A blob URL must outlive the click that starts its download; then it is freed.
 const BLOB_URL_LIFETIME_MS = 60_000;
@@ -131,26 +133,7 @@ function showError(message) {
 const fmt = (value, digits = 4) => (value == null ? "–" : Number(value).toFixed(digits));
 
 // -- worker ---------------------------------------------------------------------------------
-const worker = new Worker("/static/worker.js", { type: "module" });
-const pending = new Map();
-let nextId = 1;
-
-/** Post `message` with a fresh id; the promise settles with the worker's reply to that id. */
-function request(message) {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ ...message, id });
-  });
-}
-
-function settle(id, error, value) {
-  const entry = pending.get(id);
-  if (!entry) return;
-  pending.delete(id);
-  if (error) entry.reject(new Error(error));
-  else entry.resolve(value);
-}
+const client = new WorkerClient();
 
 const handlers = {
   boot({ percent, text }) {
@@ -232,26 +215,9 @@ const handlers = {
     ui.download.hidden = false;
     ui.download.disabled = false;
   },
-  "python-result"({ id, result, error }) {
-    settle(id, error, result);
-  },
-  file({ id, bytes, error }) {
-    settle(id, error, bytes);
-  },
 };
 
-worker.onmessage = (event) => {
-  const handler = handlers[event.data.type];
-  if (handler) handler(event.data);
-  else console.warn("unknown worker message", event.data);
-};
-worker.onerror = (event) => {
-  event.preventDefault();
-  showError(
-    `The worker failed: ${event.message || "could not load /static/worker.js or its imports"}` +
-      (event.filename ? ` (${event.filename}:${event.lineno})` : ""),
-  );
-};
+for (const [type, handler] of Object.entries(handlers)) client.on(type, handler);
 
 ui.train.addEventListener("click", () => {
   if (!ready || training) return;
@@ -265,18 +231,19 @@ ui.train.addEventListener("click", () => {
   stepTimes.length = 0;
   resetChart();
   setTraining(true);
-  worker.postMessage({ type: "train", params });
+  client.request("call", { module: "train_mnist", func: "run", args: [params] })
+    .catch((error) => showError(error.message));
 });
 ui.stop.addEventListener("click", () => {
   ui.status.textContent = "Stopping after this batch…";
-  worker.postMessage({ type: "stop" });
+  client.stop();
 });
 // The saved model's bytes come from Pyodide's filesystem in the worker.
 ui.download.addEventListener("click", async () => {
   if (!savedPath) return;
   ui.download.disabled = true;
   try {
-    const bytes = await request({ type: "read-file", path: savedPath });
+    const bytes = await client.request("read-file", { path: savedPath });
     const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
     const link = document.createElement("a");
     link.href = url;
@@ -290,13 +257,14 @@ ui.download.addEventListener("click", async () => {
   }
 });
 
-worker.postMessage({ type: "boot", backend: params.backend });
+// boot / ready / error events reach the handlers above.
+client.boot({ backend: params.backend }).catch(() => {});
 
 // A small JS API (tests, console): run Python in the worker, get str(result) back.
 window.webkeras = {
   params,
   runPython(code) {
-    return request({ type: "python", code });
+    return client.request("python", { code });
   },
   get ready() {
     return ready;

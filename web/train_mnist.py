@@ -1,7 +1,7 @@
 """The training page's Python: an MLP on MNIST, reporting to the page as it goes.
 
 Runs inside the webkeras worker (web/worker.js), which imports this file as
-`webkeras_train_mnist` and calls `run(params)` through `runPythonAsync`, so `run_sync` works
+`webkeras_train_mnist` and calls `run(params)` through `callPromising`, so `run_sync` works
 (GPU readback, the dataset fetch, yielding to the worker's event loop). The trained model is
 saved to `SAVE_PATH` in Pyodide's filesystem, where the page's Download button reads it, and
 kept as `trained_model` for Python the page runs later (the console, tests).
@@ -12,13 +12,10 @@ import math
 import os
 import time
 
-import js
+import webkeras_worker
 from pyodide.ffi import run_sync
 
 import webkeras as keras
-
-_report = js.webkerasReport
-_yield = js.webkerasYield
 
 SAVE_PATH = "/home/pyodide/mnist_mlp.keras"
 trained_model = None
@@ -26,7 +23,7 @@ trained_model = None
 
 def report(kind, **payload):
     """Post a message {type: kind, ...payload} to the page (numbers go through `_number`)."""
-    _report(kind, json.dumps(payload, default=float))
+    webkeras_worker.report(kind, json.dumps(payload, default=float))
 
 
 def _number(value):
@@ -65,9 +62,9 @@ class PageReporter(keras.callbacks.Callback):
         )
         # Let the worker's event loop run so a "stop" message can arrive (the NumPy backend
         # never awaits otherwise); excluded from the step time.
-        run_sync(_yield())
+        run_sync(webkeras_worker.pause())
         self.last = time.perf_counter()
-        if js.webkerasStopRequested:
+        if webkeras_worker.stopRequested():
             self.stopped = True
             self.model.stop_training = True
 
@@ -89,6 +86,8 @@ def run(params):
     """Train on `samples` MNIST images, evaluate on the full 10k test set, report to the page;
     save the model (also when stopped early: what it learned so far can be downloaded)."""
     global trained_model
+    if hasattr(params, "to_py"):  # a JS object from the page
+        params = params.to_py()
     samples = int(params.get("samples") or 60000)
     epochs = int(params.get("epochs") or 1)
     batch_size = int(params.get("batch_size") or 128)

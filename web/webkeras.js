@@ -11,54 +11,35 @@
 // kernels when the browser has a WebGPU adapter, else on NumPy. URLs may name a TF.js
 // layers model.json (shards are fetched beside it), a .keras or an .h5 file.
 
-const WORKER_URL = new URL("/static/worker.js", import.meta.url);
+import { WorkerClient } from "/static/client.js";
 
-let runtime = null; // {worker, ready: Promise<{backend, bootSeconds}>}
-let nextId = 1;
-const pending = new Map(); // request id -> {resolve, reject, onProgress}
+let runtime = null; // {client, ready: Promise<{backend, bootSeconds}>, addBootListener}
 
 function describe(error) {
   return error instanceof Error ? error : new Error(String(error));
 }
 
 function startRuntime(backend, onProgress) {
-  const worker = new Worker(WORKER_URL, { type: "module" });
+  const client = new WorkerClient();
   const bootListeners = onProgress ? [onProgress] : [];
-  let settle;
-  const ready = new Promise((resolve, reject) => (settle = { resolve, reject }));
-  worker.onerror = (event) => {
-    event.preventDefault();
-    settle.reject(new Error(`webkeras: the worker failed: ${event.message || `could not load ${WORKER_URL}`}`));
-  };
-  worker.onmessage = ({ data }) => {
-    if (data.type === "boot") {
-      const progress = { stage: "runtime", fraction: data.percent / 100, text: data.text };
+  const ready = client.boot({
+    backend,
+    onProgress: ({ percent, text }) => {
+      const progress = { stage: "runtime", fraction: percent / 100, text };
       for (const listener of bootListeners) listener(progress);
-    } else if (data.type === "ready") {
+    },
+  }).then(
+    ({ backend: name, bootSeconds }) => {
       bootListeners.length = 0;
-      settle.resolve({ backend: data.backend, bootSeconds: data.bootSeconds });
-    } else if (data.type === "error") {
-      // Before "ready" an error is the boot's; after it, nothing waits on it.
-      settle.reject(new Error(`webkeras: ${data.message}`));
-      console.error("webkeras worker:", data.message);
-    } else {
-      dispatch(data);
-    }
-  };
-  worker.postMessage({ type: "boot", backend });
-  return { worker, ready, addBootListener: (fn) => fn && bootListeners.push(fn) };
-}
-
-function dispatch(message) {
-  const entry = pending.get(message.id);
-  if (message.type === "model-progress") {
-    entry?.onProgress?.(progressOf(message));
-    return;
-  }
-  if (!entry) return;
-  pending.delete(message.id);
-  if (message.error) entry.reject(new Error(message.error));
-  else entry.resolve(message);
+      return { backend: name, bootSeconds };
+    },
+    (error) => {
+      throw new Error(`webkeras: ${error.message}`);
+    },
+  );
+  // After "ready", nothing waits on an error event: show it.
+  client.on("error", ({ message }) => console.error("webkeras worker:", message));
+  return { client, ready, addBootListener: (fn) => fn && bootListeners.push(fn) };
 }
 
 function progressOf({ stage, loaded, total }) {
@@ -68,14 +49,6 @@ function progressOf({ stage, loaded, total }) {
   const text = total ? `Downloading weights: ${mb(loaded)} of ${mb(total)} MB`
     : `Downloading weights: ${mb(loaded)} MB`;
   return { stage: "weights", fraction, loaded, total, text };
-}
-
-function request(message, onProgress, transfer = []) {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject, onProgress });
-    runtime.worker.postMessage({ ...message, id }, transfer);
-  });
 }
 
 /**
@@ -186,16 +159,16 @@ export class Model {
         ArrayBuffer.isView(item[0]) ? toInput(item[0], item[1], this.inputs[i])
         : toInput(item, undefined, this.inputs[i]));
     } else inputs = [toInput(data, shape, this.inputs[0])];
-    const reply = await request({ type: "predict", model: this.id, inputs }, null,
-      inputs.map((input) => input.data.buffer));
-    const outputs = reply.outputs.map(({ data: values, shape: dims }) => new Output(values, dims));
+    const reply = await runtime.client.request("predict", { model: this.id, inputs },
+      { transfer: inputs.map((input) => input.data.buffer) });
+    const outputs = reply.map(({ data: values, shape: dims }) => new Output(values, dims));
     return outputs.length === 1 ? outputs[0] : outputs;
   }
 
   dispose() {
     if (this.disposed) return;
     this.disposed = true;
-    runtime.worker.postMessage({ type: "dispose-model", model: this.id });
+    runtime.client.send("dispose-model", { model: this.id });
   }
 }
 
@@ -211,7 +184,9 @@ export async function loadModel(url, { onProgress, backend = "auto" } = {}) {
   const ready = init({ backend, onProgress });
   // Sent now: the worker downloads the weights while the runtime boots.
   const absolute = new URL(url, location.href).href;
-  const loaded = request({ type: "load-model", url: absolute }, onProgress);
+  const loaded = runtime.client.request("load-model", { url: absolute }, {
+    onEvent: (event) => event.type === "model-progress" && onProgress?.(progressOf(event)),
+  });
   try {
     await ready;
   } catch (error) {

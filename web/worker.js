@@ -1,55 +1,76 @@
-// The webkeras worker: owns Pyodide and the GPUDevice, so the page never freezes.
+// The webkeras worker: an interpreter service that owns Pyodide and the GPUDevice, so the page
+// never freezes. Pages talk to it through web/client.js.
 //
-// Page -> worker messages:
-//   {type: "boot", backend}            load Pyodide, numpy, webkeras (+ a GPUDevice for webgpu;
-//                                      "auto": webgpu when the browser has an adapter, else numpy)
-//   {type: "train", params}            run web/train_mnist.py's run(params)
-//   {type: "stop"}                     ask the running training to stop at the next batch
-//   {type: "python", id, code}         run Python (runPythonAsync); reply "python-result"
-//   {type: "read-file", id, path}      the bytes of a file in Pyodide's filesystem (e.g. a model
-//                                      Python saved); reply "file" {id, bytes} or {id, error}
-//   {type: "load-model", id, url}      fetch a TF.js model.json + shards (or a .keras / .h5 file)
-//                                      into Pyodide's FS and load it (web/model_api.py); replies
-//                                      "model-progress" {id, stage, loaded, total} as it goes, then
-//                                      "model" {id, inputs, outputs} or {id, error}
-//   {type: "predict", id, model, inputs: [{data, shape}]}
-//                                      reply "prediction" {id, outputs: [{data, shape}]} or {id, error}
-//   {type: "dispose-model", model}     forget a loaded model
-// Worker -> page: "boot" {stage, percent, text}, "ready", "error" {message}, "dataset"
-// {name, loaded, total, source, done} (dataset download progress), and whatever the
-// Python side reports through self.webkerasReport(kind, json) ("backend", "train-begin",
-// "batch", "epoch", "status", "result").
+// Page -> worker: {type, id, ...arguments}. Every message with an id gets exactly one reply,
+// {type: "reply", id, value} or {type: "reply", id, error}; progress comes as events.
+//   boot {backend, interruptBuffer?}   load Pyodide, numpy, webkeras (+ a GPUDevice for webgpu;
+//                                      "auto": webgpu when the browser has an adapter, else
+//                                      numpy). interruptBuffer: an Int32Array on a
+//                                      SharedArrayBuffer (cross-origin-isolated pages only); the
+//                                      page writes 2 into it to raise KeyboardInterrupt.
+//   run {id, code, filename}           run user code (web/workbench_runtime.py): `keras` and
+//                                      `tensorflow` resolve to webkeras, every fit streams its
+//                                      logs. value: {ok, value, error, line, ...}
+//   stop                               stop a running fit at its next batch
+//   call {id, module, func, args}      module.func(*args) of a page module (web/<module>.py)
+//   python {id, code}                  runPythonAsync(code); value: str(result) (tests, console)
+//   read-file {id, path}               value: the bytes (transferred)
+//   write-file {id, path, bytes}       into Pyodide's filesystem (relative: the working dir)
+//   list-files {id}                    value: [{path, size, mtime}] under the working dir
+//   delete-file {id, path}
+//   load-model {id, url}               fetch a model (TF.js model.json + shards, .keras, .h5)
+//                                      while the runtime boots, then load it (web/model_api.py);
+//                                      events "model-progress" {id, stage, loaded, total}
+//   predict {id, model, inputs}        value: [{data, shape}] (buffers transferred)
+//   dispose-model {model}
+// Worker -> page events: "boot" {stage, percent, text}, "ready" {backend, bootSeconds, stages},
+// "error" {message}, "stdout" {id, stream, text}, "dataset" {name, loaded, total, source, done},
+// and what Python reports through the `webkeras_worker` module (below): "backend", "fit-begin",
+// "batch", "epoch", "fit-end", "status", "saved", ...
 //
-// Python is always entered with runPythonAsync: then pyodide.ffi.run_sync (GPU readback, the
-// dataset fetch, yielding to this event loop) can suspend it with JSPI. While Python waits,
-// this worker's event loop runs, which is how a "stop" message gets in.
+// Python is always entered with runPythonAsync or callPromising: then pyodide.ffi.run_sync (GPU
+// readback, the dataset fetch, yielding to this event loop) can suspend it with JSPI. While
+// Python waits, this worker's event loop runs, which is how a "stop" message gets in.
 
 import { loadPyodide } from "/pyodide/pyodide.mjs";
 import { GPUBridge, requestGPU } from "./gpu_bridge.js";
 import { DatasetCache } from "./dataset_cache.js";
+import { downloadModel } from "./model_files.js";
 
 const ORIGIN = self.location.origin;
 const PYODIDE_URL = new URL("/pyodide/", ORIGIN).href;
+const HOME = "/home/pyodide"; // the working directory user code sees
+const PAGE_MODULES_DIR = "/webkeras_pages"; // web/*.py, outside the user's files
+const MODELS_DIR = "/tmp/webkeras_models"; // models the JS API loaded
+const OUTPUT_FLUSH_MS = 50;
 
 let pyodide = null;
 let booting = null;
+let bootBackend = null;
 let busy = false;
+let stopRequested = false;
+let currentRun = null; // id of the request whose output stdout/stderr belong to
 
 const post = (type, payload = {}) => self.postMessage({ type, ...payload });
 const bootProgress = (stage, percent, text) => post("boot", { stage, percent, text });
 
-// -- the small API Python sees on the worker's global scope (`import js`) -------------------
-self.webkerasStopRequested = false;
-self.webkerasReport = (kind, json) => post(kind, JSON.parse(json));
-// A promise that resolves after already-queued tasks (e.g. a "stop" message) have run.
-self.webkerasYield = () =>
+/** A promise that resolves after already-queued tasks (e.g. a "stop" message) have run. */
+const pause = () =>
   new Promise((resolve) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => resolve();
     channel.port2.postMessage(null);
   });
 
-// -- datasets: webkeras.datasets.fetch loads files through this (Cache Storage + progress) --
+// -- what Python sees as `import webkeras_worker` -------------------------------------------
+const pythonAPI = {
+  report: (kind, json) => post(kind, { ...JSON.parse(json), id: currentRun }),
+  pause,
+  stopRequested: () => stopRequested,
+  backend: () => bootBackend,
+};
+
+// The library reads these two from the worker's global scope (browser_driver.py, fetch.py).
 self.webkerasDatasets = new DatasetCache(post, () => pyodide.FS);
 
 function errorText(error) {
@@ -60,6 +81,37 @@ function errorText(error) {
   return String(error);
 }
 
+// -- stdout / stderr: streamed to the page in small batches ---------------------------------
+const output = { chunks: [], last: 0, timer: null };
+
+function flushOutput() {
+  clearTimeout(output.timer);
+  output.timer = null;
+  output.last = performance.now();
+  for (const { stream, text } of output.chunks.splice(0)) {
+    post("stdout", { id: currentRun, stream, text });
+  }
+}
+
+function writer(stream) {
+  const decoder = new TextDecoder();
+  return {
+    // A terminal: the progress bar redraws its line with "\r" instead of printing a new one.
+    isatty: true,
+    write(buffer) {
+      const text = decoder.decode(buffer, { stream: true });
+      const last = output.chunks[output.chunks.length - 1];
+      if (last && last.stream === stream) last.text += text;
+      else output.chunks.push({ stream, text });
+      // Posted from here while Python runs (a plain loop never yields), else by the timer.
+      if (performance.now() - output.last >= OUTPUT_FLUSH_MS) flushOutput();
+      else output.timer ??= setTimeout(flushOutput, OUTPUT_FLUSH_MS);
+      return buffer.length;
+    },
+  };
+}
+
+// -- boot -----------------------------------------------------------------------------------
 /** loadPackage that fails loudly: it reports hash and fetch failures only via errorCallback. */
 async function loadPackages(names) {
   const errors = [];
@@ -85,7 +137,7 @@ async function fetchJSON(path) {
   return JSON.parse(body);
 }
 
-async function boot(backend) {
+async function boot({ backend = "webgpu", interruptBuffer = null }) {
   const started = performance.now();
   const stages = {};
   const mark = (stage) => (stages[stage] = Math.round(performance.now() - started));
@@ -96,6 +148,11 @@ async function boot(backend) {
   gpu?.catch(() => {}); // reported below, where it is awaited
   bootProgress("runtime", 5, "Loading the Python runtime (Pyodide)…");
   pyodide = await loadPyodide({ indexURL: PYODIDE_URL });
+  pyodide.setStdout(writer("stdout"));
+  pyodide.setStderr(writer("stderr"));
+  if (interruptBuffer) pyodide.setInterruptBuffer(interruptBuffer);
+  pyodide.registerJsModule("webkeras_worker", pythonAPI);
+  pyodide.FS.mkdirTree(PAGE_MODULES_DIR);
   mark("pyodide");
   bootProgress("packages", 50, "Loading NumPy and webkeras…");
   const { webkeras_in_lock: inLock, webkeras_wheel: wheel } = await runtime;
@@ -115,38 +172,57 @@ async function boot(backend) {
     mark("gpu");
   }
   bootProgress("import", 85, "Importing webkeras…");
-  await pyodide.runPythonAsync("import webkeras");
-  self.webkerasBackend = backend; // what model_api uses (train_mnist.py takes it from params)
+  await pyodide.runPythonAsync(
+    `import sys, webkeras\nsys.path.insert(0, ${JSON.stringify(PAGE_MODULES_DIR)})`);
+  bootBackend = backend;
   mark("import");
   const seconds = (performance.now() - started) / 1000;
   bootProgress("ready", 100, `Ready (booted in ${seconds.toFixed(1)} s)`);
-  post("ready", { bootSeconds: seconds, backend, stages });
+  post("ready", { bootSeconds: seconds, backend, stages,
+    interruptible: Boolean(interruptBuffer) });
 }
 
-async function runExclusive(what, fn) {
-  if (busy) {
-    post("error", { message: `Cannot ${what}: the worker is still busy with the previous run.` });
-    return;
-  }
+// -- entering Python ------------------------------------------------------------------------
+let queue = Promise.resolve(); // one Python call at a time, in arrival order
+
+function serially(fn) {
+  const run = queue.then(async () => {
+    await booting;
+    return fn();
+  });
+  queue = run.catch(() => {});
+  return run;
+}
+
+/** A run of user or page code: refused while another one runs; output is tagged with `id`. */
+async function exclusive(id, what, fn) {
+  if (busy) throw new Error(`Cannot ${what}: the worker is still busy with the previous run.`);
   busy = true;
   try {
-    await booting;
-    await fn();
-  } catch (error) {
-    post("error", { message: errorText(error) });
+    return await serially(async () => {
+      stopRequested = false;
+      currentRun = id;
+      try {
+        return await fn();
+      } finally {
+        flushOutput();
+        currentRun = null;
+      }
+    });
   } finally {
     busy = false;
   }
 }
 
-// The pages' Python files (web/*.py), written into Pyodide's FS on first use as
+// The pages' Python files (web/<name>.py), written into PAGE_MODULES_DIR on first use as
 // `webkeras_<name>` modules.
 const pageModules = new Map();
 function pageModule(name) {
+  if (!/^[a-z_]+$/.test(name)) return Promise.reject(new Error(`bad page module ${name}`));
   if (!pageModules.has(name)) {
     const loaded = fetch(`/static/${name}.py`).then(async (response) => {
       if (!response.ok) throw new Error(`GET /static/${name}.py -> ${response.status}`);
-      pyodide.FS.writeFile(`/home/pyodide/webkeras_${name}.py`, await response.text());
+      pyodide.FS.writeFile(`${PAGE_MODULES_DIR}/webkeras_${name}.py`, await response.text());
     });
     loaded.catch(() => pageModules.delete(name));
     pageModules.set(name, loaded);
@@ -154,224 +230,143 @@ function pageModule(name) {
   return pageModules.get(name);
 }
 
-async function train(params) {
-  await pageModule("train_mnist");
-  self.webkerasStopRequested = false;
-  self.webkerasParams = params;
-  await pyodide.runPythonAsync(
-    "import js, webkeras_train_mnist\nwebkeras_train_mnist.run(js.webkerasParams.to_py())",
-    { filename: "<train>" },
-  );
+/** Python proxies become plain JS (dicts as objects); the proxy is freed. */
+function toJS(value) {
+  if (!value || typeof value.toJs !== "function") return value;
+  try {
+    return value.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+  } finally {
+    value.destroy();
+  }
+}
+
+/** module.func(*args) of web/<module>.py, entered with callPromising (run_sync works). */
+async function callPython(module, func, args = []) {
+  await pageModule(module);
+  const mod = pyodide.pyimport(`webkeras_${module}`);
+  // An attribute proxy is borrowed from its module's proxy: free them together, after the call.
+  const fn = mod[func];
+  try {
+    if (!fn || typeof fn.callPromising !== "function") {
+      throw new Error(`web/${module}.py has no function ${func}`);
+    }
+    return toJS(await fn.callPromising(...args));
+  } finally {
+    fn?.destroy?.();
+    mod.destroy();
+  }
+}
+
+// -- files ----------------------------------------------------------------------------------
+const resolvePath = (path) => (String(path).startsWith("/") ? String(path) : `${HOME}/${path}`);
+
+function listFiles(dir = HOME, prefix = "") {
+  const FS = pyodide.FS;
+  const files = [];
+  for (const name of FS.readdir(dir)) {
+    if (name.startsWith(".") || name === "__pycache__") continue;
+    const path = `${dir}/${name}`;
+    const stat = FS.stat(path);
+    if (FS.isDir(stat.mode)) files.push(...listFiles(path, `${prefix}${name}/`));
+    else files.push({ path: `${prefix}${name}`, size: stat.size, mtime: stat.mtime.getTime() });
+  }
+  return files;
+}
+
+function writeFile(path, bytes) {
+  const full = resolvePath(path);
+  if (full.split("/").includes("..")) throw new Error(`write-file: ${path} leaves the folder`);
+  pyodide.FS.mkdirTree(full.slice(0, full.lastIndexOf("/")) || "/");
+  pyodide.FS.writeFile(full, bytes);
+  return full;
+}
+
+function readFile(path) {
+  try {
+    return pyodide.FS.readFile(resolvePath(path)); // a copy, safe to transfer
+  } catch (error) {
+    if (error && error.errno !== undefined) {
+      throw new Error(`read-file ${path}: no such file in Pyodide's filesystem`);
+    }
+    throw error;
+  }
 }
 
 // -- models for the JS API (web/webkeras.js) ----------------------------------------------
-const MODELS_DIR = "/home/pyodide/models";
-let apiQueue = Promise.resolve(); // one Python call at a time, in arrival order
-
-function serially(fn) {
-  const run = apiQueue.then(async () => {
-    await booting;
-    return fn();
-  });
-  apiQueue = run.catch(() => {});
-  return run;
-}
-
-async function fetchOK(url) {
-  const response = await fetch(url);
-  if (!response.ok) {
-    let message = await response.text();
-    try {
-      message = JSON.parse(message).message || message;
-    } catch {}
-    throw new Error(`GET ${url} -> HTTP ${response.status}: ${message.slice(0, 300)}`);
-  }
-  return response;
-}
-
-/** The body as bytes, calling progress(bytesSoFar) as chunks arrive. */
-async function readBody(response, progress) {
-  const chunks = [];
-  let size = 0;
-  for (const reader = response.body.getReader(); ; ) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.length;
-    progress(size);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) bytes.set(chunk, offset), (offset += chunk.length);
-  return bytes;
-}
-
-/** Shard paths from model.json, refused when they would leave the model's folder. */
-function shardPaths(modelJson, url) {
-  let artifact;
-  try {
-    artifact = JSON.parse(new TextDecoder().decode(modelJson));
-  } catch (error) {
-    throw new Error(`${url} is not valid JSON: ${error.message}`);
-  }
-  const groups = artifact && artifact.weightsManifest;
-  if (!Array.isArray(groups)) {
-    throw new Error(`${url}: no "weightsManifest" list; expected a TF.js layers model.json.`);
-  }
-  const paths = groups.flatMap((group) => group.paths || []);
-  for (const path of paths) {
-    if (typeof path !== "string" || path.startsWith("/") || path.split("/").includes("..")) {
-      throw new Error(`${url}: weight shard path ${JSON.stringify(path)} leaves the model's folder.`);
-    }
-  }
-  return paths;
-}
-
-/**
- * Downloads a model's files (model.json and its shards, or one .keras / .h5 file) as
- * [[relative path, bytes]], main file first. Needs no Pyodide: it runs while the runtime boots.
- */
-async function downloadModel(id, url) {
-  const modelURL = new URL(url, ORIGIN);
-  const progress = (stage, loaded, total) => post("model-progress", { id, stage, loaded, total });
-  const name = decodeURIComponent(modelURL.pathname.split("/").pop()) || "model.json";
-  const first = await fetchOK(modelURL);
-  const firstTotal = Number(first.headers.get("Content-Length")) || 0;
-  const firstBytes = await readBody(first, (n) => progress("download", n, firstTotal));
-  if (!name.endsWith(".json")) {
-    // A single-file model: .keras, .h5
-    if (!/\.(keras|h5|hdf5)$/.test(name)) {
-      throw new Error(`${url}: expected a TF.js model.json, a .keras or an .h5 file.`);
-    }
-    return [[name, firstBytes]];
-  }
-  const paths = shardPaths(firstBytes, url);
-  // Start every shard at once; progress counts the bytes of all of them.
-  const loaded = new Array(paths.length).fill(0);
-  const sizes = new Array(paths.length).fill(0);
-  const done = firstBytes.length;
-  const report = () => {
-    const total = sizes.every(Boolean) ? done + sizes.reduce((a, b) => a + b, 0) : 0;
-    progress("download", done + loaded.reduce((a, b) => a + b, 0), total);
-  };
-  const shards = await Promise.all(paths.map(async (path, i) => {
-    const response = await fetchOK(new URL(path, modelURL));
-    sizes[i] = Number(response.headers.get("Content-Length")) || 0;
-    return readBody(response, (n) => ((loaded[i] = n), report()));
-  }));
-  return [["model.json", firstBytes], ...paths.map((path, i) => [path, shards[i]])];
-}
-
-/** Writes downloaded files into Pyodide's FS; returns the path of the main one. */
-function writeModel(id, files) {
-  const dir = `${MODELS_DIR}/${id}`;
-  for (const [path, bytes] of files) {
-    const parts = path.split("/");
-    pyodide.FS.mkdirTree([dir, ...parts.slice(0, -1)].join("/"));
-    pyodide.FS.writeFile(`${dir}/${path}`, bytes);
-  }
-  return `${dir}/${files[0][0]}`;
-}
-
 async function loadModel(id, url) {
-  try {
-    const files = await downloadModel(id, url); // while the runtime boots
-    await booting;
-    const path = writeModel(id, files);
-    const info = await serially(async () => {
-      await pageModule("model_api");
-      post("model-progress", { id, stage: "build", loaded: 0, total: 0 });
-      self.webkerasRequest = { id, path };
-      const result = await pyodide.runPythonAsync(
-        "import js, webkeras_model_api\n" +
-          "webkeras_model_api.load(js.webkerasRequest.id, js.webkerasRequest.path)",
-        { filename: "<load-model>" },
-      );
-      return JSON.parse(result);
-    });
-    post("model", { id, ...info });
-  } catch (error) {
-    post("model", { id, error: errorText(error) });
-  }
+  const progress = (stage, loaded, total) => post("model-progress", { id, stage, loaded, total });
+  const files = await downloadModel(url, progress); // while the runtime boots
+  await booting;
+  const dir = `${MODELS_DIR}/${id}`;
+  for (const [path, bytes] of files) writeFile(`${dir}/${path}`, bytes);
+  return serially(async () => {
+    progress("build", 0, 0);
+    const info = await callPython("model_api", "load", [id, `${dir}/${files[0][0]}`,
+      bootBackend]);
+    return { id, ...JSON.parse(info) };
+  });
 }
 
-async function predict(id, model, inputs) {
-  try {
-    const outputs = await serially(async () => {
-      self.webkerasRequest = { model, inputs };
-      const result = await pyodide.runPythonAsync(
-        "import js, webkeras_model_api\n" +
-          "webkeras_model_api.predict(js.webkerasRequest.model, js.webkerasRequest.inputs)",
-        { filename: "<predict>" },
-      );
-      const converted = result.toJs({ dict_converter: Object.fromEntries });
-      result.destroy();
-      return converted;
-    });
-    self.postMessage({ type: "prediction", id, outputs }, outputs.map((o) => o.data.buffer));
-  } catch (error) {
-    post("prediction", { id, error: errorText(error) });
-  }
-}
+// -- messages -------------------------------------------------------------------------------
+// Each handler takes the message and returns the reply's value (or a promise of it); a value
+// {value, transfer} from `withTransfer` moves buffers instead of copying them.
+const withTransfer = (value, transfer) => ({ [TRANSFER]: true, value, transfer });
+const TRANSFER = Symbol("transfer");
+const ready = async (fn) => (await booting, fn());
 
-async function runPython(id, code) {
-  let result;
-  try {
-    await booting;
-    const value = await pyodide.runPythonAsync(code);
-    result = value && typeof value.toString === "function" ? value.toString() : value;
-    if (value && value.destroy) value.destroy();
-  } catch (error) {
-    post("python-result", { id, error: errorText(error) });
+const handlers = {
+  boot(message) {
+    booting = boot(message);
+    booting.catch((error) => post("error", { message: `Boot failed: ${errorText(error)}` }));
+  },
+  stop() {
+    stopRequested = true;
+  },
+  run: ({ id, code, filename = "<editor>" }) =>
+    exclusive(id, "run", () => callPython("workbench_runtime", "run", [code, filename])),
+  call: ({ id, module, func, args = [] }) =>
+    exclusive(id, `call ${module}.${func}`, () => callPython(module, func, args)),
+  python: ({ code }) =>
+    serially(async () => {
+      const value = await pyodide.runPythonAsync(code);
+      const result = value && typeof value.toString === "function" ? value.toString() : value;
+      if (value && value.destroy) value.destroy();
+      return result;
+    }),
+  "read-file": ({ path }) => ready(() => {
+    const bytes = readFile(path);
+    return withTransfer(bytes, [bytes.buffer]);
+  }),
+  "write-file": ({ path, bytes }) => ready(() => writeFile(path, bytes)),
+  "list-files": () => ready(() => listFiles()),
+  "delete-file": ({ path }) => ready(() => pyodide.FS.unlink(resolvePath(path))),
+  "load-model": ({ id, url }) => loadModel(id, url),
+  predict: ({ model, inputs }) =>
+    serially(async () => {
+      const outputs = await callPython("model_api", "predict", [model, inputs]);
+      return withTransfer(outputs, outputs.map((o) => o.data.buffer));
+    }),
+  "dispose-model": ({ model }) =>
+    serially(() => callPython("model_api", "dispose", [String(model)])),
+};
+
+self.onmessage = async ({ data: message }) => {
+  const handler = handlers[message.type];
+  const { id } = message;
+  if (!handler) {
+    const error = `worker: unknown message type ${message.type}`;
+    if (id !== undefined) post("reply", { id, error });
+    else post("error", { message: error });
     return;
   }
-  post("python-result", { id, result });
-}
-
-async function readFile(id, path) {
   try {
-    await booting;
-    const bytes = pyodide.FS.readFile(path); // a copy, safe to transfer
-    self.postMessage({ type: "file", id, path, bytes }, [bytes.buffer]);
+    const result = await handler(message);
+    if (id === undefined) return;
+    if (result && result[TRANSFER]) {
+      self.postMessage({ type: "reply", id, value: result.value }, result.transfer);
+    } else post("reply", { id, value: result });
   } catch (error) {
-    const reason = error && error.errno !== undefined ? `no such file in Pyodide's filesystem` : errorText(error);
-    post("file", { id, path, error: `read-file ${path}: ${reason}` });
-  }
-}
-
-self.onmessage = (event) => {
-  const message = event.data;
-  switch (message.type) {
-    case "boot":
-      booting = boot(message.backend || "webgpu").catch((error) => {
-        post("error", { message: `Boot failed: ${errorText(error)}` });
-        throw error;
-      });
-      break;
-    case "train":
-      runExclusive("train", () => train(message.params));
-      break;
-    case "stop":
-      self.webkerasStopRequested = true;
-      break;
-    case "python":
-      runPython(message.id, message.code);
-      break;
-    case "read-file":
-      readFile(message.id, message.path);
-      break;
-    case "load-model":
-      loadModel(message.id, message.url);
-      break;
-    case "predict":
-      predict(message.id, message.model, message.inputs);
-      break;
-    case "dispose-model":
-      serially(() => pyodide.runPythonAsync(
-        `import webkeras_model_api\nwebkeras_model_api.dispose(${JSON.stringify(String(message.model))})`,
-      )).catch((error) => console.warn(errorText(error)));
-      break;
-    default:
-      post("error", { message: `worker: unknown message type ${message.type}` });
+    if (id !== undefined) post("reply", { id, error: errorText(error) });
+    else console.warn(errorText(error));
   }
 };
