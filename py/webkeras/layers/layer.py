@@ -1,5 +1,7 @@
 """The Layer base class: config, weights, build-on-first-call, sub-layer tracking."""
 
+import contextlib
+import functools
 import inspect
 import math
 import weakref
@@ -18,6 +20,23 @@ _masks = weakref.WeakKeyDictionary()
 _training_context = []
 # How deep the current layer call is nested: 0 outside any call (a new forward pass).
 _call_depth = [0]
+# How many shape inferences (runs on placeholder zeros) are under way.
+_symbolic_depth = [0]
+
+
+@contextlib.contextmanager
+def symbolic_scope():
+    """Marks a run on placeholder zeros: its losses are dropped and stateful layers (RNNs)
+    neither read nor keep state in it."""
+    _symbolic_depth[0] += 1
+    try:
+        yield
+    finally:
+        _symbolic_depth[0] -= 1
+
+
+def in_symbolic_scope():
+    return _symbolic_depth[0] > 0
 
 
 class Layer:
@@ -26,6 +45,12 @@ class Layer:
     Subclasses store their config in `__init__`, create weights in `build(input_shape)` with
     `add_weight`, and compute in `call(inputs)` with `keras.ops` only.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_marks_built", False):
+            cls.build = _marking_built(build)
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         input_shape = kwargs.pop("input_shape", None)
@@ -256,7 +281,8 @@ class Layer:
         if any(isinstance(x, KerasTensor) for x in tree.flatten(inputs)):
             _call_depth[0] += 1
             try:
-                return symbolic_call(self, inputs, *args, **kwargs)
+                with symbolic_scope():
+                    return symbolic_call(self, inputs, *args, **kwargs)
             finally:
                 _call_depth[0] -= 1
                 # The shape inference ran `call` on placeholder zeros: drop its losses.
@@ -357,7 +383,8 @@ class Layer:
         """By default, runs `call` once on zeros and reads the output shapes back."""
         from webkeras.layers.keras_tensor import infer_output_shapes
 
-        shapes = infer_output_shapes(self, input_shape)
+        with symbolic_scope():
+            shapes = infer_output_shapes(self, input_shape)
         self._clear_losses()
         return shapes
 
@@ -374,6 +401,22 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _marking_built(build):
+    """As Keras 3: a layer built by calling `build(shape)` itself counts as built (so its
+    first call does not build, and make its weights, again)."""
+
+    @functools.wraps(build)
+    def build_wrapper(self, *args, **kwargs):
+        result = build(self, *args, **kwargs)
+        if getattr(self, "_build_shapes", None) is None and args:
+            self._build_shapes = args[0]
+        self.built = True
+        return result
+
+    build_wrapper._marks_built = True
+    return build_wrapper
 
 
 def get_mask(x):

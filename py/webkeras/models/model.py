@@ -55,11 +55,20 @@ class Model(Trainer, Layer):
         """Subclassed models without a `build` are built by calling them once on zeros."""
         if type(self).call is not Model.call and not self.built:
             from webkeras.layers.keras_tensor import infer_output_shapes
+            from webkeras.layers.layer import symbolic_scope
 
-            infer_output_shapes(self, input_shape)
+            with symbolic_scope():
+                infer_output_shapes(self, input_shape)
             # Losses added while running on placeholder zeros are not a forward pass's.
             self._clear_losses()
         self.built = True
+
+    def reset_states(self):
+        """Zeroes the carried state of every stateful layer (RNNs with `stateful=True`), as
+        tf.keras 2's `Model.reset_states()` did."""
+        for layer in self._flatten_layers(include_self=False):
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_state"):
+                layer.reset_state()
 
     def get_config(self):
         # Subclasses that take constructor arguments must override this, as in Keras.

@@ -3,13 +3,18 @@
 Cells follow Keras 3: `cell.call(inputs_t, states, training)` -> `(output_t, new_states)`,
 with `state_size` and `output_size`. The loop is plain Python over ops, so gradients come
 from the ops' VJPs (backpropagation through time).
+
+With `stateful=True` the last states of a batch are the initial states of the next (for a
+fixed batch size): they live in non-trainable variables (`layer.states`, not weights) and
+`reset_states()` zeroes them.
 """
 
 import numpy as np
 
 from webkeras import ops
+from webkeras.backend import Variable
 from webkeras.layers.input_spec import InputSpec
-from webkeras.layers.layer import Layer
+from webkeras.layers.layer import Layer, in_symbolic_scope
 from webkeras.utils import random_state
 
 
@@ -45,8 +50,6 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)
-        if stateful:
-            raise NotImplementedError("stateful=True RNNs are not supported yet.")
         if isinstance(cell, dict):
             from webkeras.models.model_config import deserialize_layer
 
@@ -60,6 +63,15 @@ class RNN(Layer):
         self.zero_output_for_mask = zero_output_for_mask
         self.supports_masking = True
         self.input_spec = InputSpec(min_ndim=3)
+        # Stateful only: the carried states, created once the batch size is known. Kept
+        # under a private name so that they are not tracked as weights (as in Keras).
+        self._states = None
+
+    @property
+    def states(self):
+        """The carried state variables of a stateful RNN (None until its batch size is known,
+        and for a stateless one)."""
+        return self._states
 
     @property
     def state_size(self):
@@ -69,6 +81,44 @@ class RNN(Layer):
     def build(self, input_shape):
         self.cell.build(tuple(input_shape[:1]) + tuple(input_shape[2:]))
         self.cell.built = True
+        if self.stateful and input_shape[0] is not None and self._states is None:
+            self._create_state_variables(int(input_shape[0]))
+
+    def _create_state_variables(self, batch_size):
+        self._states = [Variable(state, trainable=False, name="rnn_state",
+                                 parent_path=self.name)
+                        for state in self.get_initial_state(batch_size)]
+
+    def reset_states(self, states=None):
+        """Zeroes the carried states of a stateful RNN, or sets them to `states`."""
+        if states is None:
+            for variable in self._states or []:
+                variable.assign(ops.zeros_like(variable))
+            return
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        if self._states is None:
+            self._create_state_variables(int(np.shape(states[0])[0]))
+        for variable, value in zip(self._states, states):
+            variable.assign(value)
+
+    reset_state = reset_states
+
+    def _stateful_initial_state(self, batch):
+        if in_symbolic_scope():
+            # Shape inference on placeholders: neither read nor disturb the carried state.
+            return self.get_initial_state(batch)
+        if self._states is None:
+            self._create_state_variables(batch)
+        expected = self._states[0].shape[0]
+        if batch != expected:
+            raise ValueError(
+                f"Layer '{self.name}' is stateful, so the batch size of its input sequences "
+                f"must stay the batch size of its stored states. Expected batch size: "
+                f"{expected}; received: {batch}. Feed batches of {expected} samples "
+                "(`batch_size=` in fit/predict, and a sample count divisible by it).")
+        # A copy: the variables are assigned in place after the pass, and the gradient of
+        # this pass must still see the values it started from.
+        return [ops.add(variable, 0.0) for variable in self._states]
 
     def compute_output_shape(self, input_shape):
         batch, steps = input_shape[0], input_shape[1]
@@ -92,8 +142,12 @@ class RNN(Layer):
         if isinstance(mask, list):
             mask = mask[0]
         batch, steps = sequences.shape[0], sequences.shape[1]
-        states = list(initial_state) if initial_state is not None \
-            else self.get_initial_state(batch)
+        if initial_state is not None:
+            states = list(initial_state)
+        elif self.stateful:
+            states = self._stateful_initial_state(batch)
+        else:
+            states = self.get_initial_state(batch)
         states = [ops.convert_to_tensor(s) for s in states]
         if hasattr(self.cell, "reset_dropout_masks"):
             self.cell.reset_dropout_masks()
@@ -108,6 +162,11 @@ class RNN(Layer):
                 output = ops.where(keep, output, fallback)
             states, previous = list(new_states), output
             outputs.append(output)
+        if self.stateful and not in_symbolic_scope():
+            if self._states is None:
+                self._create_state_variables(batch)
+            for variable, state in zip(self._states, states):
+                variable.assign(ops.stop_gradient(state))
         result = ops.stack(outputs, axis=1) if self.return_sequences else previous
         if self.return_state:
             return [result] + states
