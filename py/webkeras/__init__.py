@@ -5,7 +5,7 @@
 
 from webkeras import activations, backend, callbacks, datasets, initializers  # noqa: F401
 from webkeras import constraints, layers, losses, metrics, models, ops, optimizers  # noqa: F401
-from webkeras import data, preprocessing, regularizers, saving, utils  # noqa: F401
+from webkeras import data, preprocessing, random, regularizers, saving, utils  # noqa: F401
 from webkeras.backend import Variable  # noqa: F401
 from webkeras.layers import Input, Layer  # noqa: F401
 from webkeras.models import Model, Sequential  # noqa: F401

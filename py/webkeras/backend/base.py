@@ -14,6 +14,11 @@ UNARY_OPS = (
     "neg", "exp", "log", "sqrt", "abs", "sign", "square", "reciprocal",
     "relu", "sigmoid", "tanh",
 )
+# Rounding and the transcendental functions `keras.ops` composes the rest of its math from
+# (tan, arccos, sinh, arctanh, ...). Float only: ops casts integer inputs to float32 first.
+MATH_UNARY_OPS = (
+    "floor", "ceil", "round", "sin", "cos", "arcsin", "arctan", "log1p", "expm1",
+)
 # Arithmetic binaries keep the (common) input dtype; comparisons return "bool".
 ARITHMETIC_OPS = ("add", "sub", "mul", "div", "maximum", "minimum", "pow")
 COMPARISON_OPS = ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal")
@@ -46,7 +51,7 @@ class Backend:
 
     # -- element-wise ------------------------------------------------------------------------
     def unary(self, op, x):
-        """One of UNARY_OPS applied element-wise."""
+        """One of UNARY_OPS or MATH_UNARY_OPS applied element-wise ("round": half to even)."""
         raise NotImplementedError
 
     def binary(self, op, a, b):
@@ -60,6 +65,14 @@ class Backend:
     def clip(self, x, low, high):
         raise NotImplementedError
 
+    def isnan(self, x):
+        """Element-wise NaN test of a float array, as "bool"."""
+        raise NotImplementedError
+
+    def isinf(self, x):
+        """Element-wise test for +-inf of a float array, as "bool"."""
+        raise NotImplementedError
+
     def cast(self, x, dtype):
         raise NotImplementedError
 
@@ -70,6 +83,11 @@ class Backend:
 
     def argmax(self, x, axis):
         """Index of the maximum along one axis, as "int32"."""
+        raise NotImplementedError
+
+    def argsort(self, x, axis, descending):
+        """Indices ("int32") that sort `x` along one axis; stable, so equal values keep their
+        order (descending too: the lower index first, as `top_k` returns them)."""
         raise NotImplementedError
 
     # -- linear algebra / shape --------------------------------------------------------------

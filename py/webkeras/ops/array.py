@@ -6,6 +6,11 @@ Primitives: `strided_slice` <-> `slice_scatter` (each is the other's VJP), `conc
 
 import builtins
 import itertools
+import math
+import sys
+import types
+
+import numpy as np
 
 from webkeras.backend import Tensor
 from webkeras.ops.core import cast, convert_to_tensor, make, result_dtype
@@ -190,11 +195,20 @@ def unstack(x, num=None, axis=0):
 
 # -- padding, tiling ---------------------------------------------------------------------------
 def pad(x, pad_width, mode="constant", constant_values=None):
-    """`keras.ops.pad` (constant mode): pad_width is one (before, after) pair per axis."""
+    """`keras.ops.pad`: pad_width is one (before, after) pair per axis; mode "constant",
+    "edge", "reflect", "symmetric" or "wrap" (as numpy.pad)."""
     x = convert_to_tensor(x)
-    if mode != "constant":
-        raise NotImplementedError(f"pad mode {mode!r}: only 'constant' is supported yet.")
     pad_width = _pad_pairs(pad_width, x.ndim)
+    if mode in _INDEX_PAD_MODES:
+        # Each padded position copies some source position: a gather per padded axis.
+        for axis, (before, after) in enumerate(pad_width):
+            if before or after:
+                index = np.pad(np.arange(x.shape[axis]), (before, after), mode=mode)
+                x = take(x, index.astype(np.int32), axis=axis)
+        return x
+    if mode != "constant":
+        raise NotImplementedError(f"pad mode {mode!r} is not supported; use one of "
+                                  f"{('constant',) + _INDEX_PAD_MODES}.")
     shape = tuple(d + a + b for d, (a, b) in zip(x.shape, pad_width))
     slices = tuple(builtins.slice(a, a + d, 1) for d, (a, _) in zip(x.shape, pad_width))
     out = slice_scatter(x, shape, slices)
@@ -202,6 +216,9 @@ def pad(x, pad_width, mode="constant", constant_values=None):
         border = 1 - slice_scatter(ones(x.shape, x.dtype), shape, slices)
         out = add(out, multiply(border, constant_values))
     return out
+
+
+_INDEX_PAD_MODES = ("edge", "reflect", "symmetric", "wrap")
 
 
 def _pad_pairs(pad_width, ndim):
@@ -233,7 +250,12 @@ def repeat(x, repeats, axis=None):
         x, axis = reshape(x, (-1,)), 0
     axis = axis % x.ndim
     if not isinstance(repeats, int):
-        raise NotImplementedError("repeat with per-element counts is not supported yet.")
+        counts = np.asarray(repeats.numpy() if isinstance(repeats, Tensor) else repeats)
+        if counts.size != 1:
+            # Per-element counts: one gather of each index repeated its count.
+            index = np.repeat(np.arange(x.shape[axis]), counts.reshape(-1))
+            return take(x, index.astype(np.int32), axis=axis)
+        repeats = int(counts.reshape(-1)[0])
     expanded = expand_dims(x, axis + 1)
     target = x.shape[:axis + 1] + (repeats,) + x.shape[axis + 1:]
     shape = x.shape[:axis] + (x.shape[axis] * repeats,) + x.shape[axis + 1:]
@@ -273,6 +295,37 @@ def scatter_add_along(indices, updates, shape, axis):
 
 
 def take_along_axis(x, indices, axis=None):
-    raise NotImplementedError("take_along_axis is not supported yet; use keras.ops.take.")
+    """`x`'s values at `indices` along `axis` (numpy.take_along_axis; other axes broadcast).
+
+    One `take` from the flattened tensor, so the gradient is take's scatter-add.
+    """
+    x = convert_to_tensor(x)
+    indices = cast(convert_to_tensor(indices), "int32")
+    if axis is None:
+        return take(reshape(x, (-1,)), reshape(indices, (-1,)), axis=0)
+    if indices.ndim != x.ndim:
+        raise ValueError(f"take_along_axis: `indices` (shape {indices.shape}) must have the "
+                         f"rank of `x` (shape {x.shape}).")
+    axis = axis % x.ndim
+    x, indices = moveaxis(x, axis, -1), moveaxis(indices, axis, -1)
+    n, k = x.shape[-1], indices.shape[-1]
+    from webkeras.ops.numpy import broadcast_shapes, less, where
+
+    lead = broadcast_shapes(x.shape[:-1], indices.shape[:-1])
+    x, indices = broadcast_to(x, lead + (n,)), broadcast_to(indices, lead + (k,))
+    indices = where(less(indices, 0), add(indices, n), indices)
+    rows = math.prod(lead)
+    offsets = (np.arange(rows, dtype=np.int32) * n).reshape(lead + (1,))
+    flat = take(reshape(x, (-1,)), reshape(add(indices, offsets), (-1,)), axis=0)
+    return moveaxis(reshape(flat, lead + (k,)), -1, axis)
 
 
+class _CallableModule(types.ModuleType):
+    """Keras has a function `keras.ops.array(x, dtype)`; here `array` is also this module
+    (`from webkeras.ops import array` gets it), so the module itself answers the call."""
+
+    def __call__(self, x, dtype=None):
+        return convert_to_tensor(x, dtype=dtype)
+
+
+sys.modules[__name__].__class__ = _CallableModule

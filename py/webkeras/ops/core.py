@@ -22,8 +22,11 @@ def standardize_dtype(dtype):
     return dtype
 
 
-def convert_to_tensor(x, dtype=None):
+def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """A Tensor on the active backend (uploads host data); `dtype` casts."""
+    if sparse or ragged:
+        raise ValueError("webkeras has no sparse or ragged tensors: pass dense data, with "
+                         "sparse=None and ragged=None.")
     backend = get_backend()
     if isinstance(x, Tensor):
         if x.backend is not backend:
@@ -76,6 +79,31 @@ def make(data, inputs=(), vjp=None):
 
 def shape(x):
     return convert_to_tensor(x).shape if not hasattr(x, "shape") else tuple(x.shape)
+
+
+def dtype(x):
+    """The tensor's dtype name ("float32", "int32", "bool", ...)."""
+    return standardize_dtype(x.dtype) if hasattr(x, "dtype") else convert_to_tensor(x).dtype
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def saturate_cast(x, dtype):
+    """Cast, clipping first to the target dtype's range (no integer wrap-around)."""
+    x = convert_to_tensor(x)
+    dtype = standardize_dtype(dtype)
+    if not is_float_dtype(dtype) and dtype != "bool" and is_float_dtype(x.dtype):
+        # float32 cannot hold 2**31 - 1; its largest value below it is 2**31 - 128.
+        return cast(_clip(x, -2.0**31, 2.0**31 - 128.0), dtype)
+    return cast(x, dtype)
+
+
+def _clip(x, low, high):
+    from webkeras.ops.numpy import clip
+
+    return clip(x, low, high)
 
 
 def stop_gradient(x):

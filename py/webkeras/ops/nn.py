@@ -1,5 +1,7 @@
 """Neural-network ops (keras.ops.nn names): activations, softmax, one-hot, cross-entropies."""
 
+import numpy as np
+
 from webkeras.backend import Tensor
 from webkeras.ops.core import cast, convert_to_tensor, is_float_dtype, make
 from webkeras.ops.numpy import _unary, clip, log, mean, sum
@@ -18,11 +20,27 @@ def _last_axis_op(op, x, axis, vjp):
     x = convert_to_tensor(x)
     if not is_float_dtype(x.dtype):
         x = cast(x, "float32")
-    if axis not in (-1, x.ndim - 1):
-        raise NotImplementedError(f"{op} over axis {axis}: only the last axis is supported yet.")
+    if x.ndim == 0 or axis not in (-1, x.ndim - 1):
+        return _over_axes(op, x, axis, vjp)
     out = make(getattr(x.backend, op)(x.data))
     value = Tensor(out.data, out.backend)  # record-free alias: no reference cycle
     return record(out, (x,), lambda g: (vjp(g, value),))
+
+
+def _over_axes(op, x, axis, vjp):
+    """The last-axis kernel applied over any axes (or all, axis=None): move them to the end
+    and merge them into one, apply, then undo both."""
+    from webkeras.ops.array import moveaxis
+    from webkeras.ops.numpy import _normalize_axes, reshape
+
+    axes = _normalize_axes(axis, x.ndim)
+    if x.ndim == 0:
+        return _last_axis_op(op, reshape(x, (1,)), -1, vjp)[0]
+    rest = [a for a in range(x.ndim) if a not in axes]
+    moved = moveaxis(x, axes, tuple(range(len(rest), x.ndim)))
+    merged = reshape(moved, moved.shape[:len(rest)] + (-1,))
+    out = reshape(_last_axis_op(op, merged, -1, vjp), moved.shape)
+    return moveaxis(out, tuple(range(len(rest), x.ndim)), axes)
 
 
 def softmax(x, axis=-1):
@@ -39,9 +57,33 @@ def log_softmax(x, axis=-1):
     )
 
 
-def one_hot(x, num_classes, dtype="float32"):
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    """Integer classes -> one-hot vectors along `axis`; out-of-range classes give zeros."""
+    from webkeras.backend import floatx
+
+    if sparse:
+        raise NotImplementedError("one_hot(sparse=True): webkeras has no sparse tensors.")
     x = cast(convert_to_tensor(x), "int32")
-    return make(x.backend.one_hot(x.data, int(num_classes), dtype))
+    out = make(x.backend.one_hot(x.data, int(num_classes), dtype or floatx()))
+    if axis in (-1, x.ndim):
+        return out
+    from webkeras.ops.array import moveaxis
+
+    return moveaxis(out, -1, axis)
+
+
+def multi_hot(inputs, num_classes, axis=-1, dtype=None, sparse=False):
+    """Several classes per row -> one vector with a 1 for each: (..., n) -> (..., classes)."""
+    from webkeras.ops.numpy import max
+
+    x = convert_to_tensor(inputs)
+    hot = one_hot(x, num_classes, dtype=dtype, sparse=sparse)
+    out = max(hot, axis=-2) if x.ndim > 0 else hot
+    if axis in (-1, out.ndim - 1):
+        return out
+    from webkeras.ops.array import moveaxis
+
+    return moveaxis(out, -1, axis)
 
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
@@ -134,10 +176,18 @@ def selu(x):
 
 
 def softplus(x):
+    """log(1 + exp(x)), overflow-free; its gradient is sigmoid(x) (0.5 at 0, which the
+    max(x, 0) form's tie rule would make 1)."""
+    from webkeras.ops.elementwise import log1p
     from webkeras.ops.numpy import abs, exp, maximum
+    from webkeras.ops.tape import stop_recording
 
     x = convert_to_tensor(x)
-    return maximum(x, 0.0) + log(1.0 + exp(-abs(x)))
+    if not is_float_dtype(x.dtype):
+        x = cast(x, "float32")
+    with stop_recording():
+        value = maximum(x, 0.0) + log1p(exp(-abs(x)))
+    return make(value.data, (x,), lambda g: (g * sigmoid(x),))
 
 
 def softsign(x):
@@ -194,3 +244,101 @@ def mish(x):
     from webkeras.ops.numpy import tanh
 
     return x * tanh(softplus(x))
+
+
+def log_sigmoid(x):
+    return -softplus(-convert_to_tensor(x))
+
+
+def hard_tanh(x):
+    from webkeras.ops.numpy import clip as clip_
+
+    return clip_(x, -1.0, 1.0)
+
+
+def celu(x, alpha=1.0):
+    from webkeras.ops.elementwise import expm1
+    from webkeras.ops.numpy import minimum, where
+
+    x = convert_to_tensor(x)
+    return where(x > 0, x, alpha * expm1(minimum(x, 0.0) / alpha))
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: the first half of `axis` times the sigmoid of the second half."""
+    from webkeras.ops.array import split
+
+    x = convert_to_tensor(x)
+    if x.shape[axis] % 2:
+        raise ValueError(f"glu: axis {axis} must have an even size; received shape {x.shape}.")
+    a, b = split(x, 2, axis=axis)
+    return a * sigmoid(b)
+
+
+def sparse_plus(x):
+    from webkeras.ops.numpy import where
+
+    x = convert_to_tensor(x)
+    return where(x <= -1.0, 0.0, where(x >= 1.0, x, (x + 1.0) * (x + 1.0) * 0.25))
+
+
+def sparse_sigmoid(x):
+    from webkeras.ops.numpy import where
+
+    x = convert_to_tensor(x)
+    return where(x <= -1.0, 0.0, where(x >= 1.0, 1.0, (x + 1.0) * 0.5))
+
+
+def squareplus(x, b=4):
+    from webkeras.ops.numpy import sqrt
+
+    x = convert_to_tensor(x)
+    return (x + sqrt(x * x + float(b))) * 0.5
+
+
+def soft_shrink(x, threshold=0.5):
+    from webkeras.ops.numpy import where
+
+    x = convert_to_tensor(x)
+    return where(x > threshold, x - threshold, where(x < -threshold, x + threshold, 0.0))
+
+
+def hard_shrink(x, threshold=0.5):
+    from webkeras.ops.numpy import abs, where
+
+    x = convert_to_tensor(x)
+    return where(abs(x) > threshold, x, 0.0)
+
+
+def tanh_shrink(x):
+    from webkeras.ops.numpy import tanh
+
+    x = convert_to_tensor(x)
+    return x - tanh(x)
+
+
+def threshold(x, threshold, default_value):
+    """x where x > threshold, else default_value."""
+    from webkeras.ops.numpy import where
+
+    x = convert_to_tensor(x)
+    return where(x > threshold, x, default_value)
+
+
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of x onto the probability simplex along `axis`: like softmax,
+    but exactly zero for low scores (Martins & Astudillo, 2016)."""
+    from webkeras.ops.array import flip, moveaxis, take_along_axis
+    from webkeras.ops.numpy import maximum
+    from webkeras.ops.reductions import cumsum
+    from webkeras.ops.sorting import sort
+
+    x = convert_to_tensor(x)
+    x = x if is_float_dtype(x.dtype) else cast(x, "float32")
+    z = moveaxis(x, axis, -1)
+    ordered = flip(sort(z, axis=-1), -1)
+    totals = cumsum(ordered, axis=-1)
+    k = convert_to_tensor(np.arange(1, z.shape[-1] + 1, dtype=np.float32), dtype=z.dtype)
+    support = sum(cast(1.0 + k * ordered > totals, "int32"), axis=-1, keepdims=True)
+    tau = (take_along_axis(totals, support - 1, -1) - 1.0) / cast(support, z.dtype)
+    return moveaxis(maximum(z - tau, 0.0), -1, axis)

@@ -216,7 +216,15 @@ def clip(x, x_min, x_max):
     return make(x.backend.clip(x.data, low, high), (x,), vjp)
 
 
-def where(condition, x1, x2):
+def where(condition, x1=None, x2=None):
+    """x1 where `condition`, else x2 (broadcast); with the condition alone, its nonzero()."""
+    if x1 is None and x2 is None:
+        from webkeras.ops.sorting import nonzero
+
+        return nonzero(condition)
+    if x1 is None or x2 is None:
+        raise ValueError("where: pass both `x1` and `x2`, or neither (for the indices of "
+                         "the nonzero elements of `condition`).")
     condition = cast(convert_to_tensor(condition), "bool")
     x1, x2 = _binary_operands(x1, x2)
     broadcast_shapes(broadcast_shapes(condition.shape, x1.shape), x2.shape)
@@ -327,10 +335,17 @@ min = _extremum("min")
 amax, amin = max, min
 
 
-def argmax(x, axis=-1):
+def argmax(x, axis=None, keepdims=False):
+    """Index of the (first) maximum along `axis`; of the flattened tensor when None."""
     x = convert_to_tensor(x)
+    if axis is None:
+        out = argmax(reshape(x, (-1,)), 0)
+        return reshape(out, (1,) * x.ndim) if keepdims else out
+    if x.dtype == "bool":
+        x = cast(x, "int32")
     (axis,) = _normalize_axes(axis, x.ndim)
-    return make(x.backend.argmax(x.data, axis))
+    out = make(x.backend.argmax(x.data, axis))
+    return expand_dims(out, axis) if keepdims else out
 
 
 # -- linear algebra and shapes -----------------------------------------------------------------
@@ -427,9 +442,15 @@ def broadcast_to(x, shape):
 
 
 def expand_dims(x, axis):
+    """`x` with a new axis of size 1 at `axis` (an int, or a tuple of result positions)."""
     x = convert_to_tensor(x)
-    axis = axis % (x.ndim + 1)
-    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    rank = x.ndim + len(axes)
+    axes = sorted(a % rank for a in axes)
+    shape = list(x.shape)
+    for a in axes:
+        shape.insert(a, 1)
+    return reshape(x, tuple(shape))
 
 
 def squeeze(x, axis=None):

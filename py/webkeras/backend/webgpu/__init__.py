@@ -28,6 +28,7 @@ from webkeras.backend.webgpu.array import (
 )
 from webkeras.backend.webgpu.conv import ConvMixin
 from webkeras.backend.webgpu.gather_ops import GatherOpsMixin
+from webkeras.backend.webgpu.math_ops import MATH_UNARY, MathOpsMixin
 
 
 def _load_kernels():
@@ -119,7 +120,7 @@ class DeviceLimits:
         return "rows" if reduced > LOOP_LIMIT else "cols"
 
 
-class WebGPUBackend(GatherOpsMixin, ConvMixin, Backend):
+class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
     name = "webgpu"
 
     def __init__(self, driver=None):
@@ -212,6 +213,8 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, Backend):
 
     # -- element-wise ------------------------------------------------------------------------
     def unary(self, op, x):
+        if op in MATH_UNARY:
+            return self._math_unary(op, x)
         body, helpers = kernels.unary_body(op, x.dtype)
         return self._map(body, x.dtype, [(x, layout.contiguous_strides(x.shape))], x.shape,
                          helpers=helpers)

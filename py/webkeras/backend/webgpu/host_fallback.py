@@ -3,8 +3,9 @@
 Each method reads its operands back to NumPy, computes with the NumPy backend and uploads the
 result (one readback per call). Used for convolution and pooling on software adapters, where
 the CPU's BLAS beats the emulated GPU (webgpu/conv.py), and for scatter_add with more indices
-than a kernel thread may loop over (webgpu/gather_ops.py). Every primitive has a kernel; the
-names say these are the host's, so a profile shows them.
+than a kernel thread may loop over (webgpu/gather_ops.py). Every primitive has a kernel but
+argsort (webgpu/math_ops.py: sorting is rare in a train step); the names say these are the
+host's, so a profile shows them.
 """
 
 from webkeras.backend.numpy import NumpyBackend
@@ -16,6 +17,9 @@ class HostFallbackMixin:
     def _host_scatter_add(self, indices, updates, shape, axis):
         return self.from_numpy(_host.scatter_add(self.to_numpy(indices),
                                                  self.to_numpy(updates), shape, axis))
+
+    def _host_argsort(self, x, axis, descending):
+        return self.from_numpy(_host.argsort(self.to_numpy(x), axis, descending))
 
     def _host_conv(self, x, kernel, strides, dilation, groups):
         return self.from_numpy(_host.conv(self.to_numpy(x), self.to_numpy(kernel), strides,
