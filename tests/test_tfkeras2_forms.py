@@ -173,3 +173,45 @@ def test_set_floatx_and_epsilon_round_trip():
         K.set_epsilon(old)
     with pytest.raises(AttributeError, match="no attribute 'not_a_k_function'"):
         _ = K.not_a_k_function
+
+
+class MetricLoggingLayer(layers.Layer):
+    """The tf.keras 2 "Training and evaluation" guide's layer."""
+
+    def call(self, inputs):
+        # The `aggregation` argument defines how to aggregate the per-batch values over each
+        # epoch: in this case we simply average them.
+        self.add_metric(K.std(inputs), name="std_of_activation", aggregation="mean")
+        return inputs  # Pass-through layer.
+
+
+def test_the_tf2_guides_add_metric_layer_reports_in_the_logs():
+    inputs = keras.Input(shape=(12,), name="digits")
+    x = layers.Dense(8, activation="relu", name="dense_1")(inputs)
+    x = MetricLoggingLayer()(x)
+    x = layers.Dense(8, activation="relu", name="dense_2")(x)
+    outputs = layers.Dense(10, name="predictions")(x)
+    model = keras.Model(inputs=inputs, outputs=outputs)
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    rng = np.random.default_rng(0)
+    x_train, y_train = rng.random((64, 12)).astype("float32"), rng.integers(0, 10, 64)
+    history = model.fit(x_train, y_train, batch_size=16, epochs=1, verbose=0)
+    assert sorted(history.history) == ["loss", "std_of_activation"]
+    assert history.history["std_of_activation"][0] > 0
+    # One batch: the logged value is that batch's (fit and evaluate average over batches).
+    logs = model.evaluate(x_train, y_train, batch_size=64, verbose=0, return_dict=True)
+    hidden = keras.Model(inputs, model.get_layer("dense_1").output)(x_train).numpy()
+    np.testing.assert_allclose(logs["std_of_activation"], hidden.std(), rtol=1e-4)
+
+
+def test_predict_classes_and_tf2_compile_arguments():
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(4, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", sample_weight_mode=None,
+                  experimental_run_tf_function=False)
+    x = np.random.default_rng(0).random((5, 3)).astype("float32")
+    np.testing.assert_array_equal(model.predict_classes(x), model.predict(x).argmax(-1))
+    binary = keras.Sequential([keras.Input((3,)), layers.Dense(1, activation="sigmoid")])
+    assert binary.predict_classes(x).shape == (5, 1)
+    with pytest.raises(TypeError, match="target_tensors"):
+        model.compile("adam", "mse", target_tensors=[])

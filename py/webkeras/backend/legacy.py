@@ -100,6 +100,10 @@ def batch_get_value(tensors):
 
 
 def set_value(x, value):
+    if not hasattr(x, "assign"):
+        raise TypeError(
+            f"K.set_value() needs a variable, received a {type(x).__name__} ({x!r}). For an "
+            "optimizer's learning rate, set `optimizer.learning_rate = value` instead.")
     x.assign(np.asarray(value))
 
 

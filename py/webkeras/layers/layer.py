@@ -20,6 +20,10 @@ _masks = weakref.WeakKeyDictionary()
 _training_context = []
 # How deep the current layer call is nested: 0 outside any call (a new forward pass).
 _call_depth = [0]
+# Whether any layer ever added a loss / an `add_metric` value: until then, nothing needs
+# clearing (or reporting), so plain models skip those walks of their layers.
+_values_added = [False]
+_metric_values_added = [False]
 # How many shape inferences (runs on placeholder zeros) are under way.
 _symbolic_depth = [0]
 
@@ -37,6 +41,10 @@ def symbolic_scope():
 
 def in_symbolic_scope():
     return _symbolic_depth[0] > 0
+
+
+def metric_values_added():
+    return _metric_values_added[0]
 
 
 class Layer:
@@ -75,6 +83,7 @@ class Layer:
         self.built = False
         self._own_variables = []
         self._own_losses = []
+        self._own_metric_values = []
         self.dtype = "float32" if dtype is None else str(getattr(dtype, "name", dtype))
         self.supports_masking = False
         self._build_shapes = None
@@ -98,9 +107,18 @@ class Layer:
                        if isinstance(item, Layer))
 
     def _flatten_layers(self, include_self=True):
-        layers = [self] if include_self else []
-        return _unique(layers + [sub for layer in self._sublayers()
-                                 for sub in layer._flatten_layers()])
+        """This layer and every layer under it, each once, depth-first in tracking order."""
+        layers, seen, pending = [], set(), [iter((self,))]
+        # Iterative: it runs a few times per train step, and deep models must not recurse.
+        while pending:
+            layer = next(pending[-1], None)
+            if layer is None:
+                pending.pop()
+            elif id(layer) not in seen:
+                seen.add(id(layer))
+                layers.append(layer)
+                pending.append(iter(layer._sublayers()))
+        return layers if include_self else layers[1:]
 
     def _layer_variables(self):
         """This layer's own variables: from add_weight, then any set as attributes."""
@@ -214,14 +232,19 @@ class Layer:
     def losses(self):
         """Scalar losses: from `add_loss` (this layer's, then its sublayers') in the last
         forward pass, then the weight regularization penalties (Keras 3's order)."""
-        out = []
+        out, penalties, seen = [], [], set()
         for layer in self._flatten_layers():
             out.extend(layer._own_losses)
             out.extend(fn() for fn in layer.__dict__.get("_callable_losses", ()))
-        for v in self.trainable_variables:
-            if getattr(v, "regularizer", None) is not None:
-                out.append(v.regularizer(v))
-        return out
+            # The penalties of `trainable_variables` (only add_weight gives a variable a
+            # regularizer), without a second walk of the layers.
+            if not (self.trainable and layer.trainable):
+                continue
+            for v in layer._own_variables:
+                if v.trainable and v.regularizer is not None and id(v) not in seen:
+                    seen.add(id(v))
+                    penalties.append(v.regularizer(v))
+        return out + penalties
 
     def add_loss(self, loss):
         """Adds a scalar loss (or a list of them) during `call`; the model's training loss
@@ -246,10 +269,27 @@ class Layer:
                     "calls `self.add_loss(...)` and returns its inputs.")
             else:
                 self._own_losses.append(_to_tensor(value))
+                _values_added[0] = True
+
+    def add_metric(self, value, name=None, aggregation="mean"):
+        """tf.keras 2 (dropped in Keras 3): reports `value` in the fit / evaluate logs as
+        `name`, averaged over the epoch, e.g.
+        `self.add_metric(keras.ops.std(inputs), name="std_of_activation")` in `call`."""
+        if not name:
+            raise ValueError(f"`add_metric()` on layer '{self.name}' needs a `name`.")
+        if aggregation not in (None, "mean"):
+            raise ValueError(f"`add_metric()` supports aggregation='mean' only, received "
+                             f"aggregation={aggregation!r}.")
+        self._own_metric_values.append((name, _to_tensor(value)))
+        _values_added[0] = _metric_values_added[0] = True
 
     def _clear_losses(self):
+        """Forgets the losses and `add_metric` values of the last forward pass."""
+        if not _values_added[0]:
+            return  # Nothing was ever added: no walk of the layers on every call.
         for layer in self._flatten_layers():
             layer._own_losses = []
+            layer._own_metric_values = []
 
     # -- calling -----------------------------------------------------------------------------
     def build(self, input_shape):
@@ -310,6 +350,7 @@ class Layer:
                 # Keras 3 divides by the batch size, so the strength does not depend on it.
                 batch = float(max(out.shape[0], 1)) if out.ndim else 1.0
                 self._own_losses.append(self.activity_regularizer(out) / batch)
+                _values_added[0] = True
         out_mask = self.compute_mask(inputs, kwargs.get("mask"))
         if out_mask is not None:
             for out, m in zip(tree.flatten(outputs), _broadcast_mask(out_mask, outputs)):

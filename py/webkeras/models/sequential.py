@@ -162,6 +162,18 @@ class Sequential(Model):
             return Layer.output.fget(self)
         return self.outputs[0]
 
+    # tf.keras 2 (before 2.6) had these on Sequential; old tutorials still call them.
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        """Class indices: argmax of `predict`, or `probability > 0.5` for one output unit."""
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        return (proba > 0.5).astype("int32")
+
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        """`predict` (the model's outputs are taken as probabilities)."""
+        return self.predict(x, batch_size=batch_size, verbose=verbose)
+
     def get_config(self):
         layer_configs = []
         if self._input_batch_shape is not None:

@@ -10,6 +10,7 @@ from webkeras import metrics as metrics_module
 from webkeras import ops
 from webkeras import optimizers as optimizers_module
 from webkeras.callbacks.callback_list import CallbackList
+from webkeras.layers import layer as layer_module
 from webkeras.ops.tape import GradientTape
 from webkeras.trainers.compile_utils import (CompileLoss, CompileMetrics, flatten_targets,
                                              output_names_for)
@@ -22,13 +23,14 @@ class Trainer:
     """Mixin of Model: the training loop. The model must be callable on tensors."""
 
     compiled = False
+    _added_metrics = None
     _compile_loss = None
     _compile_metrics = None
     _loss_tracker = None
 
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
-                jit_compile="auto", auto_scale_loss=True):
+                jit_compile="auto", auto_scale_loss=True, **kwargs):
         """Configures the model for training (`keras.Model.compile`).
 
         Args:
@@ -38,12 +40,21 @@ class Trainer:
             metrics: list of metrics (single output), or a list of lists / dict by output
                 name. Not weighted by `sample_weight`.
             weighted_metrics: like `metrics`, weighted by `sample_weight` / `class_weight`.
+
+        tf.keras 2's `sample_weight_mode` (per-timestep weights are recognised by their shape)
+        and `experimental_run_tf_function` are accepted and ignored.
         """
+        unknown = [k for k in kwargs if k not in ("sample_weight_mode",
+                                                  "experimental_run_tf_function")]
+        if unknown:
+            raise TypeError(f"compile() got an unexpected keyword argument '{unknown[0]}'")
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
         self._loss_tracker = metrics_module.Mean(name="loss")
+        # One Mean per `add_metric` name (tf.keras 2), created when first reported.
+        self._added_metrics = {}
         self.compiled = True
         self.stop_training = False
 
@@ -76,6 +87,13 @@ class Trainer:
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics and returns `get_metrics_result()`."""
+        for layer in self._flatten_layers() if layer_module.metric_values_added() else ():
+            for name, value in layer.__dict__.get("_own_metric_values", ()):
+                if self._added_metrics is None:
+                    self._added_metrics = {}
+                if name not in self._added_metrics:
+                    self._added_metrics[name] = metrics_module.Mean(name=name)
+                self._added_metrics[name].update_state(value)
         compiled = self._compile_metrics
         if compiled is not None and y is not None:
             names = self._output_names_for(y_pred)
@@ -98,6 +116,7 @@ class Trainer:
                 metrics.extend(self._compile_loss.metrics)
             if self._compile_metrics is not None:
                 metrics.extend(self._compile_metrics.metrics)
+            metrics.extend((self._added_metrics or {}).values())
         return metrics
 
     def get_metrics_result(self):
