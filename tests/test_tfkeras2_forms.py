@@ -215,3 +215,14 @@ def test_predict_classes_and_tf2_compile_arguments():
     assert binary.predict_classes(x).shape == (5, 1)
     with pytest.raises(TypeError, match="target_tensors"):
         model.compile("adam", "mse", target_tensors=[])
+
+
+def test_backend_helpers_keep_tf_keras_2_defaults():
+    """K.argmax/argmin reduce the last axis and K.cumsum/cumprod run down axis 0, as tf.keras 2
+    did (Keras 3's ops default to the flattened tensor)."""
+    K = keras.backend
+    x = np.array([[1, 5, 2], [7, 0, 3]], "float32")
+    np.testing.assert_array_equal(np.asarray(K.argmax(x)), [1, 0])
+    np.testing.assert_array_equal(np.asarray(K.argmin(x)), [0, 1])
+    np.testing.assert_allclose(np.asarray(K.cumsum(x)), np.cumsum(x, axis=0))
+    np.testing.assert_allclose(np.asarray(K.cumprod(x)), np.cumprod(x, axis=0))

@@ -10,7 +10,7 @@ import numpy as np
 # K name -> keras.ops name, for functions whose arguments are the same.
 _SAME_AS_OPS = {name: name for name in (
     "sum", "mean", "max", "min", "prod", "std", "var", "square", "sqrt", "exp", "log", "abs",
-    "sign", "round", "maximum", "minimum", "argmax", "argmin", "all", "any", "cumsum", "cast",
+    "sign", "round", "maximum", "minimum", "all", "any", "cast",
     "clip", "where", "transpose", "reshape", "expand_dims", "squeeze", "stack", "tile",
     "zeros", "ones", "zeros_like", "ones_like", "relu", "elu", "sigmoid", "softmax",
     "softplus", "tanh", "equal", "not_equal", "greater", "greater_equal", "less",
@@ -34,6 +34,23 @@ def _alias(k_name, ops_name):
     function.__name__ = k_name
     function.__doc__ = f"tf.keras 2's `K.{k_name}`: `keras.ops.{ops_name}`."
     return function
+
+
+# tf.keras 2's defaults, which differ from Keras 3's (flattened) ones.
+def argmax(x, axis=-1):
+    return _ops().argmax(x, axis=axis)
+
+
+def argmin(x, axis=-1):
+    return _ops().argmin(x, axis=axis)
+
+
+def cumsum(x, axis=0):
+    return _ops().cumsum(x, axis=axis)
+
+
+def cumprod(x, axis=0):
+    return _ops().cumprod(x, axis=axis)
 
 
 def int_shape(x):
@@ -119,6 +136,7 @@ def learning_phase():
 
 FUNCTIONS = {**{k: _alias(k, name) for k, name in _SAME_AS_OPS.items()},
              **{f.__name__: f for f in (
+                 argmax, argmin, cumsum, cumprod,
                  int_shape, ndim, dtype, count_params, concatenate, gather, flatten,
                  batch_flatten, constant, variable, cast_to_floatx, get_value,
                  batch_get_value, set_value, batch_set_value, learning_phase)},
