@@ -23,7 +23,7 @@ PARITY = REPO_ROOT / "tests" / "pages" / "wasm_kernels_parity.py"
 WHEEL = REPO_ROOT / "build" / "pyodide" / "webkeras-0.1.0-py3-none-any.whl"
 MODULE = REPO_ROOT / "build" / "wasm" / wasm_kernels.MODULE_NAME
 KERNELS = ["sgemm", "sgemm strided", "sgemm accumulate", "matmul", "conv", "conv_input_grad",
-           "conv_kernel_grad", "pool", "pool_grad"]
+           "conv_kernel_grad", "pool", "pool_grad", "adam_update"]
 
 # A few train steps of an MLP and a small CNN (conv, pooling, dense), first with NumPy alone,
 # then with the kernels, from the same weights and data: the losses must agree.

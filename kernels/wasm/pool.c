@@ -1,3 +1,5 @@
+#include "simd.h"
+
 /* 2-D max / average pooling and its gradient, channels-last (1-D runs as height 1).
  *
  * x is (batch, h, w, c), unpadded; output (oy, ox) pools the window of ph x pw positions
@@ -41,6 +43,8 @@ void wk_pool2d(const float *x, int batch, int h, int w, int c, int ph, int pw, i
     }
 }
 
+typedef int v4i __attribute__((vector_size(16)));
+
 /* dx += the gradient `g` of pooling's output y sent back to x: an average's share to every
  * position of its window; a max's to the positions equal to the max (ties share it equally,
  * like the NumPy backend). dx (shaped like x) must hold zeros beforehand. */
@@ -56,10 +60,34 @@ void wk_pool2d_grad(const float *x, const float *y, const float *g, int batch, i
             for (int ox = 0; ox < ow; ox++, y += c, g += c) {
                 int x0, x1;
                 clip_window(ox * sx - left, pw, w, &x0, &x1);
-                for (int ch = 0; ch < c; ch++) {
+                float count = (float)((y1 - y0) * (x1 - x0));
+                int ch = 0;
+                /* Four channels at a time: compare masks count the ties and select the adds. */
+                for (; ch + 4 <= c; ch += 4) {
+                    v4f yv = LOADU(y + ch), share;
+                    if (average) {
+                        share = LOADU(g + ch) / SPLAT(count);
+                    } else {
+                        v4i ties = {0, 0, 0, 0};
+                        for (int iy = y0; iy < y1; iy++)
+                            for (int ix = x0; ix < x1; ix++)
+                                ties -= LOADU(image + ((long)iy * w + ix) * c + ch) == yv;
+                        /* No tie (y is NaN): 0/0 shares, masked out below. */
+                        share = LOADU(g + ch) / __builtin_convertvector(ties, v4f);
+                    }
+                    for (int iy = y0; iy < y1; iy++) {
+                        for (int ix = x0; ix < x1; ix++) {
+                            long at = ((long)iy * w + ix) * c + ch;
+                            v4f add = share;
+                            if (!average) add = (v4f)((v4i)share & (LOADU(image + at) == yv));
+                            STOREU(grad_image + at, LOADU(grad_image + at) + add);
+                        }
+                    }
+                }
+                for (; ch < c; ch++) {
                     float share;
                     if (average) {
-                        share = g[ch] / (float)((y1 - y0) * (x1 - x0));
+                        share = g[ch] / count;
                     } else {
                         int ties = 0;
                         for (int iy = y0; iy < y1; iy++)

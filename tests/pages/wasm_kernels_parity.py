@@ -12,8 +12,9 @@ from webkeras.backend.numpy import NumpyBackend, wasm_kernels
 
 kernels = wasm_kernels.kernels()
 assert kernels is not None, "the WASM SIMD kernels did not load"
-saved = wasm_kernels.MIN_GEMM_WORK, wasm_kernels.MAX_PATCH_FLOATS
-wasm_kernels.MIN_GEMM_WORK = 0  # every case through the kernels, however small
+saved = wasm_kernels.MIN_GEMM_WORK, wasm_kernels.MAX_PATCH_FLOATS, wasm_kernels.MIN_UPDATE_SIZE
+# every case through the kernels, however small
+wasm_kernels.MIN_GEMM_WORK = wasm_kernels.MIN_UPDATE_SIZE = 0
 reference = NumpyBackend()
 reference.simd = None  # the plain NumPy path, in float64
 rng = np.random.default_rng(0)
@@ -140,5 +141,18 @@ for (x_shape, size, strides, pads), mode, ties in itertools.product(POOLS, ("max
                                mode, size, strides, pads)
     record("pool_grad", case, kernels.pool_grad(x, y, g, mode, size, strides, pads), want)
 
-wasm_kernels.MIN_GEMM_WORK, wasm_kernels.MAX_PATCH_FLOATS = saved
+# -- Adam: a few steps of the fused update against the NumPy path on copies of the same state
+for shape, lr in [((1,), 1e-3), ((7, 3), 0.01), ((1031,), 1e-3), ((784, 128), 1e-3),
+                  ((100003,), 0.1)]:
+    state = [f32(*shape), np.zeros(shape, np.float32), np.zeros(shape, np.float32)]
+    mine = [a.copy() for a in state]
+    for step in range(1, 4):
+        grad = f32(*shape)
+        reference.adam_update(*state[:1], grad, *state[1:], lr, 0.9, 0.999, 1e-7, step)
+        assert kernels.adam_update(mine[0], grad, mine[1], mine[2], lr, 0.9, 0.999, 1e-7, step)
+    for name, got, want in zip(("var", "m", "v"), mine, state):
+        record("adam_update", f"{shape} lr={lr} {name}", got, want)
+
+(wasm_kernels.MIN_GEMM_WORK, wasm_kernels.MAX_PATCH_FLOATS,
+ wasm_kernels.MIN_UPDATE_SIZE) = saved
 json.dumps(results)

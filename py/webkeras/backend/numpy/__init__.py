@@ -163,6 +163,9 @@ class NumpyBackend(Backend):
             var += velocity
 
     def adam_update(self, var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step):
+        if self.simd is not None and self.simd.adam_update(
+                var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step):
+            return
         t = var.dtype.type
         alpha = t(learning_rate * np.sqrt(1 - beta_2**step) / (1 - beta_1**step))
         m += (grad - m) * t(1 - beta_1)

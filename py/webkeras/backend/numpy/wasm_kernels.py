@@ -30,6 +30,8 @@ MODULE_NAME = "webkeras_simd128.wasm"
 ENV_SWITCH = "WEBKERAS_WASM_KERNELS"
 #: Below this many multiply-adds NumPy's own loop beats the ctypes call (~25 us in Pyodide).
 MIN_GEMM_WORK = 32768
+#: Below this many elements an optimizer update stays in NumPy (the call costs ~25 us).
+MIN_UPDATE_SIZE = 1024
 #: Most floats one im2col buffer holds (16 MiB): longer batches go through in chunks of images.
 MAX_PATCH_FLOATS = 1 << 22
 
@@ -149,6 +151,8 @@ class Kernels:
         lib.wk_pool2d.argtypes = [ptr] + [i32] * 13 + [ptr]
         lib.wk_pool2d_grad.argtypes = [ptr, ptr, ptr] + [i32] * 13 + [ptr]
         lib.wk_pool2d.restype = lib.wk_pool2d_grad.restype = None
+        lib.wk_adam.argtypes = [ptr] * 4 + [i32] + [ctypes.c_float] * 4
+        lib.wk_adam.restype = None
 
     def sgemm(self, a, b, transpose_a=False, transpose_b=False, out=None, accumulate=False):
         """op(a) @ op(b) for 2-D float32 `a`, `b` of any strides, into `out` (C-contiguous,
@@ -277,6 +281,20 @@ class Kernels:
         self.lib.wk_pool2d_grad(x.ctypes.data, y.ctypes.data, grad.ctypes.data, *geometry,
                                 mode == "avg", dx.ctypes.data)
         return dx
+
+    # -- optimizer updates --------------------------------------------------------------------
+    def adam_update(self, var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step):
+        """The backend's adam_update in one pass, in place; True if done, None for NumPy."""
+        arrays = (var, grad, m, v)
+        if (var.size < MIN_UPDATE_SIZE or not _floats(*arrays)
+                or any(a.shape != var.shape or not a.flags.c_contiguous for a in arrays)
+                or not all(a.flags.writeable for a in (var, m, v))):
+            return None
+        # The same float64 scalars, rounded to float32 by ctypes, as the NumPy path uses.
+        alpha = learning_rate * np.sqrt(1 - beta_2**step) / (1 - beta_1**step)
+        self.lib.wk_adam(var.ctypes.data, grad.ctypes.data, m.ctypes.data, v.ctypes.data,
+                         var.size, float(alpha), 1 - beta_1, 1 - beta_2, epsilon)
+        return True
 
 
 def _out_spatial(x, oh, ow):
