@@ -83,6 +83,13 @@ class Tensor:
     __getitem__ = _op("getitem")
     del _op, _rop
 
+    @property
+    def _keras_mask(self):
+        """The mask a layer attached to this output (`Embedding(mask_zero=True)`), or None."""
+        from webkeras.layers.layer import get_mask
+
+        return get_mask(self)
+
     def reshape(self, *shape):
         from webkeras import ops
 

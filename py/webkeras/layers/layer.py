@@ -313,16 +313,17 @@ class Layer:
             kwargs.pop("training")
         elif "training" in params and kwargs.get("training") is None and _training_context:
             kwargs["training"] = _training_context[-1]
+        auto_mask = None
         if "mask" in params and kwargs.get("mask") is None:
             mask = tree.map_structure(get_mask, inputs)
             if any(m is not None for m in tree.flatten(mask)):
-                kwargs["mask"] = mask
+                kwargs["mask"] = auto_mask = mask
         assert_input_compatibility(self.input_spec, inputs, self.name)
         if any(isinstance(x, KerasTensor) for x in tree.flatten(inputs)):
             _call_depth[0] += 1
             try:
                 with symbolic_scope():
-                    return symbolic_call(self, inputs, *args, **kwargs)
+                    return self._symbolic_call(inputs, args, kwargs, auto_mask)
             finally:
                 _call_depth[0] -= 1
                 # The shape inference ran `call` on placeholder zeros: drop its losses.
@@ -351,12 +352,46 @@ class Layer:
                 batch = float(max(out.shape[0], 1)) if out.ndim else 1.0
                 self._own_losses.append(self.activity_regularizer(out) / batch)
                 _values_added[0] = True
-        out_mask = self.compute_mask(inputs, kwargs.get("mask"))
+        out_mask = self.compute_mask(inputs, self._previous_mask(inputs, kwargs))
         if out_mask is not None:
             for out, m in zip(tree.flatten(outputs), _broadcast_mask(out_mask, outputs)):
                 if m is not None and isinstance(out, Tensor):
                     _masks[out] = m
         return outputs
+
+    def _symbolic_call(self, inputs, args, kwargs, auto_mask):
+        """A call on KerasTensors: records the node and gives the outputs their masks."""
+        if auto_mask is not None:
+            # The shape inference sees an all-True mask; the node does not keep it, as the
+            # real mask comes with the real inputs.
+            kwargs["mask"] = tree.map_structure(_placeholder_mask, auto_mask)
+        outputs = symbolic_call(self, inputs, *args, **kwargs)
+        if auto_mask is not None:
+            self._inbound_nodes[-1].arguments[1].pop("mask", None)
+        in_mask = self._previous_mask(inputs, {})
+        if _overrides(self, "compute_mask") or (self.supports_masking and in_mask is not None):
+            from webkeras.ops.tape import stop_recording
+
+            with stop_recording():
+                out_mask = self.compute_mask(tree.map_structure(_placeholder_input, inputs),
+                                             tree.map_structure(_placeholder_mask, in_mask))
+            if out_mask is not None:
+                for out, m in zip(tree.flatten(outputs), _broadcast_mask(out_mask, outputs)):
+                    if m is not None:
+                        # The output's leading dimensions, keeping its unknown (None) ones.
+                        shape = out.shape[:m.ndim] if m.ndim <= len(out.shape) else m.shape
+                        out._keras_mask = KerasTensor(shape, "bool")
+        return outputs
+
+    def _previous_mask(self, inputs, kwargs):
+        """The `mask` passed to the call, else the masks riding on the inputs (Keras 3: a
+        layer whose `call` takes no `mask` still passes its input's mask along)."""
+        if kwargs.get("mask") is not None:
+            return kwargs["mask"]
+        if not (self.supports_masking or _overrides(self, "compute_mask")):
+            return None
+        mask = tree.map_structure(get_mask, inputs)
+        return mask if any(m is not None for m in tree.flatten(mask)) else None
 
     def compute_mask(self, inputs, previous_mask):
         """The mask of this layer's output; by default, passed through when masking is on."""
@@ -472,6 +507,19 @@ def set_mask(x, mask):
     if isinstance(x, Tensor) and mask is not None:
         _masks[x] = mask
     return x
+
+
+def _placeholder_input(x):
+    """Zeros standing for a KerasTensor in shape inference (batch 2 when unknown)."""
+    shape = tuple(2 if d is None else d for d in x.shape)
+    return ops.convert_to_tensor(np.zeros(shape, dtype=x.dtype))
+
+
+def _placeholder_mask(mask):
+    """An all-True mask standing for a symbolic one (masked steps would divide by zero)."""
+    if not isinstance(mask, KerasTensor):
+        return mask
+    return ops.convert_to_tensor(np.ones(tuple(2 if d is None else d for d in mask.shape), bool))
 
 
 def _broadcast_mask(mask, outputs):
