@@ -30,7 +30,9 @@ export class LiveCharts {
     canvas.setAttribute("role", "img");
     canvas.setAttribute("aria-label", `${key} per epoch`);
     box.append(canvas);
-    this.container.append(box);
+    // The loss first, the rest in the order they appear.
+    if (key === "loss") this.container.prepend(box);
+    else this.container.append(box);
     const entry = { train: [], val: [], chart: null };
     entry.chart = new window.Chart(canvas, {
       type: "line",
@@ -51,7 +53,9 @@ export class LiveCharts {
         interaction: { mode: "nearest", axis: "x", intersect: false },
         plugins: {
           title: { display: true, text: key },
-          legend: { labels: { boxWidth: 12 } },
+          // A curve without points (no validation data) gets no legend entry.
+          legend: { labels: { boxWidth: 12,
+            filter: (item, data) => data.datasets[item.datasetIndex].data.length > 0 } },
         },
         scales: {
           x: { type: "linear", min: 0, title: { display: true, text: "epoch" } },
