@@ -16,9 +16,10 @@ CACHE     := .cache
 STAMPS    := $(CACHE)/stamps
 XDG_DIR   := $(CURDIR)/$(CACHE)/xdg-runtime
 APT_PKGS  := chromium mesa-vulkan-drivers dataset-fashion-mnist
-# The compiler of the WASM SIMD kernels (kernels/wasm/): clang + its wasm-ld, ~9 MB without
-# recommends.
-WASM_APT_PKGS := clang-14 lld-14
+# The compilers of the WASM SIMD kernels (kernels/wasm/): clang + its wasm-ld, without
+# recommends; clang-14 for the SIMD128 module, clang-16 for the relaxed-SIMD one (clang-14 emits
+# the pre-standard relaxed opcodes, which browsers refuse).
+WASM_APT_PKGS := clang-14 lld-14 clang-16 lld-16
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST      ?= 127.0.0.1
 PORT      ?= 8000
@@ -37,12 +38,16 @@ CODEMIRROR_JS := build/vendor/codemirror.js
 EDITOR_SRCS := $(wildcard web/editor/*.js)
 TFJS_FILES  := $(TFJS_VENDOR)/tf.min.js $(TFJS_VENDOR)/tf-backend-webgpu.min.js $(TFJS_WASM_FILES)
 
-# The WASM SIMD kernels of the NumPy backend in the tab: one side module that Pyodide opens with
-# ctypes (py/webkeras/backend/numpy/wasm_kernels.py), built from kernels/wasm/*.c with its sha256
-# beside it; the browser wheel carries both. Freestanding: no libc, no emscripten needed.
+# The WASM SIMD kernels of the NumPy backend in the tab: side modules that Pyodide opens with
+# ctypes (py/webkeras/backend/numpy/wasm_kernels.py), built from kernels/wasm/*.c, each with its
+# sha256 beside it; the browser wheel carries them. SIMD128 everywhere; the relaxed-SIMD build
+# (fused multiply-add) is picked where the browser validates it. Freestanding: no libc.
 WASM_MODULE := build/wasm/webkeras_simd128.wasm
+WASM_RELAXED_MODULE := build/wasm/webkeras_relaxed_simd.wasm
+WASM_MODULES := $(WASM_MODULE) $(WASM_RELAXED_MODULE)
 WASM_SRCS   := $(sort $(wildcard kernels/wasm/*.c kernels/wasm/*.h))
 WASM_CC     ?= clang-14
+WASM_RELAXED_CC ?= clang-16
 WASM_FLAGS  := --target=wasm32-unknown-emscripten -ffreestanding -fno-builtin -nostdlib -O3 \
                -msimd128 -fPIC -Wall -Werror -Wl,--experimental-pic -Wl,-shared -Wl,--export-all
 
@@ -115,10 +120,16 @@ $(WASM_MODULE): $(WASM_SRCS) Makefile | apt-wasm
 	mv $@.tmp $@
 	sha256sum $@ | cut -d' ' -f1 > $@.sha256
 
-wasm: $(WASM_MODULE)
+$(WASM_RELAXED_MODULE): $(WASM_SRCS) Makefile | apt-wasm
+	mkdir -p $(@D)
+	$(WASM_RELAXED_CC) $(WASM_FLAGS) -mrelaxed-simd -o $@.tmp $(filter %.c,$^)
+	mv $@.tmp $@
+	sha256sum $@ | cut -d' ' -f1 > $@.sha256
+
+wasm: $(WASM_MODULES)
 
 # (e) the webkeras wheel for the browser (also registers it in build/pyodide/pyodide-lock.json)
-$(WEBKERAS_WHL): $(WHEEL_SRCS) $(WASM_MODULE) pyproject.toml scripts/build_wheel.py scripts/_common.py $(STAMPS)/pyodide | $(PY)
+$(WEBKERAS_WHL): $(WHEEL_SRCS) $(WASM_MODULES) pyproject.toml scripts/build_wheel.py scripts/_common.py $(STAMPS)/pyodide | $(PY)
 	$(PY) scripts/build_wheel.py
 	touch $@
 

@@ -85,6 +85,9 @@ WEBKERAS_SETUP = "import webkeras as keras\nkeras.backend.set_backend({backend!r
 # The tab's NumPy backend without its WASM SIMD kernels (kernels/wasm/), to see what they add.
 NUMPY_ONLY_SETUP = ("from webkeras.backend.numpy import wasm_kernels\n"
                     "wasm_kernels.set_enabled(False)\n" + WEBKERAS_SETUP)
+# ...and with the SIMD128 build where the default picks the relaxed-SIMD (fused multiply-add) one.
+SIMD128_SETUP = ("from webkeras.backend.numpy import wasm_kernels\n"
+                 "wasm_kernels.set_enabled(True, 'simd128')\n" + WEBKERAS_SETUP)
 KERAS_JAX_SETUP = "import os\nos.environ['KERAS_BACKEND'] = 'jax'\nimport keras"
 
 # The same model, data shapes and loop in TF.js (placeholders X_SHAPE, BATCH, LAYERS, OPTIMIZER),
@@ -159,7 +162,9 @@ def browser_step_ms(model, steps):
 
     contenders = {
         "webkeras webgpu (Chromium, SwiftShader)": (webkeras_in_tab, "webgpu"),
-        "webkeras numpy (Chromium, Pyodide)": (webkeras_in_tab, "numpy"),
+        "webkeras numpy (Chromium, Pyodide, relaxed-SIMD kernels)": (webkeras_in_tab, "numpy"),
+        "webkeras numpy (Chromium, Pyodide, SIMD128 kernels)": (
+            lambda backend: webkeras_in_tab(backend, SIMD128_SETUP), "numpy"),
         "webkeras numpy (Chromium, Pyodide, no SIMD kernels)": (
             lambda backend: webkeras_in_tab(backend, NUMPY_ONLY_SETUP), "numpy"),
         **{f"TF.js 4.22 {backend} (Chromium{device})": (tfjs, backend)

@@ -21,7 +21,7 @@ from conftest import REPO_ROOT, local_chromium
 MAX_REL_ERR = 1e-5
 PARITY = REPO_ROOT / "tests" / "pages" / "wasm_kernels_parity.py"
 WHEEL = REPO_ROOT / "build" / "pyodide" / "webkeras-0.1.0-py3-none-any.whl"
-MODULE = REPO_ROOT / "build" / "wasm" / wasm_kernels.MODULE_NAME
+BUILT = REPO_ROOT / "build" / "wasm"
 KERNELS = ["sgemm", "sgemm strided", "sgemm accumulate", "matmul", "conv", "conv_input_grad",
            "conv_kernel_grad", "pool", "pool_grad", "adam_update"]
 
@@ -67,9 +67,11 @@ HASH_CHECK = textwrap.dedent(
     import json, os, shutil, tempfile
     from webkeras.backend.numpy import wasm_kernels
 
-    out = {"loaded": wasm_kernels.kernels() is not None}
+    loaded = wasm_kernels.kernels()
+    out = {"loaded": loaded.variant if loaded else None,
+           "relaxed": wasm_kernels.relaxed_simd_supported()}
     folder = tempfile.mkdtemp()
-    path = os.path.join(folder, wasm_kernels.MODULE_NAME)
+    path = os.path.join(folder, "copy.wasm")
     shutil.copy(wasm_kernels.module_path(), path)
     shutil.copy(wasm_kernels.module_path() + ".sha256", path + ".sha256")
     out["copy loads"] = wasm_kernels.load(path) is not None
@@ -107,9 +109,12 @@ def tab(playwright, server_url, tmp_path_factory, build_dir):
         yield page
 
 
-def test_every_kernel_matches_numpy_in_the_tab(tab):
-    results = json.loads(run_python(tab, PARITY.read_text()))
-    print(json.dumps(results, indent=1))
+@pytest.mark.parametrize("variant", sorted(wasm_kernels.MODULES))
+def test_every_kernel_matches_numpy_in_the_tab(tab, variant):
+    out = json.loads(run_python(tab, f"VARIANT = {variant!r}\n" + PARITY.read_text()))
+    assert out["module"].endswith(wasm_kernels.MODULES[variant])
+    results = out["kernels"]
+    print(variant, json.dumps(results, indent=1))
     assert sorted(results) == sorted(KERNELS)
     for name, entry in results.items():
         assert not entry.get("failures"), (name, entry["failures"][:5])
@@ -130,7 +135,8 @@ def test_train_steps_agree_with_and_without_kernels(tab):
 
 def test_module_is_checked_against_its_sha256_on_load(tab):
     out = json.loads(run_python(tab, HASH_CHECK))
-    assert out["loaded"] and out["copy loads"], out
+    # Chromium has relaxed SIMD (114+): the fused multiply-add build is the one in use.
+    assert out["relaxed"] and out["loaded"] == "relaxed_simd" and out["copy loads"], out
     assert "does not match" in out["tampered"] and "make setup" in out["tampered"], out
     assert out["no hash"] == "FileNotFoundError", out
 
@@ -140,14 +146,15 @@ def test_natively_numpy_computes():
     assert NumpyBackend().simd is None
 
 
-def test_wheel_carries_the_module_and_its_hash():
-    if not WHEEL.is_file() or not MODULE.is_file():
+@pytest.mark.parametrize("name", sorted(wasm_kernels.MODULES.values()))
+def test_wheel_carries_the_modules_and_their_hashes(name):
+    module = BUILT / name
+    if not WHEEL.is_file() or not module.is_file():
         pytest.skip("build/ is missing: run `make setup` first")
-    data = MODULE.read_bytes()
+    data = module.read_bytes()
     assert data[:4] == b"\0asm"
-    recorded = (MODULE.parent / (MODULE.name + ".sha256")).read_text().split()[0]
+    recorded = (BUILT / (name + ".sha256")).read_text().split()[0]
     assert recorded == hashlib.sha256(data).hexdigest()
-    inside = f"webkeras/kernels/wasm/{wasm_kernels.MODULE_NAME}"
     with zipfile.ZipFile(WHEEL) as wheel:
-        assert wheel.read(inside) == data
-        assert wheel.read(inside + ".sha256").decode().split()[0] == recorded
+        assert wheel.read(f"webkeras/kernels/wasm/{name}") == data
+        assert wheel.read(f"webkeras/kernels/wasm/{name}.sha256").decode().split()[0] == recorded

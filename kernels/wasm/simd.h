@@ -12,7 +12,12 @@ typedef float v4f_u __attribute__((vector_size(16), aligned(4)));
 #define STOREU(p, v) (*(v4f_u *)(p) = (v))
 #define SPLAT(x) ((v4f){(x), (x), (x), (x)})
 
-/* a * b + c (two instructions: fused multiply-add needs relaxed SIMD, not in this build). */
+/* a * b + c: one f32x4.relaxed_madd in the relaxed-SIMD build (fused where the CPU has FMA;
+ * Chrome 114+, clang >= 16 for the standard opcode), else a multiply and an add. */
+#ifdef __wasm_relaxed_simd__
+#define MADD(a, b, c) __builtin_wasm_relaxed_madd_f32x4((a), (b), (c))
+#else
 #define MADD(a, b, c) ((a) * (b) + (c))
+#endif
 
 #endif

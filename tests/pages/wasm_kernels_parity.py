@@ -1,6 +1,7 @@
 """Run in the tab's Pyodide worker by tests/test_wasm_kernels.py: every WASM SIMD kernel against the
 NumPy backend's own path (in float64) over many shapes; evaluates to a JSON summary per kernel:
-{"cases", "max_rel_err" (max |out - want| / max |want|), "worst" case, "failures"}.
+{"cases", "max_rel_err" (max |out - want| / max |want|), "worst" case, "failures"}, and which
+build ran. The caller defines VARIANT first: a key of wasm_kernels.MODULES.
 """
 
 import itertools
@@ -10,8 +11,7 @@ import numpy as np
 
 from webkeras.backend.numpy import NumpyBackend, wasm_kernels
 
-kernels = wasm_kernels.kernels()
-assert kernels is not None, "the WASM SIMD kernels did not load"
+kernels = wasm_kernels.load(wasm_kernels.module_path(VARIANT))  # noqa: F821 (the caller's)
 saved = wasm_kernels.MIN_GEMM_WORK, wasm_kernels.MAX_PATCH_FLOATS, wasm_kernels.MIN_UPDATE_SIZE
 # every case through the kernels, however small
 wasm_kernels.MIN_GEMM_WORK = wasm_kernels.MIN_UPDATE_SIZE = 0
@@ -155,4 +155,4 @@ for shape, lr in [((1,), 1e-3), ((7, 3), 0.01), ((1031,), 1e-3), ((784, 128), 1e
 
 (wasm_kernels.MIN_GEMM_WORK, wasm_kernels.MAX_PATCH_FLOATS,
  wasm_kernels.MIN_UPDATE_SIZE) = saved
-json.dumps(results)
+json.dumps({"module": kernels.path, "kernels": results})

@@ -1,19 +1,23 @@
 """Our WASM SIMD kernels (C in kernels/wasm/) for the NumPy backend when it runs under Pyodide.
 
-Pyodide's NumPy has no BLAS and no SIMD, so a train step's matrix products, convolutions and
-pooling run at scalar speed in the tab. `make setup` builds kernels/wasm/*.c with clang into a
-WebAssembly side module (f32x4 SIMD) that the browser wheel carries beside this package as
-webkeras/kernels/wasm/webkeras_simd128.wasm, with its sha256 in a `.sha256` file beside it.
-`load()` checks the hash and opens the module with ctypes; the wrappers below call it on NumPy
-buffers in place (no copies for C-contiguous or transposed operands).
+Pyodide's NumPy has no BLAS and no SIMD, so a train step's matrix products, convolutions,
+pooling and optimizer updates run at scalar speed in the tab. `make setup` builds
+kernels/wasm/*.c with clang into two WebAssembly side modules: SIMD128 (f32x4) and relaxed SIMD
+(the same with fused multiply-add; Chrome 114+). The browser wheel carries both as
+webkeras/kernels/wasm/*.wasm, each with its sha256 in a `.sha256` file beside it. `kernels()`
+picks the relaxed build where the browser validates relaxed SIMD, checks the hash and opens the
+module with ctypes; the wrappers below call it on NumPy buffers in place (no copies for
+C-contiguous or transposed operands).
 
 Each wrapper returns None when it does not take a case (dtype, layout, a size where the call
 costs more than it saves): the caller then runs NumPy, which stays the reference. Natively
 nothing is loaded (`kernels()` is None): NumPy has a BLAS there.
 
     from webkeras.backend.numpy import wasm_kernels
-    k = wasm_kernels.kernels()          # None natively, or if the module is missing
+    k = wasm_kernels.kernels()          # None natively, or if no module loads
     y = k.matmul(a, b, transpose_b=True) if k else None
+
+`WEBKERAS_WASM_KERNELS=0` turns them off; `=simd128` or `=relaxed_simd` picks a build.
 """
 
 import ctypes
@@ -25,9 +29,13 @@ import warnings
 
 import numpy as np
 
-MODULE_NAME = "webkeras_simd128.wasm"
-#: `WEBKERAS_WASM_KERNELS=0` turns the kernels off (NumPy everywhere), e.g. to compare.
+#: The builds, best first: file names in webkeras/kernels/wasm/.
+MODULES = {"relaxed_simd": "webkeras_relaxed_simd.wasm", "simd128": "webkeras_simd128.wasm"}
+#: `0` turns the kernels off (NumPy everywhere), e.g. to compare; a key of MODULES picks a build.
 ENV_SWITCH = "WEBKERAS_WASM_KERNELS"
+# The smallest module using f32x4.relaxed_madd (0xfd 0x105): () -> v128 of three zero vectors.
+_RELAXED_PROBE = bytes.fromhex("0061736d01000000" "0105016000017b" "03020100" "0a3d013b00"
+                               + ("fd0c" + "00" * 16) * 3 + "fd8502" "0b")
 #: Below this many multiply-adds NumPy's own loop beats the ctypes call (~25 us in Pyodide).
 MIN_GEMM_WORK = 32768
 #: Below this many elements an optimizer update stays in NumPy (the call costs ~25 us).
@@ -41,13 +49,30 @@ _UNSET = object()
 _kernels = _UNSET
 
 
-def module_path():
-    """Where the wheel puts the built module: webkeras/kernels/wasm/ (None if webkeras.kernels
-    is not a directory, e.g. a zipped install)."""
+def module_path(variant="simd128"):
+    """Where the wheel puts a build (a key of MODULES): webkeras/kernels/wasm/."""
     import webkeras.kernels
 
     base = os.path.dirname(os.path.abspath(webkeras.kernels.__file__))
-    return os.path.join(base, "wasm", MODULE_NAME)
+    return os.path.join(base, "wasm", MODULES[variant])
+
+
+def relaxed_simd_supported():
+    """Whether this WebAssembly engine validates relaxed SIMD (False outside a JS runtime)."""
+    try:
+        import js
+        from pyodide.ffi import to_js
+    except ImportError:
+        return False
+    return bool(js.WebAssembly.validate(to_js(_RELAXED_PROBE)))
+
+
+def variants():
+    """The builds to try, best first, as ENV_SWITCH and the engine allow."""
+    wanted = os.environ.get(ENV_SWITCH, "")
+    if wanted in MODULES:
+        return [wanted]
+    return (["relaxed_simd"] if relaxed_simd_supported() else []) + ["simd128"]
 
 
 def load(path=None):
@@ -64,29 +89,33 @@ def load(path=None):
         raise ValueError(
             f"{path}: sha256 {actual} does not match {expected} recorded when it was built; "
             "rebuild it (`make setup`) or reinstall the wheel")
-    return Kernels(ctypes.CDLL(path))
+    return Kernels(ctypes.CDLL(path), path)
 
 
 def kernels():
-    """The loaded kernels when running under Pyodide (once per process), else None. A missing
-    or corrupted module warns once and leaves NumPy in charge."""
+    """The loaded kernels when running under Pyodide (once per process), else None: the best
+    build that loads; a missing or corrupted one warns and the next is tried, NumPy last."""
     global _kernels
     if _kernels is _UNSET:
         _kernels = None
         if sys.platform == "emscripten" and os.environ.get(ENV_SWITCH, "1") != "0":
-            try:
-                _kernels = load()
-            except (OSError, ValueError) as error:
-                warnings.warn(f"WASM SIMD kernels not loaded, NumPy computes instead: {error}",
-                              RuntimeWarning, stacklevel=2)
+            for variant in variants():
+                try:
+                    _kernels = load(module_path(variant))
+                    _kernels.variant = variant
+                    break
+                except (OSError, ValueError) as error:
+                    warnings.warn(f"WASM kernels ({variant}) not loaded: {error}",
+                                  RuntimeWarning, stacklevel=2)
     return _kernels
 
 
-def set_enabled(enabled):
-    """Turn the kernels on (loading them if needed, under Pyodide) or off for this process."""
+def set_enabled(enabled, variant=None):
+    """Turn the kernels on (the best build, or `variant`; loaded if needed, under Pyodide) or
+    off for this process; backends created afterwards use the choice."""
     global _kernels
     _kernels = _UNSET
-    os.environ[ENV_SWITCH] = "1" if enabled else "0"
+    os.environ[ENV_SWITCH] = (variant or "1") if enabled else "0"
     return kernels()
 
 
@@ -135,9 +164,10 @@ def _floats(*arrays):
 class Kernels:
     """Python wrappers over one loaded module; each returns None for a case it leaves to NumPy."""
 
-    def __init__(self, lib):
+    def __init__(self, lib, path):
         ptr, i32 = ctypes.c_void_p, ctypes.c_int
-        self.lib = lib
+        self.lib, self.path = lib, path
+        self.variant = None  # set by kernels(): a key of MODULES
         self._sgemm = lib.wk_sgemm
         self._sgemm.argtypes = [i32, i32, i32, ptr, i32, i32, ptr, i32, i32, ptr, i32, i32, ptr]
         self._sgemm.restype = None
