@@ -125,3 +125,12 @@ def test_sequential_inside_a_functional_model():
     # Its inner graph stays usable for feature extraction.
     inner = keras.Model(block.inputs, block.layers[0].output)
     assert tuple(inner(x).shape) == (2, 3)
+
+
+def test_a_model_first_in_a_sequential_gives_it_its_input():
+    # The transfer learning guide's `keras.Sequential([base_model, layers.Dense(1)])`.
+    base_model = keras.Sequential([keras.Input((4,)), layers.Dense(3)])
+    model = keras.Sequential([base_model, layers.Dense(1)])
+    assert model.built and model.output_shape == (None, 1)
+    functional_base = keras.Model(base_model.inputs, base_model.outputs)
+    assert keras.Sequential([functional_base, layers.Dense(2)]).output_shape == (None, 2)

@@ -59,8 +59,8 @@ class Sequential(Model):
                 "All layers added to a Sequential model should have unique names. Name "
                 f'"{layer.name}" is already the name of a layer in this model. Update the '
                 "`name` argument to pass a unique name.")
-        if not self._layers and self._input_batch_shape is None and layer._batch_input_shape:
-            self._input_batch_shape = layer._batch_input_shape
+        if not self._layers and self._input_batch_shape is None:
+            self._input_batch_shape = layer._batch_input_shape or _model_input_shape(layer)
         self._layers.append(layer)
         self._layer_names.add(layer.name)
         self.built = False
@@ -203,3 +203,12 @@ class Sequential(Model):
             model._input_batch_shape = tuple(config["build_input_shape"])
         model._maybe_rebuild()
         return model
+
+
+def _model_input_shape(layer):
+    """A model with one input, first in a Sequential, gives it its input shape (Keras 3's
+    `Sequential([base_model, Dense(...)])` is built at once)."""
+    inputs = getattr(layer, "inputs", None) if isinstance(layer, Model) else None
+    if inputs and len(inputs) == 1:
+        return tuple(inputs[0].shape)
+    return None
