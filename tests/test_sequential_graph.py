@@ -134,3 +134,29 @@ def test_a_model_first_in_a_sequential_gives_it_its_input():
     assert model.built and model.output_shape == (None, 1)
     functional_base = keras.Model(base_model.inputs, base_model.outputs)
     assert keras.Sequential([functional_base, layers.Dense(2)]).output_shape == (None, 2)
+
+
+def test_functional_guide_model_from_config_with_custom_objects():
+    class CustomDense(layers.Layer):
+        def __init__(self, units=32):
+            super().__init__()
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units),
+                                     initializer="random_normal", trainable=True)
+            self.b = self.add_weight(shape=(self.units,), initializer="random_normal",
+                                     trainable=True)
+
+        def call(self, inputs):
+            return ops.matmul(inputs, self.w) + self.b
+
+        def get_config(self):
+            return {"units": self.units}
+
+    inputs = keras.Input((4,))
+    outputs = CustomDense(10)(inputs)
+    model = keras.Model(inputs, outputs)
+    config = model.get_config()
+    new_model = keras.Model.from_config(config, custom_objects={"CustomDense": CustomDense})
+    assert new_model.output_shape == (None, 10)

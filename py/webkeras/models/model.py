@@ -74,6 +74,25 @@ class Model(Trainer, Layer):
         # Subclasses that take constructor arguments must override this, as in Keras.
         return {"name": self.name, "trainable": self.trainable}
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A functional config (`layers`, `input_layers`, `output_layers`) revives a functional
+        model; otherwise the config is passed to the constructor, as in Keras 3."""
+        functional_keys = ("name", "layers", "input_layers", "output_layers")
+        if cls is Model and all(key in config for key in functional_keys):
+            from webkeras.models.functional import Functional
+            from webkeras.models.model_config import functional_from_config
+
+            return functional_from_config(Functional, config, custom_objects)
+        try:
+            return cls(**config)
+        except TypeError as error:
+            raise TypeError(
+                f"Unable to revive model {cls.__name__} from config. When overriding "
+                "`get_config()`, return every argument of the constructor, or define a "
+                f"`from_config(cls, config)` class method.\n\nReceived config={config}\n\n"
+                f"Error encountered during deserialization: {error}") from error
+
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, **kwargs):
         # Recorded for `compile_config`, so a saved model compiles itself again on load.
