@@ -147,7 +147,7 @@ def test_backend_helpers_of_tf2_tutorials():
     v = K.variable(np.zeros((2,)))
     K.set_value(v, [1.0, 2.0])
     np.testing.assert_array_equal(K.get_value(v), [1.0, 2.0])
-    np.testing.assert_array_equal(K.eval(K.pow(x, 2)), x.numpy() ** 2)
+    np.testing.assert_allclose(K.eval(K.pow(x, 2)), x.numpy() ** 2, rtol=1e-6)
     assert K.is_keras_tensor(keras.Input((2,))) and not K.is_keras_tensor(x)
     assert K.learning_phase() == 0
     K.clear_session()
