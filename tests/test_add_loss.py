@@ -120,22 +120,18 @@ def test_activity_regularizer_argument_is_a_layer_loss():
 
 
 # -- The guide's variational autoencoder (subclassed model, `add_loss` in `call`) -----------
-def _normal(shape, rng):
-    # The guide draws with `keras.random.normal(shape, seed=SeedGenerator(1337))`; webkeras has
-    # no `keras.random` yet, so the draw comes from NumPy here.
-    return ops.convert_to_tensor(rng.standard_normal(shape).astype("float32"))
-
-
 class Sampling(layers.Layer):
+    """Uses (z_mean, z_log_var) to sample z, the vector encoding a digit."""
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.rng = np.random.default_rng(1337)
+        self.seed_generator = keras.random.SeedGenerator(1337)
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
         batch = ops.shape(z_mean)[0]
         dim = ops.shape(z_mean)[1]
-        epsilon = _normal((batch, dim), self.rng)
+        epsilon = keras.random.normal(shape=(batch, dim), seed=self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
 
