@@ -53,6 +53,23 @@ def output_json(output, key):
     return json.loads(match.group(1))
 
 
+def test_pages_are_cross_origin_isolated():
+    # The workbench shares a SharedArrayBuffer with its worker (Stop interrupts plain loops):
+    # the page, the worker's script and what it loads need COOP + COEP.
+    from conftest import create_app
+
+    client = create_app().test_client()
+    index = client.get("/")
+    assert index.get_data(as_text=True).index('href="/workbench"') < \
+        index.get_data(as_text=True).index('href="/train"')
+    for path in ("/workbench", "/train", "/predict", "/static/worker.js", "/static/client.js",
+                 "/vendor/codemirror.js", "/static/workbench_runtime.py",
+                 "/static/examples/mnist_mlp.py", "/api/runtime", "/no-such-page"):
+        response = client.get(path)
+        assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin", path
+        assert response.headers["Cross-Origin-Embedder-Policy"] == "require-corp", path
+
+
 def test_type_run_output_errors_and_reload(open_page, chromium_context, server_url):
     page = open_workbench(open_page)
     assert page.evaluate("crossOriginIsolated"), "COOP/COEP headers missing"

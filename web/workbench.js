@@ -90,7 +90,9 @@ const events = {
     ui.backend.textContent = backend;
     ui.backend.dataset.backend = backend;
     setRunning(running);
-    setStatus("Ready.", "ready");
+    if (HAS_JSPI) setStatus("Ready.", "ready");
+    else setStatus("This browser lacks JSPI (WebAssembly.Suspending): datasets and the WebGPU " +
+      "backend will not work here; use Chrome or Edge 137 or newer.", "ready");
   },
   error({ message }) {
     terminal.block(message, "stderr");
@@ -143,6 +145,10 @@ const events = {
   },
 };
 
+// Synchronous Keras code waits on async browser work (GPU readback, dataset downloads)
+// through JSPI: Chrome/Edge >= 137 have it, Firefox and Safari do not yet.
+const HAS_JSPI = typeof WebAssembly.Suspending === "function";
+
 function startClient(backend) {
   ready = false;
   fitting = false;
@@ -182,7 +188,10 @@ async function run() {
     setStatus("Error (see the output).", "error");
   } finally {
     if (current === client) {
+      // A Stop that came as the run ended must not interrupt the next Python call.
+      if (client.interruptBuffer) client.interruptBuffer[0] = 0;
       clearTimeout(stopTimer);
+      stopTimer = null;
       fitting = false;
       setRunning(false);
       refreshFiles();

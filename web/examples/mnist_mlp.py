@@ -23,9 +23,9 @@ model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=
 history = model.fit(x_train, y_train, batch_size=128, epochs=2 if SMALL else 10,
                     validation_split=0.1)
 
+model.save("mnist_mlp.keras")  # see the Files panel
 loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
 print(f"Test loss: {loss:.4f}")
 print(f"Test accuracy: {accuracy:.4f}")
 print("First predictions:", np.argmax(model.predict(x_test[:10], verbose=0), axis=1))
 print("Labels:           ", y_test[:10])
-model.save("mnist_mlp.keras")  # see the Files panel
