@@ -71,7 +71,8 @@ def test_allow_list_holds_only_ops_and_activations_functions():
 
 
 @pytest.mark.parametrize("namespace, listed, helpers", [
-    ("webkeras.ops", safe_functions.OPS_FUNCTIONS, safe_functions.OPS_HELPERS),
+    ("webkeras.ops", safe_functions.OPS_FUNCTIONS,
+     safe_functions.OPS_HELPERS + safe_functions.OPS_CONTROL_FLOW),
     ("webkeras.activations", safe_functions.ACTIVATION_FUNCTIONS,
      safe_functions.ACTIVATION_HELPERS),
 ])
