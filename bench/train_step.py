@@ -208,15 +208,15 @@ def main():
                   results.get(TFJS_CPU_PEER, {}).get("median_ms")]
     print(f"{MODELS[args.model]['title']}: ms per train step (median of {args.steps}); "
           "ratios: lower is faster")
-    print(f"  {'contender':52s} {'ms':>9s} {'vs Keras-JAX':>13s} {'vs TF.js webgpu':>16s} "
+    print(f"  {'contender':58s} {'ms':>9s} {'vs Keras-JAX':>13s} {'vs TF.js webgpu':>16s} "
           f"{'vs TF.js wasm':>14s}")
     for name, result in results.items():
         if "median_ms" in result:
             ms = result["median_ms"]
             ratios = [f"{ms / ref:.2f}x" if ref else "-" for ref in references]
-            print(f"  {name:52s} {ms:9.2f} {ratios[0]:>13s} {ratios[1]:>16s} {ratios[2]:>14s}")
+            print(f"  {name:58s} {ms:9.2f} {ratios[0]:>13s} {ratios[1]:>16s} {ratios[2]:>14s}")
         else:
-            print(f"  {name:52s} {result['error'].splitlines()[0]}")
+            print(f"  {name:58s} {result['error'].splitlines()[0]}")
     return results
 
 
