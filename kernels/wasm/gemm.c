@@ -164,3 +164,13 @@ void wk_sgemm(int m, int n, int k, const float *a, int lda, int trans_a, const f
         }
     }
 }
+
+/* A batch of products: matrix i of A, B and C starts stride_a, stride_b, stride_c floats after
+ * matrix i - 1 (a stride of 0 broadcasts one matrix to the whole batch). */
+void wk_sgemm_batched(int batch, int m, int n, int k, const float *a, int lda, int trans_a,
+                      long stride_a, const float *b, int ldb, int trans_b, long stride_b,
+                      float *c, int ldc, long stride_c, float *work) {
+    for (int i = 0; i < batch; i++)
+        wk_sgemm(m, n, k, a + i * stride_a, lda, trans_a, b + i * stride_b, ldb, trans_b,
+                 c + i * stride_c, ldc, 0, work);
+}

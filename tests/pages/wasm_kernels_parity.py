@@ -76,12 +76,23 @@ acc = f32(37, 45)
 a, b = f32(37, 300), f32(300, 45)
 want = acc.astype(np.float64) + a.astype(np.float64) @ b
 record("sgemm accumulate", "37x45x300", kernels.sgemm(a, b, out=acc.copy(), accumulate=True), want)
-# the backend entry: batched rows @ matrix, transposes
-for shape_a, shape_b, ta, tb in [((4, 33, 70), (70, 9), False, False),
-                                 ((70, 33), (9, 70), True, True), ((2, 3, 5, 8), (8, 1000), False, False)]:
+# the backend entry: rows @ matrix, batches of matrices (a plain matrix shared by the batch),
+# transposes, swapped-axes views
+MATMULS = [((4, 33, 70), (70, 9)), ((33, 70), (70, 9)), ((2, 3, 5, 8), (8, 1000)),
+           ((2, 3, 5, 7), (2, 3, 7, 4)), ((1031, 3, 5), (1031, 5, 2)), ((6, 17, 13), (13, 9)),
+           ((13, 17), (6, 17, 9)), ((1, 129, 257), (1, 257, 31)), ((3, 1, 1), (3, 1, 1000))]
+for (shape_a, shape_b), ta, tb in itertools.product(MATMULS, (False, True), (False, True)):
+    shape_a = shape_a[:-2] + shape_a[-2:][::-1] if ta else shape_a
+    shape_b = shape_b[:-2] + shape_b[-2:][::-1] if tb else shape_b
     a, b = f32(*shape_a), f32(*shape_b)
-    want = np.matmul(np.swapaxes(a, -1, -2) if ta else a, (b.T if tb else b).astype(np.float64))
-    record("matmul", f"{shape_a} @ {shape_b} ta={ta} tb={tb}", kernels.matmul(a, b, ta, tb), want)
+    want = np.matmul(np.swapaxes(a, -1, -2) if ta else a,
+                     np.swapaxes(b, -1, -2).astype(np.float64) if tb else b.astype(np.float64))
+    case = f"{shape_a} @ {shape_b} ta={ta} tb={tb}"
+    record("matmul", case, kernels.matmul(a, b, ta, tb), want)
+    # the same product from swapped-axes views (what a transposing op hands the backend)
+    va = np.swapaxes(np.ascontiguousarray(np.swapaxes(a, -1, -2)), -1, -2)
+    vb = np.swapaxes(np.ascontiguousarray(np.swapaxes(b, -1, -2)), -1, -2)
+    record("matmul", case + " views", kernels.matmul(va, vb, ta, tb), want)
 
 # -- convolution (channels-last, padded input), its input and kernel gradients
 CONVS = [  # (x shape, kernel shape, strides, dilation)

@@ -119,18 +119,40 @@ def set_enabled(enabled, variant=None):
     return kernels()
 
 
-def _matrix(x, transposed):
-    """(pointer, leading dimension, transposed) of a 2-D float32 view as the kernel reads it:
-    row-major with a row stride, or column-major read as the transpose of a row-major one.
-    Other layouts are copied to C order first; returns the array kept alive too."""
-    rows, cols = x.shape
-    s0, s1 = x.strides
+def _layout(rows, cols, s0, s1):
+    """(leading dimension, stored transposed) of a float32 matrix with byte strides (s0, s1):
+    row-major with a row stride, or column-major (read as the transpose of a row-major one);
+    None for other layouts."""
     if s1 == _FLOAT and s0 % _FLOAT == 0 and (s0 >= _FLOAT * cols or rows == 1):
-        return x, max(s0 // _FLOAT, cols, 1), transposed
+        return max(s0 // _FLOAT, cols, 1), False
     if s0 == _FLOAT and s1 % _FLOAT == 0 and (s1 >= _FLOAT * rows or cols == 1):
-        return x, max(s1 // _FLOAT, rows, 1), not transposed
-    x = np.ascontiguousarray(x)
-    return x, max(cols, 1), transposed
+        return max(s1 // _FLOAT, rows, 1), True
+    return None
+
+
+def _matrix(x, transposed):
+    """(array kept alive, leading dimension, transposed) of a 2-D float32 view as the kernel
+    reads it; other layouts are copied to C order first."""
+    layout = _layout(*x.shape, *x.strides)
+    if layout is None:
+        x = np.ascontiguousarray(x)
+        layout = (max(x.shape[1], 1), False)
+    return x, layout[0], transposed != layout[1]
+
+
+def _batch_of_matrices(x, transposed):
+    """(array kept alive, leading dimension, transposed, batch stride in floats) of a stack of
+    float32 matrices as wk_sgemm_batched reads it; a plain matrix gets batch stride 0."""
+    if x.ndim == 2:
+        x, ld, transposed = _matrix(x, transposed)
+        return x, ld, transposed, 0
+    stack = x.reshape((-1,) + x.shape[-2:])  # a view when the batch axes merge, else a copy
+    layout = _layout(*stack.shape[1:], *stack.strides[1:])
+    if layout is None or stack.strides[0] % _FLOAT or stack.strides[0] < 0:
+        stack = np.ascontiguousarray(stack)
+        layout = (max(stack.shape[2], 1), False)
+    stride = stack.strides[0] // _FLOAT if stack.shape[0] > 1 else 0
+    return stack, layout[0], transposed != layout[1], stride
 
 
 def _window_2d(spatial, size, strides, dilation):
@@ -172,6 +194,11 @@ class Kernels:
         self._sgemm.argtypes = [i32, i32, i32, ptr, i32, i32, ptr, i32, i32, ptr, i32, i32, ptr]
         self._sgemm.restype = None
         lib.wk_sgemm_workspace.restype = i32
+        self._batched = lib.wk_sgemm_batched
+        long = ctypes.c_long
+        self._batched.argtypes = [i32, i32, i32, i32, ptr, i32, i32, long, ptr, i32, i32, long,
+                                  ptr, i32, long, ptr]
+        self._batched.restype = None
         self._work = np.empty(lib.wk_sgemm_workspace(), dtype=np.float32)
         self._work_ptr = self._work.ctypes.data
         geometry = [i32] * 13
@@ -198,24 +225,35 @@ class Kernels:
         return out
 
     def matmul(self, a, b, transpose_a=False, transpose_b=False):
-        """The backend's matmul for float32 matrices (or a stack of rows times a matrix), else
-        None."""
-        if a.dtype != _F32 or b.dtype != _F32 or b.ndim != 2 or a.ndim < 2:
+        """The backend's matmul for float32 operands of 2 or more dims (batch dims equal, or
+        one operand a plain matrix shared by the batch), else None."""
+        if a.dtype != _F32 or b.dtype != _F32 or a.ndim < 2 or b.ndim < 2:
             return None
-        if a.ndim > 2:
-            # (..., m, k) @ (k, n): one product over all leading rows, when they are rows.
-            if transpose_a or not a.flags.c_contiguous:
+        m, k = a.shape[-2:][::-1] if transpose_a else a.shape[-2:]
+        kb, n = b.shape[-2:][::-1] if transpose_b else b.shape[-2:]
+        if k != kb:
+            return None
+        if a.ndim == 2 and b.ndim == 2:
+            return self.sgemm(a, b, transpose_a, transpose_b) if m * n * k >= MIN_GEMM_WORK \
+                else None
+        if b.ndim == 2 and not transpose_a and a.flags.c_contiguous:
+            # (..., m, k) @ (k, n): one product over all leading rows.
+            if a.size // k * n * k < MIN_GEMM_WORK:
                 return None
-            lead = a.shape[:-1]
-            a = a.reshape(-1, a.shape[-1])
-        else:
-            lead = None
-        m, k = (a.shape[1], a.shape[0]) if transpose_a else a.shape
-        kb, n = (b.shape[1], b.shape[0]) if transpose_b else b.shape
-        if k != kb or m * n * k < MIN_GEMM_WORK:
+            out = self.sgemm(a.reshape(-1, k), b, False, transpose_b)
+            return out.reshape(a.shape[:-1] + (n,))
+        lead = a.shape[:-2] if a.ndim > 2 else b.shape[:-2]
+        if (a.ndim > 2 and a.shape[:-2] != lead) or (b.ndim > 2 and b.shape[:-2] != lead):
             return None
-        out = self.sgemm(a, b, transpose_a, transpose_b)
-        return out if lead is None else out.reshape(lead + (n,))
+        batch = math.prod(lead)
+        if batch * m * n * k < MIN_GEMM_WORK or batch == 0:
+            return None
+        a3, lda, ta, stride_a = _batch_of_matrices(a, transpose_a)
+        b3, ldb, tb, stride_b = _batch_of_matrices(b, transpose_b)
+        out = np.empty(lead + (m, n), dtype=np.float32)
+        self._batched(batch, m, n, k, a3.ctypes.data, lda, ta, stride_a, b3.ctypes.data, ldb,
+                      tb, stride_b, out.ctypes.data, max(n, 1), m * n, self._work_ptr)
+        return out
 
     # -- convolution: im2col (or col2im) per chunk of images, then one GEMM per chunk ---------
     def _chunks(self, geometry):
