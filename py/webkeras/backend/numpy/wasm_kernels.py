@@ -179,6 +179,12 @@ def _conv_geometry(x_shape, kernel_shape, strides, dilation, groups):
     return (x_shape[0], h, w, x_shape[-1], kh, kw, sy, sx, dy, dx, oh, ow, kernel_shape[-1])
 
 
+def _pointwise(geometry):
+    """A 1x1 kernel at stride 1: the input's rows are already the patches."""
+    _, _, _, _, kh, kw, sy, sx, *_ = geometry
+    return kh == kw == sy == sx == 1
+
+
 def _floats(*arrays):
     return all(a.dtype == _F32 for a in arrays)
 
@@ -275,6 +281,8 @@ class Kernels:
         batch, *window, oh, ow, filters = geometry
         x = np.ascontiguousarray(x)
         k2 = kernel.reshape(-1, filters)
+        if _pointwise(geometry):
+            return self.sgemm(x.reshape(-1, x.shape[-1]), k2).reshape(x.shape[:-1] + (filters,))
         per_image = oh * ow
         out = np.empty((batch * per_image, filters), dtype=np.float32)
         for b0, nb in self._chunks(geometry):
@@ -291,6 +299,8 @@ class Kernels:
         batch, *window, oh, ow, filters = geometry
         g2 = np.ascontiguousarray(grad).reshape(-1, filters)
         k2 = kernel.reshape(-1, filters)
+        if _pointwise(geometry):
+            return self.sgemm(g2, k2, transpose_b=True).reshape(tuple(input_shape))
         per_image = oh * ow
         dx = np.zeros(input_shape, dtype=np.float32)
         for b0, nb in self._chunks(geometry):
@@ -306,6 +316,9 @@ class Kernels:
         batch, *window, oh, ow, filters = geometry
         x = np.ascontiguousarray(x)
         g2 = np.ascontiguousarray(grad).reshape(-1, filters)
+        if _pointwise(geometry):
+            dk = self.sgemm(x.reshape(-1, x.shape[-1]), g2, transpose_a=True)
+            return dk.reshape(tuple(kernel_shape))
         per_image = oh * ow
         dk = np.empty((math.prod(kernel_shape[:-1]), filters), dtype=np.float32)
         for i, (b0, nb) in enumerate(self._chunks(geometry)):
