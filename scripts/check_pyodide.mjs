@@ -1,5 +1,6 @@
 // Smoke test of build/pyodide in node (offline): Pyodide boots, numpy loads from the local
-// wheel, webkeras loads by name through build/pyodide/pyodide-lock.json (sha256-checked).
+// wheel, webkeras loads by name through build/pyodide/pyodide-lock.json (sha256-checked), and
+// its WASM SIMD kernels (kernels/wasm/) open and multiply.
 //   node scripts/check_pyodide.mjs
 import { loadPyodide } from "../build/pyodide/pyodide.mjs";
 import path from "node:path";
@@ -17,7 +18,11 @@ await pyodide.loadPackage("webkeras", opts);
 if (errors.length) throw new Error("loadPackage errors: " + errors.join("; "));
 const out = pyodide.runPython(`
 import sys, numpy, webkeras
+from webkeras.backend.numpy import wasm_kernels
 a = numpy.arange(6, dtype="float32").reshape(2, 3)
-f"python {sys.version.split()[0]}, numpy {numpy.__version__}, sum {float((a @ a.T).sum())}, webkeras at {webkeras.__path__[0]}"
+k = wasm_kernels.kernels()
+assert k is not None, "the WASM SIMD kernels did not load"
+assert numpy.array_equal(k.sgemm(a, a, transpose_b=True), a @ a.T)
+f"python {sys.version.split()[0]}, numpy {numpy.__version__}, sum {float((a @ a.T).sum())}, webkeras at {webkeras.__path__[0]}, kernels {k.variant}"
 `);
 console.log(`pyodide ok in ${t1 - t0} ms: ${out}`);
