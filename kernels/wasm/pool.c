@@ -30,7 +30,9 @@ void wk_pool2d(const float *x, int batch, int h, int w, int c, int ph, int pw, i
                         if (average) {
                             for (int ch = 0; ch < c; ch++) y[ch] += src[ch];
                         } else {
-                            for (int ch = 0; ch < c; ch++) y[ch] = src[ch] > y[ch] ? src[ch] : y[ch];
+                            /* NaN wins, as in NumPy's max: a diverged run shows it. */
+                            for (int ch = 0; ch < c; ch++)
+                                y[ch] = src[ch] > y[ch] || src[ch] != src[ch] ? src[ch] : y[ch];
                         }
                     }
                 }

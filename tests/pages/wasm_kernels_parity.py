@@ -154,6 +154,11 @@ for (x_shape, size, strides, pads), mode, ties in itertools.product(POOLS, ("max
     want = reference.pool_grad(x.astype(np.float64), y.astype(np.float64), g.astype(np.float64),
                                mode, size, strides, pads)
     record("pool_grad", case, kernels.pool_grad(x, y, g, mode, size, strides, pads), want)
+# a NaN in a max window comes out as NaN, as in NumPy
+x = f32(2, 6, 6, 3)
+x[0, 1, 2, 1] = x[1, 5, 5, 2] = np.nan
+record("pool", "max with NaN", np.nan_to_num(kernels.pool(x, "max", (2, 2), (2, 2), ((0, 0),) * 2), nan=1e3),
+       np.nan_to_num(reference.pool(x, "max", (2, 2), (2, 2), ((0, 0),) * 2), nan=1e3))
 
 # -- Adam: a few steps of the fused update against the NumPy path on copies of the same state
 for shape, lr in [((1,), 1e-3), ((7, 3), 0.01), ((1031,), 1e-3), ((784, 128), 1e-3),
