@@ -40,6 +40,7 @@ from flask import send_from_directory
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import safe_join
 
+from . import security
 from .convert_api import DEFAULT_MAX_UPLOAD_BYTES, UploadRequest, convert_api
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -338,6 +339,7 @@ def create_app(data_dir=None, build_dir=None, web_dir=None, models_dir=None,
     app.register_blueprint(assets)
     app.register_blueprint(datasets)
     app.register_blueprint(convert_api)
+    security.install(app)
 
     @app.errorhandler(HTTPException)
     def http_error(error):

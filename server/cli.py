@@ -1,6 +1,7 @@
 """The `webkeras` command line.
 
     webkeras serve [--host 127.0.0.1] [--port 8000] [--data-dir DIR] [--build-dir DIR]
+                   [--workers N] [--timeout SECONDS]
     webkeras convert IN OUT [--quantize uint8|uint16|float16] [--shard-size BYTES]
                             [--weights-only] [--config MODEL_JSON]
 """
@@ -11,11 +12,16 @@ import warnings
 
 
 def serve(args):
+    from . import serving
     from .app import create_app
 
     app = create_app(data_dir=args.data_dir, build_dir=args.build_dir)
-    print(f"webkeras: serving on http://{args.host}:{args.port}/train", file=sys.stderr)
-    app.run(host=args.host, port=args.port, debug=args.debug, threaded=True)
+    kind = f"gunicorn, {args.workers} workers" if args.workers else "development server"
+    print(f"webkeras: serving on http://{args.host}:{args.port}/ ({kind})", file=sys.stderr)
+    if args.workers:
+        serving.run_gunicorn(app, args.host, args.port, args.workers, args.timeout)
+    else:
+        serving.run_development(app, args.host, args.port, args.timeout, args.debug)
     return 0
 
 
@@ -50,6 +56,11 @@ def build_parser():
     serve_parser.add_argument("--build-dir", default=None,
                               help="folder holding pyodide/ and vendor/ (default: <repo>/build)")
     serve_parser.add_argument("--debug", action="store_true", help="Flask debug mode (reloader)")
+    serve_parser.add_argument("--workers", type=int, default=0, metavar="N",
+                              help="serve with gunicorn, N worker processes (default: Flask's "
+                                   "development server)")
+    serve_parser.add_argument("--timeout", type=int, default=60, metavar="SECONDS",
+                              help="drop a connection silent this long (default 60)")
     serve_parser.set_defaults(func=serve)
 
     convert_parser = commands.add_parser(

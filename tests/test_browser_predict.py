@@ -52,14 +52,24 @@ def models_dir(tmp_path_factory):
     return root
 
 
+def third_party_page(folder, filename):
+    """A page as another site would serve it: its own policy, which allows its inline script
+    (the app's own policy allows none)."""
+    response = serve_file(folder, filename)
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' "
+        "'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:")
+    return response
+
+
 @pytest.fixture(scope="module")
 def server(models_dir):
     app = create_app(models_dir=models_dir)
     # Pages outside the app, served by this test's server only.
     app.add_url_rule("/test-pages/<path:filename>", "test_pages",
-                     lambda filename: serve_file(REPO_ROOT / "tests" / "pages", filename))
+                     lambda filename: third_party_page(REPO_ROOT / "tests" / "pages", filename))
     app.add_url_rule("/examples/<path:filename>", "examples",
-                     lambda filename: serve_file(EXAMPLE_PAGE.parent, filename))
+                     lambda filename: third_party_page(EXAMPLE_PAGE.parent, filename))
     with serve_app(app) as url:
         yield url
 
@@ -205,7 +215,8 @@ def test_js_api_loads_with_progress_and_predicts_mnist(api_page, server, native_
     model = api_page.evaluate("(async () => { const m = window.models['/models/mnist_cnn/model.json'];"
                               " return {name: m.name, inputs: m.inputs, outputs: m.outputs}; })()")
     assert model == {"name": "mnist_cnn",
-                     "inputs": [{"name": None, "shape": [None, 28, 28, 1], "dtype": "float32"}],
+                     "inputs": [{"name": "input_layer", "shape": [None, 28, 28, 1],
+                                 "dtype": "float32"}],
                      "outputs": [{"name": None, "shape": [None, 10], "dtype": "float32"}]}
 
 
