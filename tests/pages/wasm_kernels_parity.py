@@ -80,7 +80,8 @@ record("sgemm accumulate", "37x45x300", kernels.sgemm(a, b, out=acc.copy(), accu
 # transposes, swapped-axes views
 MATMULS = [((4, 33, 70), (70, 9)), ((33, 70), (70, 9)), ((2, 3, 5, 8), (8, 1000)),
            ((2, 3, 5, 7), (2, 3, 7, 4)), ((1031, 3, 5), (1031, 5, 2)), ((6, 17, 13), (13, 9)),
-           ((13, 17), (6, 17, 9)), ((1, 129, 257), (1, 257, 31)), ((3, 1, 1), (3, 1, 1000))]
+           ((13, 17), (6, 17, 9)), ((1, 129, 257), (1, 257, 31)), ((3, 1, 1), (3, 1, 1000)),
+           ((5, 3, 0), (0, 4)), ((2, 3, 0), (2, 0, 4)), ((0, 3, 5), (0, 5, 2))]
 for (shape_a, shape_b), ta, tb in itertools.product(MATMULS, (False, True), (False, True)):
     shape_a = shape_a[:-2] + shape_a[-2:][::-1] if ta else shape_a
     shape_b = shape_b[:-2] + shape_b[-2:][::-1] if tb else shape_b
