@@ -1,0 +1,51 @@
+"""The Keras guides' own code runs unchanged on webkeras (issue #14).
+
+Each guide in tests/guides/programs/ runs in its own subprocess through run_guide.py, with
+`keras` resolving to webkeras and only the edits in edits.py applied. A guide that still
+fails is listed in KNOWN_GAPS with the reason; the mark is strict, so a fix shows up as an
+XPASS to remove from the list.
+
+The programs are copies of keras-io code and are kept out of this repository (see
+programs/.gitignore); a guide whose program file is absent is skipped. README.md says
+where each comes from.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+PROGRAMS = HERE / "programs"
+TIMEOUT_S = 300
+
+GUIDES = [
+    "sequential_model",
+    "functional_api",
+    "making_new_layers_and_models_via_subclassing",
+    "writing_your_own_callbacks",
+    "serialization_and_saving",
+    "understanding_masking_and_padding",
+]
+
+# guide name -> why it still fails (strict xfail)
+KNOWN_GAPS = {}
+
+
+def _param(name):
+    marks = []
+    if name in KNOWN_GAPS:
+        marks.append(pytest.mark.xfail(reason=KNOWN_GAPS[name], strict=True))
+    return pytest.param(name, marks=marks, id=name)
+
+
+@pytest.mark.parametrize("name", [_param(n) for n in GUIDES])
+def test_guide_runs(name, tmp_path):
+    if not (PROGRAMS / f"{name}.py").exists():
+        pytest.skip(f"tests/guides/programs/{name}.py is not here (see tests/guides/README.md)")
+    result = subprocess.run(
+        [sys.executable, str(HERE / "run_guide.py"), name, str(tmp_path)],
+        capture_output=True, text=True, timeout=TIMEOUT_S,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
