@@ -99,7 +99,11 @@ _ALIASES = {"swish": silu, "hard_swish": hard_silu}
 
 
 def get(identifier):
-    """None -> linear; a name (or {'class_name': ...} dict) -> the function; callables pass."""
+    """None -> linear; a name (or a saved `{'class_name': ...}` dict) -> the function;
+    callables pass. Names that are not Keras's are looked up as custom objects
+    (`custom_objects`, `custom_object_scope`, `register_keras_serializable`)."""
+    from webkeras.saving import serialization_lib
+
     if identifier is None:
         return linear
     if isinstance(identifier, dict) and "config" in identifier:
@@ -113,19 +117,33 @@ def get(identifier):
             return _BY_NAME[key]
         if key in _ALIASES:
             return _ALIASES[key]
+        custom = serialization_lib.find_function(identifier, ())
+        if callable(custom):
+            return custom
     raise ValueError(f"Could not interpret activation function identifier: {identifier}. "
-                     f"Known names: {sorted(_BY_NAME) + sorted(_ALIASES)}.")
+                     f"Known names: {sorted(_BY_NAME) + sorted(_ALIASES)}. For a custom "
+                     f"activation, pass `custom_objects={{'{identifier}': ...}}` to the "
+                     "loading function or decorate it with "
+                     "`@keras.saving.register_keras_serializable()`.")
 
 
 def serialize(activation):
+    """Keras's own activations by name; a custom function as Keras 3 writes it
+    (`{"class_name": "function", "config": "<registered name>", ...}`)."""
+    from webkeras.saving import serialization_lib
+
     name = getattr(activation, "__name__", None)
     if name in _BY_NAME and _BY_NAME[name] is activation:
         return name
-    # An activation layer or custom callable: Keras serialises by name when it has one.
+    if callable(activation) and name is not None and name != "<lambda>" and \
+            not hasattr(activation, "get_config"):
+        return serialization_lib.serialize_function(activation)
+    # An activation layer or unnamed callable: by name when it has one.
     return name or str(activation)
 
 
 def deserialize(config, custom_objects=None):
-    if isinstance(config, str) and custom_objects and config in custom_objects:
-        return custom_objects[config]
-    return get(config)
+    from webkeras.saving import object_registry
+
+    with object_registry.custom_object_scope(custom_objects):
+        return get(config)

@@ -475,6 +475,26 @@ class Layer:
     def from_config(cls, config):
         return cls(**config)
 
+    def get_build_config(self):
+        """The dict saving stores so that `build_from_config` can create the layer's weights
+        before they are loaded: by default the input shape it was built with (None if not
+        built). Override both to build from something else."""
+        if self.built and self._build_shapes is not None:
+            return {"input_shape": self._build_shapes}
+        return None
+
+    def build_from_config(self, config):
+        """Creates the weights from `get_build_config()`'s dict, as Keras 3: calls
+        `build(config["input_shape"])` (or `build(**config["shapes_dict"])`)."""
+        if not config:
+            return
+        if config.get("input_shape") is not None:
+            self._maybe_build(_shape_tuples(config["input_shape"]))
+        elif config.get("shapes_dict"):
+            shapes = {k: _shape_tuples(v) for k, v in config["shapes_dict"].items()}
+            self.build(**shapes)
+            self.built = True
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
@@ -493,6 +513,17 @@ def _marking_built(build):
 
     build_wrapper._marks_built = True
     return build_wrapper
+
+
+def _shape_tuples(shape):
+    """A shape read from JSON (lists) as the tuples `build` gets at a first call."""
+    if isinstance(shape, (list, tuple)) and all(d is None or isinstance(d, int) for d in shape):
+        return tuple(shape)
+    if isinstance(shape, dict):
+        return {k: _shape_tuples(v) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)):
+        return [_shape_tuples(s) for s in shape]
+    return shape
 
 
 def get_mask(x):

@@ -1,5 +1,7 @@
 """keras.Model: a Layer that trains. Subclass it, or call Model(inputs, outputs)."""
 
+import warnings
+
 from webkeras.layers.layer import Layer
 from webkeras.trainers.trainer import Trainer
 
@@ -102,6 +104,28 @@ class Model(Trainer, Layer):
         Trainer.compile(self, optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
                         weighted_metrics=weighted_metrics, run_eagerly=run_eagerly,
                         steps_per_execution=steps_per_execution, **kwargs)
+
+    def get_compile_config(self):
+        """The `compile()` arguments that saving stores as `compile_config` (None when not
+        compiled). Override it with `compile_from_config` for a custom `compile()`."""
+        from webkeras.saving import compile_config
+
+        return compile_config.get_compile_config(self)
+
+    def compile_from_config(self, config):
+        """Compiles the loaded model from `get_compile_config()`'s dict. As in Keras 3, a
+        model whose `compile()` is custom is left uncompiled (with a warning) unless it
+        overrides this method too."""
+        from webkeras.saving import compile_config
+
+        if type(self).compile is not Model.compile:
+            warnings.warn(
+                f"`compile()` was not called as part of loading {type(self).__name__}: its "
+                "`compile()` is custom. Override `compile_from_config(config)` (and "
+                "`get_compile_config()`) to restore it, or call `compile()` after loading.",
+                stacklevel=2)
+            return
+        compile_config.compile_from_config(self, config)
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Saves the model as `.keras` (Keras 3's zip: config, weights, optimizer state) or

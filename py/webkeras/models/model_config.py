@@ -43,15 +43,17 @@ def serialize_layer(layer):
     if type(layer).__module__.split(".")[0] != "webkeras":
         config["module"] = type(layer).__module__
         config["registered_name"] = object_registry.get_registered_name(type(layer))
-    shapes = getattr(layer, "_build_shapes", None)
-    if layer.built and shapes is not None and type(layer).__name__ != "InputLayer":
-        config["build_config"] = {"input_shape": _jsonable(shapes)}
+    build_config = layer.get_build_config() if type(layer).__name__ != "InputLayer" else None
+    if build_config is not None:
+        from webkeras.saving.serialization_lib import serialize_keras_object
+
+        config["build_config"] = _jsonable(serialize_keras_object(build_config))
     return config
 
 
 # Built once: a file's class name is looked up in this table, never with getattr on a module,
 # which would hand the file anything those modules import.
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def builtin_layer_classes():
     """`{class name: class}` for the layers webkeras builds from a config: the Layer
     subclasses `keras.layers` and `keras.models` export, and `Functional`."""
@@ -81,6 +83,7 @@ def _find_class(class_name, custom_objects):
 
 def deserialize_layer(config, custom_objects=None):
     from webkeras.layers.core.lambda_layer import Lambda
+    from webkeras.saving import object_registry
 
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise ValueError(f"A layer config must be a dict with a 'class_name' string. "
@@ -101,14 +104,17 @@ def deserialize_layer(config, custom_objects=None):
         inner["dtype"] = config_compat.dtype_name(inner["dtype"])
     inner = config_compat.drop_unknown_defaults(cls, inner)
     nested = class_name in ("Functional", "Sequential")
-    if issubclass(cls, Lambda) or nested or _takes_custom_objects(cls):
-        layer = cls.from_config(inner, custom_objects=custom_objects)
-    else:
-        layer = cls.from_config(inner)
-    build = config.get("build_config")
-    if build and not layer.built and build.get("input_shape") is not None:
-        shape = build["input_shape"]
-        layer._maybe_build(_tuples(shape))
+    # As Keras 3: custom objects stay visible to whatever this layer deserialises in turn
+    # (an RNN's cell, a wrapper's layer, a custom layer's own `from_config`).
+    with object_registry.custom_object_scope(custom_objects):
+        if issubclass(cls, Lambda) or nested or _takes_custom_objects(cls):
+            layer = cls.from_config(inner, custom_objects=custom_objects)
+        else:
+            layer = cls.from_config(inner)
+        build = config.get("build_config")
+        if build and not layer.built:
+            layer.build_from_config(build)
+            layer.built = True
     return layer
 
 
@@ -119,14 +125,6 @@ def _takes_custom_objects(cls):
         return "custom_objects" in inspect.signature(cls.from_config).parameters
     except (TypeError, ValueError):
         return False
-
-
-def _tuples(shape):
-    if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape):
-        return tuple(shape)
-    if isinstance(shape, dict):
-        return {k: _tuples(v) for k, v in shape.items()}
-    return [_tuples(s) for s in shape]
 
 
 # -- functional graphs ---------------------------------------------------------------------------

@@ -10,6 +10,10 @@ from webkeras.saving.object_registry import (
     register_keras_serializable,
 )
 from webkeras.saving.saving_api import load_model, save_model
+from webkeras.saving.serialization_lib import (
+    deserialize_keras_object,
+    serialize_keras_object,
+)
 from webkeras.saving.weights_h5 import load_weights, save_weights
 from webkeras.utils.file_errors import (
     FileLimitError,

@@ -1,22 +1,25 @@
 """A model's `compile()` arguments as Keras 3's `compile_config`, and back."""
 
+from webkeras.utils.file_errors import UnknownObjectError
+
 COMPILE_CONFIG_KEY = "compile_config"
 # Keras's legacy `.h5` spelling.
 TRAINING_CONFIG_ATTR = "training_config"
 
 
-def _serialize(obj, module):
+def _serialize(obj):
+    from webkeras.saving.serialization_lib import serialize_keras_object
+
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
     if isinstance(obj, (list, tuple)):
-        return [_serialize(o, module) for o in obj]
+        return [_serialize(o) for o in obj]
     if isinstance(obj, dict):
-        return {k: _serialize(v, module) for k, v in obj.items()}
-    if hasattr(obj, "get_config"):
-        return {"module": module, "class_name": type(obj).__name__,
-                "config": obj.get_config(), "registered_name": None}
-    # A plain function (`loss=my_loss`): by name, resolved through custom_objects on load.
-    return getattr(obj, "__name__", str(obj))
+        return {k: _serialize(v) for k, v in obj.items()}
+    # Objects as `{"module", "class_name", "config"}`; a plain function (`loss=my_loss`) as
+    # Keras 3's `{"class_name": "function", "config": "my_loss"}`, found again on load
+    # through custom_objects or the registry.
+    return serialize_keras_object(obj)
 
 
 def get_compile_config(model):
@@ -28,10 +31,10 @@ def get_compile_config(model):
         return None
     return {
         "optimizer": optimizers.serialize(model.optimizer),
-        "loss": _serialize(args.get("loss"), "keras.losses"),
-        "loss_weights": _serialize(args.get("loss_weights"), None),
-        "metrics": _serialize(args.get("metrics"), "keras.metrics"),
-        "weighted_metrics": _serialize(args.get("weighted_metrics"), "keras.metrics"),
+        "loss": _serialize(args.get("loss")),
+        "loss_weights": _serialize(args.get("loss_weights")),
+        "metrics": _serialize(args.get("metrics")),
+        "weighted_metrics": _serialize(args.get("weighted_metrics")),
         "run_eagerly": bool(args.get("run_eagerly", False)),
         "steps_per_execution": args.get("steps_per_execution", 1),
         "jit_compile": False,
@@ -40,15 +43,27 @@ def get_compile_config(model):
 
 def _deserialize(value, kind, custom_objects):
     from webkeras import losses, metrics
-    from webkeras.saving import object_registry
+    from webkeras.saving import object_registry, serialization_lib
 
     module = losses if kind == "loss" else metrics
     if isinstance(value, list):
         return [_deserialize(v, kind, custom_objects) for v in value]
     if isinstance(value, dict) and "class_name" not in value:
         return {k: _deserialize(v, kind, custom_objects) for k, v in value.items()}
+    if isinstance(value, dict) and value["class_name"] == serialization_lib.FUNCTION_CLASS:
+        name = value.get("config")
+        fn = serialization_lib.find_function(name, (module.__name__.split(".")[-1],),
+                                             custom_objects)
+        if fn is None:
+            raise UnknownObjectError(
+                f"Could not locate the {kind} function '{name}' of the saved compile config. "
+                f"Pass `custom_objects={{'{name}': {name}}}` to the loading function or "
+                "decorate it with `@keras.saving.register_keras_serializable()`.")
+        return fn
     if isinstance(value, dict):
-        cls = object_registry.get_registered_object(value["class_name"], custom_objects)
+        cls = (object_registry.get_registered_object(value.get("registered_name") or "",
+                                                     custom_objects)
+               or object_registry.get_registered_object(value["class_name"], custom_objects))
         if cls is not None:
             return cls.from_config(dict(value.get("config", {})))
         return module.deserialize(value, custom_objects)

@@ -10,7 +10,7 @@ import json
 import os
 import zipfile
 
-from webkeras.saving import compile_config, weights_h5
+from webkeras.saving import compile_config, object_registry, weights_h5
 from webkeras.utils import file_errors, file_limits
 from webkeras.utils.file_errors import ModelFileError
 
@@ -28,11 +28,12 @@ RATIO_CHECK_BYTES = 1024 ** 2
 
 def model_config_dict(model):
     from webkeras.models.model_config import _jsonable, serialize_layer
+    from webkeras.saving.serialization_lib import serialize_keras_object
 
     config = _jsonable(serialize_layer(model))
-    compiled = compile_config.get_compile_config(model)
+    compiled = model.get_compile_config() if hasattr(model, "get_compile_config") else None
     if compiled is not None:
-        config[compile_config.COMPILE_CONFIG_KEY] = _jsonable(compiled)
+        config[compile_config.COMPILE_CONFIG_KEY] = _jsonable(serialize_keras_object(compiled))
     return config
 
 
@@ -85,6 +86,7 @@ def _read_member(zf, name, source, unpacked):
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds the model saved in a `.keras` file, with weights and optimizer state."""
+    from webkeras.layers.core.lambda_layer import safe_mode_scope
     from webkeras.models.model_config import model_from_file_config
 
     h5py = weights_h5._h5py()
@@ -107,7 +109,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     try:
         compiled = config.get(compile_config.COMPILE_CONFIG_KEY)
         if compile and compiled:
-            compile_config.compile_from_config(model, compiled, custom_objects)
+            # As Keras 3: a custom `compile_from_config` finds custom objects in scope.
+            with object_registry.custom_object_scope(custom_objects), \
+                    safe_mode_scope(safe_mode):
+                model.compile_from_config(compiled)
         with weights_h5.open_h5(io.BytesIO(weights), h5py,
                                 name=f"{source} member '{VARS_FILENAME}'") as f:
             weights_h5.read_state(f, model, source=source)

@@ -5,6 +5,21 @@ from webkeras.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 from webkeras.utils.random_state import set_random_seed  # noqa: F401
 
 
+def serialize_keras_object(obj):
+    """See `keras.saving.serialize_keras_object`."""
+    from webkeras.saving import serialization_lib
+
+    return serialization_lib.serialize_keras_object(obj)
+
+
+def deserialize_keras_object(config, custom_objects=None, safe_mode=None, **kwargs):
+    """See `keras.saving.deserialize_keras_object`."""
+    from webkeras.saving import serialization_lib
+
+    return serialization_lib.deserialize_keras_object(config, custom_objects, safe_mode,
+                                                      **kwargs)
+
+
 def to_categorical(x, num_classes=None):
     """Converts a class vector (integers) to a one-hot matrix, as Keras does.
 

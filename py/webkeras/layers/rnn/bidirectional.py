@@ -24,14 +24,17 @@ class Bidirectional(Layer):
             raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should "
                              "be one of {'sum', 'mul', 'ave', 'concat', None}")
         super().__init__(**kwargs)
+        # The copies are rebuilt from the layer's config: its own classes (a custom cell)
+        # need no registration for that.
+        own_classes = {type(sub).__name__: type(sub) for sub in layer._flatten_layers()}
         config = serialize_layer(layer)
         config["config"]["name"] = "forward_" + _strip(layer.name, "forward_")
-        self.forward_layer = deserialize_layer(config)
+        self.forward_layer = deserialize_layer(config, own_classes)
         if backward_layer is None:
             config = serialize_layer(layer)
             config["config"]["name"] = "backward_" + _strip(layer.name, "backward_")
             config["config"]["go_backwards"] = not layer.go_backwards
-            backward_layer = deserialize_layer(config)
+            backward_layer = deserialize_layer(config, own_classes)
         self.backward_layer = backward_layer
         self._layer_config = serialize_layer(layer)
         self._backward_given = backward_layer is not None and backward_layer is not self
@@ -110,6 +113,18 @@ class Bidirectional(Layer):
         config = {**super().get_config(), "merge_mode": self.merge_mode,
                   "layer": self._layer_config}
         return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A custom inner layer or cell loads from `custom_objects` as well as from the
+        registry."""
+        from webkeras.models.model_config import deserialize_layer
+
+        config = dict(config)
+        for key in ("layer", "backward_layer"):
+            if isinstance(config.get(key), dict):
+                config[key] = deserialize_layer(config[key], custom_objects)
+        return cls(**config)
 
 
 def _strip(name, prefix):

@@ -74,13 +74,21 @@ class RNN(Layer):
         return self._states
 
     @property
+    def _output_size(self):
+        # As Keras 3: a cell without `output_size` outputs its first state.
+        size = getattr(self.cell, "output_size", None)
+        return size if size is not None else self.state_size[0]
+
+    @property
     def state_size(self):
         size = self.cell.state_size
         return list(size) if isinstance(size, (list, tuple)) else [size]
 
     def build(self, input_shape):
-        self.cell.build(tuple(input_shape[:1]) + tuple(input_shape[2:]))
-        self.cell.built = True
+        # A cell loaded with its own build_config is built already (Keras 3 checks too).
+        if not self.cell.built:
+            self.cell.build(tuple(input_shape[:1]) + tuple(input_shape[2:]))
+            self.cell.built = True
         if self.stateful and input_shape[0] is not None and self._states is None:
             self._create_state_variables(int(input_shape[0]))
 
@@ -122,7 +130,7 @@ class RNN(Layer):
 
     def compute_output_shape(self, input_shape):
         batch, steps = input_shape[0], input_shape[1]
-        units = self.cell.output_size
+        units = self._output_size
         output = (batch, steps, units) if self.return_sequences else (batch, units)
         if self.return_state:
             return [output] + [(batch, s) for s in self.state_size]
@@ -152,9 +160,11 @@ class RNN(Layer):
         if hasattr(self.cell, "reset_dropout_masks"):
             self.cell.reset_dropout_masks()
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
-        outputs, previous = [], ops.zeros((batch, self.cell.output_size), sequences.dtype)
+        outputs, previous = [], ops.zeros((batch, self._output_size), sequences.dtype)
+        # As Keras 3: `training` only goes to a cell whose `call` takes it.
+        cell_kwargs = {"training": training} if _takes_training(self.cell) else {}
         for t in order:
-            output, new_states = self.cell.call(sequences[:, t], states, training=training)
+            output, new_states = self.cell.call(sequences[:, t], states, **cell_kwargs)
             if mask is not None:
                 keep = ops.expand_dims(ops.cast(mask[:, t], "bool"), -1)
                 new_states = [ops.where(keep, n, s) for n, s in zip(new_states, states)]
@@ -182,3 +192,20 @@ class RNN(Layer):
         if type(self) is RNN:
             config["cell"] = serialize_layer(self.cell)
         return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A custom cell loads from `custom_objects` as well as from the registry."""
+        from webkeras.models.model_config import deserialize_layer
+
+        config = dict(config)
+        if isinstance(config.get("cell"), dict):
+            config["cell"] = deserialize_layer(config["cell"], custom_objects)
+        return cls(**config)
+
+
+def _takes_training(cell):
+    import inspect
+
+    params = inspect.signature(cell.call).parameters
+    return "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())

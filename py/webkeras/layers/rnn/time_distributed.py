@@ -39,3 +39,12 @@ class TimeDistributed(Layer):
         from webkeras.models.model_config import serialize_layer
 
         return {**super().get_config(), "layer": serialize_layer(self.layer)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A custom inner layer loads from `custom_objects` as well as from the registry."""
+        from webkeras.models.model_config import deserialize_layer
+
+        config = dict(config)
+        config["layer"] = deserialize_layer(config["layer"], custom_objects)
+        return cls(**config)
