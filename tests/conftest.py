@@ -21,6 +21,16 @@ from webkeras.server.app import create_app, default_build_dir  # noqa: E402
 from webkeras.server.browser import CHROMIUM, launch_chromium, serve_app  # noqa: E402
 
 RESULTS_DIR = REPO_ROOT / "test-results"
+# Every test starts from the same random state (initial weights, shuffling, dropout), so a
+# test that trains gets the same model on every run; a test may seed again with its own.
+TEST_SEED = 1337
+
+
+@pytest.fixture(autouse=True)
+def seeded_random_state():
+    import webkeras
+
+    webkeras.utils.set_random_seed(TEST_SEED)
 
 
 @pytest.fixture(scope="session")

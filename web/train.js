@@ -17,6 +17,8 @@ const params = {
   batch_size: intParam("batch_size", intParam("batch", 128)),
   backend: (query.get("backend") || "webgpu").toLowerCase(),
 };
+// `?seed=N` picks the random state; without it train_mnist.py uses its fixed default.
+if (/^\d+$/.test(query.get("seed") || "")) params.seed = parseInt(query.get("seed"), 10);
 
 const $ = (id) => document.getElementById(id);
 const ui = {

@@ -18,6 +18,9 @@ from pyodide.ffi import run_sync
 import webkeras as keras
 
 SAVE_PATH = "/home/pyodide/mnist_mlp.keras"
+# Seeds Python's, NumPy's and webkeras's random state (initial weights, shuffling) unless
+# the page passes its own `seed`: the same parameters train the same model.
+DEFAULT_SEED = 1337
 trained_model = None
 
 
@@ -92,6 +95,8 @@ def run(params):
     epochs = int(params.get("epochs") or 1)
     batch_size = int(params.get("batch_size") or 128)
     backend_name = params.get("backend") or "webgpu"
+    seed = params.get("seed")
+    keras.utils.set_random_seed(DEFAULT_SEED if seed is None else int(seed))
 
     keras.backend.set_backend(backend_name)
     name, adapter = keras.backend.backend(), keras.backend.device()
