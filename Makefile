@@ -236,6 +236,7 @@ clean:
 distclean: clean
 	rm -rf $(VENV) $(PEERS) $(TFJS_PEERS) node_modules $(CACHE) *.egg-info py/*.egg-info
 
-# live saving round trip: webkeras writes .keras / .h5 / .weights.h5, real Keras 3 loads them
+# live saving round trip: webkeras writes .keras / .h5 / .weights.h5, real Keras 3 loads them;
+# and scale-out: the tab's model trained further with keras.distribution.DataParallel, loaded back
 interop: venv
-	$(PY) -m pytest -q -s tests/test_saving_interop.py
+	$(PY) -m pytest -q -s tests/test_saving_interop.py tests/test_scale_out_interop.py
