@@ -24,6 +24,21 @@ def _jsonable(value):
     return value
 
 
+def _serialize_nested(value):
+    """Keras objects inside a layer's config (a sublayer, a regularizer a custom layer keeps
+    as given) become their serialized dicts, as Keras 3's `serialize_dict` does; other
+    values are left as they are."""
+    from webkeras.saving.serialization_lib import serialize_keras_object
+
+    if isinstance(value, dict):
+        return {k: _serialize_nested(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_serialize_nested(v) for v in value)
+    if hasattr(value, "get_config") and not isinstance(value, type):
+        return serialize_keras_object(value)
+    return value
+
+
 def serialize_layer(layer):
     from webkeras.models.functional import Functional
     from webkeras.models.sequential import Sequential
@@ -35,7 +50,7 @@ def serialize_layer(layer):
         module = "keras"
     else:
         module = "keras.layers"
-    layer_config = dict(layer.get_config())
+    layer_config = _serialize_nested(dict(layer.get_config()))
     if type(layer).__name__ != "InputLayer" and isinstance(layer_config.get("dtype"), str):
         layer_config["dtype"] = config_compat.dtype_policy(layer_config["dtype"])
     config = {"module": module, "class_name": type(layer).__name__,

@@ -81,10 +81,12 @@ class Optimizer:
             ) from None
         # Stored as float32, as Keras's learning-rate Variable holds it.
         self._learning_rate = float(np.float32(value))
+        if self.__dict__.get("_learning_rate_variable") is not None:
+            Variable.assign(self._learning_rate_variable, self._learning_rate)
 
-    @property
-    def learning_rate(self):
-        """The current learning rate (a float; a schedule is evaluated at `iterations`)."""
+    def _current_learning_rate(self):
+        """The learning rate this step uses, as a host float (a schedule is evaluated at
+        `iterations`), so a train step never reads the variable back."""
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
             return float(np.float32(lr(self._step)))
@@ -92,9 +94,25 @@ class Optimizer:
             return float(np.float32(np.asarray(lr())))
         return lr
 
+    def _learning_rate_as_variable(self):
+        if self._learning_rate_variable is None:
+            self._learning_rate_variable = _LearningRateVariable(self)
+        return self._learning_rate_variable
+
+    @property
+    def learning_rate(self):
+        """The learning rate: a float32 Variable, as in Keras 3 (`.assign(x)`, `float()`,
+        `keras.backend.set_value` work on it); with a schedule, its current value."""
+        if callable(self._learning_rate):
+            return self._current_learning_rate()
+        return self._learning_rate_as_variable()
+
     @learning_rate.setter
     def learning_rate(self, learning_rate):
         self._set_learning_rate(learning_rate)
+
+    # tf.keras 2's name: `K.set_value(model.optimizer.lr, 1e-4)`.
+    lr = learning_rate
 
     @property
     def iterations(self):
@@ -145,13 +163,7 @@ class Optimizer:
     def variables(self):
         extra = []
         if not callable(self._learning_rate):
-            if self._learning_rate_variable is None:
-                self._learning_rate_variable = Variable(
-                    self._learning_rate, shape=(), dtype="float32", trainable=False,
-                    name="learning_rate")
-            else:
-                self._learning_rate_variable.assign(self._learning_rate)
-            extra = [self._learning_rate_variable]
+            extra = [self._learning_rate_as_variable()]
         return [self.iterations] + extra + list(self._slot_variables)
 
     # -- applying gradients ------------------------------------------------------------------
@@ -185,7 +197,7 @@ class Optimizer:
                 variables.append(variable)
             self.build(variables)
             grads = self._clip_gradients(grads)
-            learning_rate = self.learning_rate
+            learning_rate = self._current_learning_rate()
             self._apply_weight_decay(variables, learning_rate)
             self._update_all(grads, variables, learning_rate)
             for variable in variables:
@@ -283,3 +295,31 @@ def clip_by_global_norm(values, clip_norm):
     use_norm = global_norm(values)
     scale = float(clip_norm) * ops.minimum(1.0 / use_norm, 1.0 / float(clip_norm))
     return [v * scale for v in values]
+
+
+class _LearningRateVariable(Variable):
+    """`optimizer.learning_rate`: a Variable whose `assign` also sets the host float the
+    train step reads, so `optimizer.learning_rate.assign(x)` and `K.set_value(opt.lr, x)`
+    take effect on the next step."""
+
+    __slots__ = ("_optimizer",)
+
+    def __init__(self, optimizer):
+        super().__init__(optimizer._learning_rate, shape=(), dtype="float32", trainable=False,
+                         name="learning_rate")
+        self._optimizer = optimizer
+
+    def assign(self, value):
+        self._optimizer._set_learning_rate(value)
+        return self
+
+    # Compared with a number it compares its value (`opt.learning_rate == 0.5`, or with
+    # `pytest.approx`); with another tensor, identity, as every Variable.
+    def __eq__(self, other):
+        if isinstance(other, (int, float, np.number)):
+            return float(self) == other
+        if isinstance(other, Variable):
+            return self is other
+        return NotImplemented
+
+    __hash__ = Variable.__hash__
