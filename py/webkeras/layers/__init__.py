@@ -65,6 +65,7 @@ from webkeras.layers.pooling.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from webkeras.layers.regularization.activity_regularization import ActivityRegularization
 from webkeras.layers.regularization.dropout import (
     Dropout,
     GaussianDropout,
