@@ -83,8 +83,13 @@ def _shape_of(x):
     return x.shape
 
 
-def _concrete(x, batch):
-    shape = tuple(batch if d is None else d for d in x.shape)
+def _concrete(x, batch, free=None):
+    """Zeros for placeholder `x`: the batch axis gets `batch`, other unknown axes `free`."""
+    free = batch if free is None else free
+    shape = tuple((batch if i == 0 else free) if d is None else d for i, d in enumerate(x.shape))
+    # A boolean placeholder is a mask: all True, as masked steps would divide by zero.
+    if np.dtype(x.dtype) == np.bool_:
+        return np.ones(shape, dtype=bool)
     return np.zeros(shape, dtype=x.dtype)
 
 
@@ -100,7 +105,9 @@ def symbolic_call(layer, inputs, *args, **kwargs):
 
     input_shapes = tree.map_structure(_shape_of, inputs)
     layer._maybe_build(input_shapes)
-    tensor_args = any(isinstance(x, KerasTensor) for x in tree.flatten((args, kwargs)))
+    # A symbolic `mask` does not change the output's shape.
+    other_kwargs = {k: v for k, v in kwargs.items() if k != "mask"}
+    tensor_args = any(isinstance(x, KerasTensor) for x in tree.flatten((args, other_kwargs)))
     if type(layer).compute_output_shape is not Layer.compute_output_shape and not tensor_args:
         outputs = _placeholders(layer.compute_output_shape(input_shapes), layer.dtype)
     else:
@@ -116,19 +123,37 @@ def infer_output_shapes(layer, input_shapes):
     return tree.map_structure(lambda t: t.shape, outputs)
 
 
+# Sizes given to unknown non-batch axes (a sequence length, an image side) for the two
+# placeholder runs; an output axis whose size differs between them is unknown (None).
+# Large enough for a few valid-padded convolutions and poolings.
+FREE_DIM_SIZES = (8, 9)
+
+
 def _run_on_zeros(layer, inputs, *args, **kwargs):
+    placeholders = [x for x in tree.flatten((inputs, args, kwargs))
+                    if isinstance(x, KerasTensor)]
+    if not any(d is None for x in placeholders for d in x.shape[1:]):
+        result = _call_on_zeros(layer, None, inputs, args, kwargs)
+        return tree.map_structure(
+            lambda t: KerasTensor((None,) + tuple(t.shape[1:]), t.dtype), result)
+    first = _call_on_zeros(layer, FREE_DIM_SIZES[0], inputs, args, kwargs)
+    second = _call_on_zeros(layer, FREE_DIM_SIZES[1], inputs, args, kwargs)
+    merged = [KerasTensor((None,) + tuple(x if x == y else None
+                                          for x, y in zip(a.shape[1:], b.shape[1:])), a.dtype)
+              for a, b in zip(tree.flatten(first), tree.flatten(second))]
+    return tree.pack_sequence_as(first, merged)
+
+
+def _call_on_zeros(layer, free, inputs, args, kwargs):
     from webkeras.ops.tape import stop_recording
 
     def concrete(x):
-        return _from_numpy(_concrete(x, 2)) if isinstance(x, KerasTensor) else x
+        return _from_numpy(_concrete(x, 2, free)) if isinstance(x, KerasTensor) else x
 
     with stop_recording():
-        result = layer.call(tree.map_structure(concrete, inputs),
-                            *tree.map_structure(concrete, list(args)),
-                            **{k: tree.map_structure(concrete, v) for k, v in kwargs.items()})
-    return tree.map_structure(
-        lambda t: KerasTensor((None,) + tuple(t.shape[1:]), t.dtype), result
-    )
+        return layer.call(tree.map_structure(concrete, inputs),
+                          *tree.map_structure(concrete, list(args)),
+                          **{k: tree.map_structure(concrete, v) for k, v in kwargs.items()})
 
 
 def _is_shape(x):

@@ -362,9 +362,9 @@ class Layer:
     def _symbolic_call(self, inputs, args, kwargs, auto_mask):
         """A call on KerasTensors: records the node and gives the outputs their masks."""
         if auto_mask is not None:
-            # The shape inference sees an all-True mask; the node does not keep it, as the
-            # real mask comes with the real inputs.
-            kwargs["mask"] = tree.map_structure(_placeholder_mask, auto_mask)
+            # The shape inference sees an all-True mask of the placeholder inputs' sizes; the
+            # node does not keep it, as the real mask comes with the real inputs.
+            kwargs["mask"] = auto_mask
         outputs = symbolic_call(self, inputs, *args, **kwargs)
         if auto_mask is not None:
             self._inbound_nodes[-1].arguments[1].pop("mask", None)
