@@ -30,7 +30,11 @@ GUIDES = [
 ]
 
 # guide name -> why it still fails (strict xfail)
-KNOWN_GAPS = {}
+KNOWN_GAPS = {
+    "functional_api": "keras.utils.plot_model is missing (Keras itself needs pydot + "
+                      "graphviz for it), and so is keras.applications (VGG19); the rest of "
+                      "the guide runs",
+}
 
 
 def _param(name):
