@@ -10,12 +10,15 @@ import types
 
 import numpy as np
 
+from webkeras.trainers.argument_checks import (check_class_weight, check_finite_weights,
+                                               reject_complex)
 from webkeras.utils import random_state, tree
 
 
 def standardize_array(x, name):
     """A host array in a dtype the backends take: floats -> float32, integers -> int32."""
     array = np.asarray(x)
+    reject_complex(array, name)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise ValueError(
             f"Expected `{name}` to hold numbers, received an array of dtype {array.dtype}. "
@@ -52,13 +55,30 @@ def unpack_x_y_sample_weight(data):
     )
 
 
-def class_weight_to_sample_weights(y, class_weight):
-    """Per-sample weights from `{class index: weight}` and integer or one-hot targets."""
+def class_indices(y):
+    """The class of each sample of integer, binary or one-hot targets."""
     y = np.asarray(y)
     if y.ndim > 1:
         y = np.argmax(y, axis=-1) if y.shape[-1] != 1 else np.squeeze(y, axis=-1)
-    y = np.round(y).astype("int32")
-    return np.array([class_weight.get(int(c), 1.0) for c in y], dtype="float32")
+    return np.round(y).astype("int32")
+
+
+def check_classes_weighted(y, class_weight):
+    """Refuses `class_weight` that lacks a class present in `y` (as tf.keras did)."""
+    missing = sorted(set(np.unique(class_indices(y)).tolist()) - set(class_weight))
+    if missing:
+        raise ValueError(
+            "`class_weight` must contain all classes in the data. The classes "
+            f"{missing} exist in the data but not in `class_weight`. Received: class_weight="
+            f"{class_weight}. Add a weight for each (1.0 leaves a class as it is)."
+        )
+
+
+def class_weight_to_sample_weights(y, class_weight):
+    """Per-sample weights from `{class index: weight}` and integer or one-hot targets."""
+    class_weight = check_class_weight(class_weight)
+    check_classes_weighted(y, class_weight)
+    return np.array([class_weight[int(c)] for c in class_indices(y)], dtype="float32")
 
 
 class DataAdapter:
@@ -83,6 +103,8 @@ class ArrayDataAdapter(DataAdapter):
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False):
         self.x = tree.map_structure(lambda a: standardize_array(a, "x"), x)
         self.y = None if y is None else tree.map_structure(lambda a: standardize_array(a, "y"), y)
+        if sample_weight is not None:
+            check_finite_weights(sample_weight)
         self.sample_weight = None if sample_weight is None else tree.map_structure(
             lambda a: np.asarray(a, dtype="float32"), sample_weight)
         lengths = {len(a) for a in tree.flatten(self.x)}
@@ -205,7 +227,11 @@ class ClassWeightAdapter(DataAdapter):
 
     def __init__(self, adapter, class_weight):
         self.adapter = adapter
-        self.class_weight = {int(k): float(v) for k, v in class_weight.items()}
+        self.class_weight = check_class_weight(class_weight)
+        y = getattr(adapter, "y", None)
+        if y is not None and not (tree.is_nested(y) and len(tree.flatten(y)) > 1):
+            # Arrays: every class is known before the first step.
+            check_classes_weighted(tree.flatten(y)[0], self.class_weight)
         self.num_batches = adapter.num_batches
         self.infinite = adapter.infinite
 

@@ -12,6 +12,7 @@ from webkeras import optimizers as optimizers_module
 from webkeras.callbacks.callback_list import CallbackList
 from webkeras.layers import layer as layer_module
 from webkeras.ops.tape import GradientTape
+from webkeras.trainers import argument_checks as checks
 from webkeras.trainers.compile_utils import (CompileLoss, CompileMetrics, flatten_targets,
                                              output_names_for)
 from webkeras.trainers.data_adapter import split_validation, unpack_x_y_sample_weight
@@ -179,17 +180,25 @@ class Trainer:
         """
         _check_legacy_kwargs("fit", kwargs)
         self._assert_compiled("fit")
+        epochs = checks.positive_int("epochs", epochs, allow_none=False)
+        batch_size = checks.positive_int("batch_size", batch_size)
+        steps_per_epoch = checks.positive_int("steps_per_epoch", steps_per_epoch)
+        validation_steps = checks.positive_int("validation_steps", validation_steps)
+        validation_batch_size = checks.positive_int("validation_batch_size",
+                                                    validation_batch_size)
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = split_validation(
                 x, y, validation_split, sample_weight)
         iterator = EpochIterator(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
                                  class_weight)
+        self._check_data(iterator, "x")
         val_iterator = None
         if validation_data is not None:
             val_x, val_y, val_w = unpack_x_y_sample_weight(validation_data)
             val_iterator = EpochIterator(val_x, val_y, val_w,
                                          validation_batch_size or batch_size,
                                          validation_steps)
+            self._check_data(val_iterator, "validation_data")
         verbose = _resolve_verbose(verbose)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
@@ -230,7 +239,10 @@ class Trainer:
         kwargs = {k: v for k, v in kwargs.items() if k not in _LEGACY_LOOP_ARGS}
         if kwargs:
             raise ValueError(f"Arguments not recognized: {kwargs}")
+        batch_size = checks.positive_int("batch_size", batch_size)
+        steps = checks.positive_int("steps", steps)
         iterator = EpochIterator(x, y, sample_weight, batch_size, steps)
+        self._check_data(iterator, "x")
         verbose = _resolve_verbose(verbose)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
@@ -252,8 +264,11 @@ class Trainer:
                 **kwargs):
         """Output NumPy arrays for the input samples, batch by batch."""
         _check_legacy_kwargs("predict", kwargs)
+        batch_size = checks.positive_int("batch_size", batch_size)
+        steps = checks.positive_int("steps", steps)
         iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps,
                                  shuffle=False)
+        self._check_data(iterator, "x")
         verbose = _resolve_verbose(verbose)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
@@ -298,6 +313,7 @@ class Trainer:
                        return_dict=False):
         """One gradient update on one batch. Metrics accumulate until `reset_metrics()`."""
         self._assert_compiled("train_on_batch")
+        self._check_batch(x, y, sample_weight)
         if class_weight:
             from webkeras.trainers.data_adapter import class_weight_to_sample_weights
 
@@ -308,12 +324,37 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
+        self._check_batch(x, y, sample_weight)
         self.reset_metrics()
         logs = _pythonify(self.test_step(_to_tensors((x, y, sample_weight))))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
+        self._check_batch(x)
         return tree.map_structure(_to_numpy, self.predict_step(_to_tensors((x,))))
+
+    def _check_data(self, iterator, name):
+        """The checks that need the whole data: samples, and sparse labels in range."""
+        adapter = iterator.data_adapter
+        checks.check_has_samples(adapter, name)
+        y = getattr(getattr(adapter, "adapter", adapter), "y", None)
+        if y is not None:
+            checks.check_label_range(self, y, "y" if name == "x" else name)
+
+    def _check_batch(self, x, y=None, sample_weight=None):
+        """`*_on_batch` arguments given as host arrays (tensors are taken as they are)."""
+        for name, value in (("x", x), ("y", y)):
+            for array in tree.flatten(value):
+                if isinstance(array, (np.ndarray, list)):
+                    checks.reject_complex(np.asarray(array), name)
+                    if np.ndim(array) and len(array) == 0:
+                        raise ValueError(f"`{name}` holds 0 samples (shape "
+                                         f"{np.shape(array)}). Expected at least one sample.")
+        if sample_weight is not None and all(isinstance(w, (np.ndarray, list, float, int))
+                                             for w in tree.flatten(sample_weight)):
+            checks.check_finite_weights(sample_weight)
+        if y is not None and all(isinstance(a, (np.ndarray, list)) for a in tree.flatten(y)):
+            checks.check_label_range(self, tree.map_structure(np.asarray, y))
 
     def _flatten_metrics_in_order(self, logs):
         names = self.metrics_names
