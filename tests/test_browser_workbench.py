@@ -8,7 +8,7 @@ import json
 import re
 
 import numpy as np
-import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 import webkeras
 from webkeras.server.browser import BOOT_TIMEOUT_MS
@@ -17,9 +17,22 @@ RUN_TIMEOUT_MS = 300_000
 TOLERANCE = 1e-5
 
 
+def wait_ready(page):
+    """Until the worker has booted; a timeout says what the page showed."""
+    try:
+        page.wait_for_function("window.workbench && window.workbench.ready",
+                               timeout=BOOT_TIMEOUT_MS)
+    except PlaywrightTimeoutError as error:
+        shown = page.evaluate("() => [document.getElementById('boot-text').textContent,"
+                              " document.getElementById('status').textContent,"
+                              " window.workbench ? window.workbench.output() : 'no workbench']")
+        raise AssertionError(f"the workbench did not boot: {shown}; console: "
+                             f"{getattr(page, 'console_messages_seen', [])[-20:]}") from error
+
+
 def open_workbench(open_page, query="backend=numpy"):
     page = open_page(f"/workbench?{query}")
-    page.wait_for_function("window.workbench && window.workbench.ready", timeout=BOOT_TIMEOUT_MS)
+    wait_ready(page)
     return page
 
 
@@ -190,7 +203,7 @@ def test_stop_interrupt_restart(open_page):
     assert state == "done" and "(True, 2177)" in out, out
     # ... until Restart: a fresh interpreter.
     page.click("#restart")
-    page.wait_for_function("window.workbench.ready", timeout=BOOT_TIMEOUT_MS)
+    wait_ready(page)
     state, out = run_code(page, "import keras\nprint(keras.__name__)\nn")
     assert state == "error" and "NameError" in out and "webkeras" in out, out
 

@@ -167,6 +167,10 @@ async function run() {
   editor.markErrorLine(null);
   runCount++;
   terminal.block(`── run ${runCount} ──`, "system");
+  // Like a notebook cell's output, the charts show this run's fits only.
+  charts.reset();
+  ui.fitPanel.hidden = true;
+  delete ui.fitPanel.dataset.state;
   setRunning(true);
   setStatus("Running…", "running");
   if (client.interruptBuffer) client.interruptBuffer[0] = 0;

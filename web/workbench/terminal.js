@@ -56,7 +56,8 @@ export class Terminal {
   }
 
   newline() {
-    this.render();
+    this.render(true); // an empty line too
+
     this.currentDiv = null;
     this.cells = [];
     this.cursor = 0;
@@ -72,8 +73,8 @@ export class Terminal {
   }
 
   /** Draws the current line (the finished ones are already in the DOM). */
-  render() {
-    if (!this.cells.length && !this.currentDiv) return;
+  render(evenEmpty = false) {
+    if (!this.cells.length && !this.currentDiv && !evenEmpty) return;
     const stick = this.element.scrollHeight - this.element.scrollTop - this.element.clientHeight < 40;
     if (!this.currentDiv) {
       this.currentDiv = document.createElement("div");
@@ -99,7 +100,7 @@ export class Terminal {
 
   /** A whole block (an error, a notice) on lines of its own. */
   block(text, stream) {
-    if (this.cells.length) this.newline();
+    if (this.cells.length || this.currentDiv) this.newline();
     this.write(text.endsWith("\n") ? text : `${text}\n`, stream);
   }
 
