@@ -114,3 +114,10 @@ def open_page(chromium_context, server_url):
         return page
 
     return _open
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The hostile corpus's tally (tests/test_hostile_files.py), when its cases ran."""
+    module = sys.modules.get("test_hostile_files")
+    if module is not None and module.TALLY["cases"]:
+        terminalreporter.write_line(module.tally_line())

@@ -62,9 +62,10 @@ class Context:
 class Case:
     name: str           # "<format>/<attack>"
     build: callable     # Context -> {relative path: bytes}; the model file comes first
-    error: type         # what the library raises
+    error: type         # what the library raises (None: it loads, as Keras loads it)
     words: tuple        # what its message (and the server's) must say
     server: bool = True  # whether the case can be sent to POST /api/convert as files
+    run: callable = None  # for training API cases ("fit/..."): the call that must refuse
 
     @property
     def fmt(self):
@@ -361,6 +362,10 @@ def _all_cases():
                    ("config.json",)),
               Case("keras/weights-bomb", _weights_bomb, FileLimitError, ("ratio",))]
     cases += TFJS_CASES
+    # Damaged and malformed files, and nonsense through fit / predict (tests/hostile_damage.py).
+    import hostile_damage
+
+    cases += hostile_damage.cases()
     return {case.name: case for case in cases}
 
 
@@ -374,11 +379,13 @@ def write(case, ctx, folder):
     files = case.build(ctx)
     for name, data in files.items():
         (folder / name).write_bytes(data)
-    return folder / next(iter(files))
+    return folder / next(iter(files), "")
 
 
 def load(case, path):
     """Loads `path` with the library loader for the case's format (safe mode, defaults)."""
+    if case.run is not None:
+        return case.run()
     if case.fmt == "weights.h5":
         model = keras.models.model_from_json(architecture().decode())
         model.load_weights(path)
@@ -386,7 +393,9 @@ def load(case, path):
     if case.fmt == "tfjs":
         return tfjs.load_tfjs(path.parent)
     if case.fmt == "json":
-        return keras.models.model_from_json(path.read_text())
+        return keras.models.model_from_json(path.read_bytes())
+    if case.fmt == "yaml":
+        return keras.models.model_from_yaml(path.read_bytes())
     return keras.saving.load_model(path)
 
 

@@ -1,18 +1,20 @@
 """Keras 3's `.keras` zip: `metadata.json`, `config.json`, `model.weights.h5`.
 
-Members are read in memory by their fixed names, never extracted, so a member path that
-escapes a directory is harmless; declared sizes are checked before anything is read.
+Members are read in memory by their fixed names, never extracted; a member path that would
+escape a folder, or a symbolic link, is still refused (only a crafted file has one), and
+declared sizes are checked before anything is read.
 """
 
 import datetime
 import io
 import json
 import os
+import stat
 import zipfile
 
 from webkeras.saving import compile_config, object_registry, weights_h5
 from webkeras.utils import file_errors, file_limits
-from webkeras.utils.file_errors import ModelFileError
+from webkeras.utils.file_errors import ModelFileError, UnsafeContentError
 
 KERAS_SUFFIX = ".keras"
 CONFIG_FILENAME = "config.json"
@@ -78,10 +80,28 @@ def _read_member(zf, name, source, unpacked):
     try:
         # zipfile stops at the declared size, so a member cannot unpack to more than that.
         return zf.read(info)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError) as error:
-        # RuntimeError: an encrypted member.
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError,
+            NotImplementedError) as error:
+        # RuntimeError: an encrypted member; NotImplementedError: an unknown compression.
         raise ModelFileError(f"{where} is unreadable (truncated, corrupted or encrypted "
                              f"archive): {error}") from None
+
+
+def _check_member_names(zf, source):
+    """Refuses members whose names would land outside a folder they were extracted to, and
+    symbolic links: nothing reads them here, but a file carrying them is crafted, and a tool
+    that extracts the archive (Keras's assets) would follow them."""
+    for info in zf.infolist():
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            raise UnsafeContentError(
+                f"{source} has an archive member named {name!r}, which points outside the "
+                "archive's folder (absolute, drive-letter or '..' path). A `.keras` file "
+                "holds only config.json, metadata.json, model.weights.h5 and assets/.")
+        if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
+            raise UnsafeContentError(f"{source} has an archive member {name!r} that is a "
+                                     "symbolic link; a `.keras` file holds none.")
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -94,11 +114,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     source = f"'{filepath}'"
     try:
         zf = zipfile.ZipFile(filepath, "r")
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as error:
+        # NotImplementedError: a zip format version or feature zipfile does not read.
         raise ModelFileError(f"{source} is not a readable `.keras` zip file (truncated or "
                              f"corrupted?): {error}") from None
     unpacked = [0]
     with zf:
+        _check_member_names(zf, source)
         config = file_limits.load_json(_read_member(zf, CONFIG_FILENAME, source, unpacked),
                                        f"{source} member '{CONFIG_FILENAME}'")
         file_limits.load_json(_read_member(zf, METADATA_FILENAME, source, unpacked),

@@ -203,14 +203,19 @@ def read_weights_group(group, model, skip_mismatch=False, by_name=False, source=
                                   f"shape for weight {weight}. {shapes}", stacklevel=3)
                     continue
                 raise ValueError(f"Shape mismatch in {where} for weight {weight}. {shapes}")
+            weights_h5.check_numeric(dataset, f"Layer '{layer.name}' weight "
+                                     f"'{variable.name}'", f"'{dataset.name}' ({source})")
             assignments.append((layer, variable, np.asarray(dataset[()])))
     weights_h5.assign_all(assignments)
 
 
 def load_weights(model, filepath, skip_mismatch=False, by_name=False):
-    with weights_h5.open_h5(filepath) as f:
-        group = f[MODEL_WEIGHTS_KEY] if MODEL_WEIGHTS_KEY in f else f
-        read_weights_group(group, model, skip_mismatch, by_name, source=f"'{filepath}'")
+    try:
+        with weights_h5.open_h5(filepath) as f:
+            group = f[MODEL_WEIGHTS_KEY] if MODEL_WEIGHTS_KEY in f else f
+            read_weights_group(group, model, skip_mismatch, by_name, source=f"'{filepath}'")
+    except file_errors.RAW_ERRORS as error:
+        raise file_errors.as_model_file_error(error, f"'{filepath}'") from None
 
 
 def _read_optimizer(f, model, source):
@@ -233,7 +238,12 @@ def _read_optimizer(f, model, source):
 
 
 def _attr_json(f, name, filepath):
-    value = f.attrs.get(name)
+    try:
+        value = f.attrs.get(name)
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        # A damaged attribute: h5py fails while decoding it.
+        raise ModelFileError(f"'{filepath}': attribute `{name}` is unreadable (a damaged "
+                             f"file?): {error}") from None
     if value is None:
         return None
     if isinstance(value, bytes):
@@ -257,7 +267,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     with weights_h5.open_h5(filepath) as f:
         config = _attr_json(f, MODEL_CONFIG_ATTR, filepath)
         if config is None:
-            raise ValueError(f"No model config found in {source} (attribute "
+            raise ModelFileError(f"No model config found in {source} (attribute "
                              f"`{MODEL_CONFIG_ATTR}`): it holds weights only. Build the model "
                              "and call `model.load_weights(...)`.")
         model = model_from_file_config(config, custom_objects, safe_mode, source)

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from webkeras.utils import file_utils
+from webkeras.utils import file_errors, file_utils
 from webkeras.utils.naming import to_snake_case
 
 WEIGHTS_SUFFIX = ".weights.h5"
@@ -177,8 +177,18 @@ def read_state(h5group, model, skip_mismatch=False, include_optimizer=True, sour
                     warnings.warn(message, stacklevel=3)
                     continue
                 raise ValueError(message)
+            check_numeric(dataset, f"Layer '{obj.name}' weight '{variable.name}'",
+                          f"'{key}/{i}' ({source})")
             assignments.append((obj, variable, np.asarray(dataset[()])))
     assign_all(assignments)
+
+
+def check_numeric(dataset, weight, where):
+    """Refuses a dataset of strings, references, compound or opaque records for a weight."""
+    if dataset.dtype.kind not in "biuf":
+        raise file_errors.ModelFileError(
+            f"{weight} is stored at {where} as {dataset.dtype} data, not numbers "
+            "(a damaged or crafted file).")
 
 
 def assign_all(assignments):
@@ -310,5 +320,8 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
     if by_name:
         raise ValueError("`by_name=True` applies to legacy `.h5` files only; "
                          f"'{filepath}' is a Keras 3 `{WEIGHTS_SUFFIX}` file.")
-    with open_h5(filepath, h5py) as f:
-        read_state(f, model, skip_mismatch=skip_mismatch, source=f"'{filepath}'")
+    try:
+        with open_h5(filepath, h5py) as f:
+            read_state(f, model, skip_mismatch=skip_mismatch, source=f"'{filepath}'")
+    except file_errors.RAW_ERRORS as error:
+        raise file_errors.as_model_file_error(error, f"'{filepath}'") from None

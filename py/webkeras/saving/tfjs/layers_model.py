@@ -311,9 +311,9 @@ def load_tfjs(path, custom_objects=None, model=None):
     if model is None:
         topology_value = artifact.get(fmt.TOPOLOGY_KEY)
         if topology_value is None:
-            raise ValueError(f"{source} has no `{fmt.TOPOLOGY_KEY}` (weights only). Pass the "
-                             "architecture: `load_tfjs(path, model=model)`, or "
-                             "`webkeras convert --config MODEL_JSON`.")
+            raise file_errors.ModelFileError(
+                f"{source} has no `{fmt.TOPOLOGY_KEY}` (weights only). Pass the architecture: "
+                "`load_tfjs(path, model=model)`, or `webkeras convert --config MODEL_JSON`.")
         model = model_from_file_config(topology_value, custom_objects,
                                        source=f"{source} `{fmt.TOPOLOGY_KEY}`")
     try:

@@ -45,6 +45,19 @@ def dequantize(stored, quantization):
     return (stored.astype(np.float32) * np.float32(scale) + np.float32(low)).astype(np.float32)
 
 
+def _check_affine(quantization, where):
+    """Refuses a scale or min that would turn every weight into NaN, a constant or its
+    mirror image (NaN/Inf weights themselves are data, loaded as stored)."""
+    for key in (fmt.QUANT_SCALE_KEY, fmt.QUANT_MIN_KEY):
+        value = quantization[key]
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not np.isfinite(value) or (key == fmt.QUANT_SCALE_KEY and value <= 0):
+            expected = "a positive finite number" if key == fmt.QUANT_SCALE_KEY else \
+                "a finite number"
+            raise ValueError(f"{where} has `{fmt.QUANTIZATION_KEY}.{key}`={value!r}; expected "
+                             f"{expected}.")
+
+
 def storage_dtype(spec, source):
     """The numpy dtype a manifest entry's bytes are stored in."""
     quantization = spec.get(fmt.QUANTIZATION_KEY)
@@ -59,6 +72,8 @@ def storage_dtype(spec, source):
             raise ValueError(f"{source}: weight '{spec.get(fmt.NAME_KEY)}' is quantized to "
                              f"{dtype} but its `{fmt.QUANTIZATION_KEY}` lacks "
                              f"'{fmt.QUANT_MIN_KEY}' / '{fmt.QUANT_SCALE_KEY}'.")
+        if dtype in fmt.AFFINE_DTYPES:
+            _check_affine(quantization, f"{source}: weight '{spec.get(fmt.NAME_KEY)}'")
         return np.dtype(fmt.QUANTIZED_STORAGE[dtype])
     dtype = spec.get(fmt.DTYPE_KEY, "float32")
     if dtype not in fmt.WEIGHT_DTYPES:
