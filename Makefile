@@ -56,7 +56,7 @@ WHEEL_SRCS := $(shell find py/webkeras -type f -not -path '*/__pycache__/*' -not
               $(shell find kernels -type f \( -name '*.py' -o -name '*.wgsl' \) -not -path '*/__pycache__/*' 2>/dev/null | sort) \
               $(shell find py/webkeras kernels -type d -not -name __pycache__ 2>/dev/null | sort)
 
-.PHONY: setup apt apt-wasm wasm venv npm pyodide wheel datasets vendor models packages check-pyodide run test bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
+.PHONY: fuzz setup apt apt-wasm wasm venv npm pyodide wheel datasets vendor models packages check-pyodide run test bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
 
 setup: apt apt-wasm venv npm pyodide wasm wheel datasets vendor models
 	@echo "setup: OK"
@@ -227,6 +227,28 @@ tfjs-peers: $(TFJS_PEERS)/.installed
 tfjs-fixtures: tfjs-peers
 	TF_USE_LEGACY_KERAS=1 $(TFJS_PEERS)/bin/python tests/reference/make_converter_reference.py
 
+# Coverage-guided fuzzing of every model-file loader (scripts/fuzz_loaders.py), not part of
+# `make test`: atheris (libFuzzer) in its own venv, FUZZ_SECONDS per target, seeded from the
+# hostile corpus; a crash (an exception outside the ModelFileError family) is saved under
+# tests/fuzz_findings/TARGET/, where the corpus picks it up as a case.
+FUZZ_VENV    := .venv-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= keras h5 weights.h5 tfjs json yaml
+
+$(FUZZ_VENV)/.installed:
+	[ -x $(FUZZ_VENV)/bin/python ] || $(PYTHON3) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/python -m pip install --disable-pip-version-check -q \
+	  'atheris==3.0.0' numpy h5py
+	touch $@
+
+fuzz: $(FUZZ_VENV)/.installed
+	@status=0; for target in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$target ($(FUZZ_SECONDS) s)"; \
+	  if ! OPENBLAS_NUM_THREADS=1 $(FUZZ_VENV)/bin/python scripts/fuzz_loaders.py $$target \
+	    $(FUZZ_SECONDS) 2>&1 | grep -E '^(Done|stat::|==[0-9]+== ERROR|artifact_prefix)'; \
+	  then status=1; fi; \
+	done; exit $$status
+
 # build outputs; keeps downloads (.cache/downloads), the venvs and node_modules
 clean:
 	rm -rf build $(STAMPS)/pyodide test-results
@@ -234,7 +256,7 @@ clean:
 
 # everything `make setup` made, downloads included (datasets under ~/.webkeras are kept)
 distclean: clean
-	rm -rf $(VENV) $(PEERS) $(TFJS_PEERS) node_modules $(CACHE) *.egg-info py/*.egg-info
+	rm -rf $(VENV) $(PEERS) $(TFJS_PEERS) $(FUZZ_VENV) node_modules $(CACHE) *.egg-info py/*.egg-info
 
 # live saving round trip: webkeras writes .keras / .h5 / .weights.h5, real Keras 3 loads them;
 # and scale-out: the tab's model trained further with keras.distribution.DataParallel, loaded back

@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import zipfile
+import zlib
 
 from webkeras.saving import compile_config, object_registry, weights_h5
 from webkeras.utils import file_errors, file_limits
@@ -81,7 +82,7 @@ def _read_member(zf, name, source, unpacked):
         # zipfile stops at the declared size, so a member cannot unpack to more than that.
         return zf.read(info)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError,
-            NotImplementedError) as error:
+            NotImplementedError, zlib.error) as error:
         # RuntimeError: an encrypted member; NotImplementedError: an unknown compression.
         raise ModelFileError(f"{where} is unreadable (truncated, corrupted or encrypted "
                              f"archive): {error}") from None
