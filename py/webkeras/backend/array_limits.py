@@ -29,8 +29,9 @@ def max_bytes():
 def _itemsize(dtype):
     try:
         return np.dtype(str(dtype)).itemsize
-    except TypeError:
-        # Not a NumPy dtype: creating the array fails with its own error; count elements.
+    except (TypeError, ValueError, SyntaxError):
+        # Not a NumPy dtype (a malformed comma string raises SyntaxError): creating the array
+        # fails with its own error; count elements.
         return 1
 
 

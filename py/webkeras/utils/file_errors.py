@@ -58,9 +58,10 @@ class UnknownObjectError(ModelFileError, TypeError):
 
 # What parsers and h5py raise on damaged bytes, besides ModelFileError; loaders turn these into
 # ModelFileError with the file's name (never a bare RecursionError or KeyError to the caller).
+# SyntaxError: NumPy's parser of comma-string dtypes ("float32,(") on a damaged dtype name.
 RAW_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError,
               OverflowError, UnicodeError, RecursionError, MemoryError, EOFError,
-              NotImplementedError)
+              NotImplementedError, SyntaxError)
 
 
 def as_model_file_error(error, source):

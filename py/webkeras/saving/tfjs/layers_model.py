@@ -155,17 +155,20 @@ def read_model_json(path):
     with open(path, "rb") as f:
         artifact = file_limits.load_json(f.read(), f"'{path}'")
     if not isinstance(artifact, dict):
-        raise ValueError(  # noqa: TRY004  (malformed file content, not a caller's type)
+        raise file_errors.ModelFileError(  # noqa: TRY004  (malformed content)
             f"'{path}': expected a JSON object, found {type(artifact).__name__}.")
     kind = artifact.get(fmt.FORMAT_KEY, fmt.LAYERS_MODEL_FORMAT)
     if kind != fmt.LAYERS_MODEL_FORMAT:
-        raise ValueError(f"'{path}': field `{fmt.FORMAT_KEY}` is {kind!r}; webkeras reads "
-                         f"'{fmt.LAYERS_MODEL_FORMAT}' (a graph model has no Keras layers).")
+        raise file_errors.ModelFileError(
+            f"'{path}': field `{fmt.FORMAT_KEY}` is {kind!r}; webkeras reads "
+            f"'{fmt.LAYERS_MODEL_FORMAT}' (a graph model has no Keras layers).")
     if fmt.MANIFEST_KEY not in artifact:
-        raise ValueError(f"'{path}': missing field `{fmt.MANIFEST_KEY}` (the weight list).")
+        raise file_errors.ModelFileError(
+            f"'{path}': missing field `{fmt.MANIFEST_KEY}` (the weight list).")
     topology_value = artifact.get(fmt.TOPOLOGY_KEY)
     if topology_value is not None and not isinstance(topology_value, dict):
-        raise ValueError(f"'{path}': field `{fmt.TOPOLOGY_KEY}` must be an object.")
+        raise file_errors.ModelFileError(
+            f"'{path}': field `{fmt.TOPOLOGY_KEY}` must be an object.")
     return artifact, path
 
 
