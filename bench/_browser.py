@@ -19,9 +19,14 @@ from webkeras.server.app import create_app
 from webkeras.server.browser import launch_chromium, run_python, serve_app, wait_ready
 
 TFJS_SCRIPTS = ("tf.min.js", "tf-backend-webgpu.min.js", "tf-backend-wasm.min.js")
-# JS statements that start TF.js on `backend` (a variable in scope) or throw.
+# JS statements that start TF.js on `backend` (a variable in scope) or throw. The server now
+# sends COOP/COEP headers, which would make TF.js wasm pick its threaded build (whose worker
+# never starts here, and which would not compare like with like): keep it single-threaded.
 TFJS_SET_BACKEND = """
-  if (backend === "wasm") tf.wasm.setWasmPaths("/vendor/tfjs/");
+  if (backend === "wasm") {
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+    tf.wasm.setWasmPaths("/vendor/tfjs/");
+  }
   if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} did not start`);
   await tf.ready();"""
 
