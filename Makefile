@@ -56,7 +56,7 @@ WHEEL_SRCS := $(shell find py/webkeras -type f -not -path '*/__pycache__/*' -not
               $(shell find kernels -type f \( -name '*.py' -o -name '*.wgsl' \) -not -path '*/__pycache__/*' 2>/dev/null | sort) \
               $(shell find py/webkeras kernels -type d -not -name __pycache__ 2>/dev/null | sort)
 
-.PHONY: fuzz setup apt apt-wasm wasm venv npm pyodide wheel datasets vendor models packages check-pyodide run test bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
+.PHONY: fuzz setup apt apt-wasm wasm venv npm pyodide wheel datasets vendor models packages check-pyodide run test test-slow bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
 
 setup: apt apt-wasm venv npm pyodide wasm wheel datasets vendor models
 	@echo "setup: OK"
@@ -183,9 +183,14 @@ check-pyodide: pyodide wheel
 run: setup
 	$(VENV)/bin/webkeras serve --host $(HOST) --port $(PORT)
 
+# make test skips the cases marked slow (each kind keeps a quick case there); make test-slow runs them.
 test: setup
 	mkdir -p $(XDG_DIR) && chmod 700 $(XDG_DIR)
-	XDG_RUNTIME_DIR=$(XDG_DIR) $(PY) -m pytest -q tests $(PYTEST_ARGS)
+	XDG_RUNTIME_DIR=$(XDG_DIR) $(PY) -m pytest -q -m "not slow" tests $(PYTEST_ARGS)
+
+test-slow: setup
+	mkdir -p $(XDG_DIR) && chmod 700 $(XDG_DIR)
+	XDG_RUNTIME_DIR=$(XDG_DIR) $(PY) -m pytest -q -m slow tests $(PYTEST_ARGS)
 
 bench: setup
 	@shopt -s nullglob; files=(bench/*.py); \
