@@ -117,8 +117,11 @@ def tfjs_page(playwright, tmp_path_factory, tfjs_server):
         page.goto(tfjs_server + "/")
         for script in TFJS_SCRIPTS:
             page.add_script_tag(url=f"/vendor/tfjs/{script}")
-        page.add_script_tag(path=str(HELPER_JS))
-        page.evaluate("tf.wasm.setWasmPaths('/vendor/tfjs/')")
+        # The server's CSP refuses inline <script> tags; evaluate() runs outside the page's policy.
+        page.evaluate(HELPER_JS.read_text())
+        # COOP/COEP make TF.js wasm pick its threaded build, whose worker never starts here.
+        page.evaluate("tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);"
+                      " tf.wasm.setWasmPaths('/vendor/tfjs/')")
         yield page
     finally:
         context.close()
