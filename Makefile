@@ -56,7 +56,7 @@ WHEEL_SRCS := $(shell find py/webkeras -type f -not -path '*/__pycache__/*' -not
               $(shell find kernels -type f \( -name '*.py' -o -name '*.wgsl' \) -not -path '*/__pycache__/*' 2>/dev/null | sort) \
               $(shell find py/webkeras kernels -type d -not -name __pycache__ 2>/dev/null | sort)
 
-.PHONY: fuzz setup apt apt-wasm wasm venv npm pyodide wheel datasets vendor models packages check-pyodide run test test-slow bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
+.PHONY: fuzz setup apt apt-wasm wasm venv npm pyodide wheel datasets vendor models check-pyodide run test test-slow lint check-wheel bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
 
 setup: apt apt-wasm venv npm pyodide wasm wheel datasets vendor models
 	@echo "setup: OK"
@@ -80,24 +80,15 @@ apt-wasm:
 	    $(WASM_APT_PKGS); \
 	fi
 
-# keep pyproject.toml's explicit package list in step with the tree (rewrites it only if stale)
-# and keep a hash of the rest of it, which decides when the venv needs a reinstall
-packages:
-	@$(PYTHON3) scripts/sync_packages.py --stamp $(STAMPS)/pyproject.sha256
-
-# (b) the project venv; reinstall only when pyproject.toml changes
+# (b) the project venv (an editable install); reinstall when the build configuration changes
 $(PY):
 	$(PYTHON3) -m venv $(VENV)
 
-$(STAMPS)/pyproject.sha256:
-	$(PYTHON3) scripts/sync_packages.py --stamp $@
-
-$(VENV)/.installed: $(STAMPS)/pyproject.sha256 | $(PY)
+$(VENV)/.installed: pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -e '.[test]'
 	touch $@
 
-venv: packages
-	@$(MAKE) --no-print-directory $(VENV)/.installed
+venv: $(VENV)/.installed
 
 # (c) npm packages; reinstall only when the lock changes
 node_modules/.installed: package-lock.json package.json
@@ -128,10 +119,13 @@ $(WASM_RELAXED_MODULE): $(WASM_SRCS) Makefile | apt-wasm
 
 wasm: $(WASM_MODULES)
 
-# (e) the webkeras wheel for the browser (also registers it in build/pyodide/pyodide-lock.json)
-$(WEBKERAS_WHL): $(WHEEL_SRCS) $(WASM_MODULES) pyproject.toml scripts/build_wheel.py scripts/_common.py $(STAMPS)/pyodide | $(PY)
-	$(PY) scripts/build_wheel.py
-	touch $@
+# (e) the webkeras wheel for the browser, built by pip like any wheel (setup.py's tab variant:
+# no server, plus the WASM kernels), byte-for-byte reproducible, registered in pyodide-lock.json
+$(WEBKERAS_WHL): $(WHEEL_SRCS) $(WASM_MODULES) pyproject.toml setup.py scripts/register_wheel.py scripts/_common.py $(STAMPS)/pyodide | $(VENV)/.installed
+	rm -rf $(CACHE)/setuptools-tab $(CACHE)/wheel-tab
+	WEBKERAS_WHEEL=tab SOURCE_DATE_EPOCH=315532800 $(PY) -m pip wheel --disable-pip-version-check --no-deps -q -w $(CACHE)/wheel-tab .
+	mv $(CACHE)/wheel-tab/$(notdir $@) $@ && touch $@
+	$(PY) scripts/register_wheel.py $@
 
 wheel: $(WEBKERAS_WHL)
 
@@ -187,6 +181,14 @@ run: setup
 test: setup
 	mkdir -p $(XDG_DIR) && chmod 700 $(XDG_DIR)
 	XDG_RUNTIME_DIR=$(XDG_DIR) $(PY) -m pytest -q -m "not slow" tests $(PYTEST_ARGS)
+
+# the linter (ruff, configured in pyproject.toml) over the whole tree
+lint: venv
+	$(VENV)/bin/ruff check .
+
+# the standard wheel, installed in a fresh venv outside the checkout: imports, CLI, a tiny fit
+check-wheel: venv
+	$(PY) scripts/check_wheel.py
 
 test-slow: setup
 	mkdir -p $(XDG_DIR) && chmod 700 $(XDG_DIR)

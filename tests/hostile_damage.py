@@ -25,7 +25,7 @@ import h5py
 import numpy as np
 
 import hostile_corpus as base
-from hostile_corpus import (KERNEL, LEGACY_KERNEL, Case, FileLimitError, ModelFileError,
+from hostile_corpus import (Case, FileLimitError, ModelFileError,
                             UnsafeContentError)
 
 FORMATS = ("keras", "h5", "weights.h5", "tfjs", "json", "yaml")
@@ -33,7 +33,7 @@ SEED = 19
 
 
 # -- pristine files of every format (cached: building them is the slow part) --------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pristine(fmt, quantize=None):
     """{relative path: bytes} of the small model in `fmt`, the loaded file first."""
     if fmt == "keras":

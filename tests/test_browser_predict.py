@@ -194,7 +194,8 @@ def test_js_api_loads_with_progress_and_predicts_mnist(api_page, server, native_
                                                           mnist_test):
     x_test, y_test = mnist_test
     x = x_test[:16, :, :, None]
-    got = api_predict(api_page, "/models/mnist_cnn/model.json", [[x.ravel().tolist(), list(x.shape)]],
+    got = api_predict(api_page, "/models/mnist_cnn/model.json",
+                      [[x.ravel().tolist(), list(x.shape)]],
                       call="model.predict(args[0][0], args[0][1])")
     assert got["shape"] == [16, 10]
     probabilities = np.asarray(got["data"], "float32").reshape(16, 10)
@@ -212,8 +213,9 @@ def test_js_api_loads_with_progress_and_predicts_mnist(api_page, server, native_
     shard = (BUILT_MODELS / "mnist_cnn" / "group1-shard1of1.bin").stat().st_size
     assert weights[-1]["total"] >= shard
 
-    model = api_page.evaluate("(async () => { const m = window.models['/models/mnist_cnn/model.json'];"
-                              " return {name: m.name, inputs: m.inputs, outputs: m.outputs}; })()")
+    model = api_page.evaluate(
+        "(async () => { const m = window.models['/models/mnist_cnn/model.json'];"
+        " return {name: m.name, inputs: m.inputs, outputs: m.outputs}; })()")
     assert model == {"name": "mnist_cnn",
                      "inputs": [{"name": "input_layer", "shape": [None, 28, 28, 1],
                                  "dtype": "float32"}],
@@ -233,14 +235,15 @@ def test_js_api_input_forms(api_page, native_cnn, mnist_test):
     assert nested["shape"] == [1, 10]
     np.testing.assert_allclose(nested["array"], expected, atol=TOLERANCE)
     # A flat typed array without a shape: the model's input shape, batch size implied.
-    flat = api_predict(api_page, url, [[one.ravel().tolist(), None]], call="model.predict(args[0][0])")
+    flat = api_predict(api_page, url, [[one.ravel().tolist(), None]],
+                       call="model.predict(args[0][0])")
     np.testing.assert_allclose(np.reshape(flat["data"], (1, 10)), expected, atol=TOLERANCE)
     # More than one internal batch (webkeras predicts in chunks of 256).
     many = x_test[:300, :, :, None]
     out = api_predict(api_page, url, [[many.ravel().tolist(), list(many.shape)]],
                       call="model.predict(args[0][0], args[0][1])")
-    np.testing.assert_allclose(np.reshape(out["data"], (300, 10)), native_cnn.predict(many, verbose=0),
-                               atol=TOLERANCE)
+    np.testing.assert_allclose(np.reshape(out["data"], (300, 10)),
+                               native_cnn.predict(many, verbose=0), atol=TOLERANCE)
 
 
 def test_js_api_keras_file_and_multi_io_model(api_page, native_cnn, mnist_test):
@@ -266,7 +269,8 @@ def test_js_api_keras_file_and_multi_io_model(api_page, native_cnn, mnist_test):
     ("/models/nothing/model.json", r"/models/nothing/model\.json -> HTTP 404"),
     ("/models/broken/malformed/model.json", r"model\.json is not valid JSON"),
     ("/models/broken/missing_shard/model.json", r"group1-shard2of\d+\.bin -> HTTP 404"),
-    ("/models/mnist_cnn/group1-shard1of1.bin", r"expected a TF\.js model\.json, a \.keras or an \.h5"),
+    ("/models/mnist_cnn/group1-shard1of1.bin",
+     r"expected a TF\.js model\.json, a \.keras or an \.h5"),
 ])
 def test_js_api_load_errors_reject_with_the_reason(api_page, url, message):
     error = api_page.evaluate("(url) => window.load(url).then(() => null, (e) => e.message)", url)
@@ -282,7 +286,8 @@ def test_js_api_predict_errors_then_keeps_working(api_page, mnist_test):
     assert "expected shape ['batch', 28, 28, 1], received [1, 10]" in error, error
     error = api_page.evaluate(
         """async (url) => { const m = window.models[url];
-             return m.predict(new Float32Array(100), [1, 28, 28, 1]).then(() => null, e => e.message); }""",
+             return m.predict(new Float32Array(100), [1, 28, 28, 1])
+               .then(() => null, e => e.message); }""",
         url)
     assert "100 values do not fill shape [1, 28, 28, 1]" in error, error
     x = mnist_test[0][:1, :, :, None]

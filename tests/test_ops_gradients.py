@@ -35,7 +35,8 @@ BINARY_CASES = [
 
 
 @pytest.mark.parametrize("name,fn", BINARY_CASES, ids=[c[0] for c in BINARY_CASES])
-@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((3, 1), (1, 5)), ((), (2, 3))])
+@pytest.mark.parametrize(
+    "shapes", [((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((3, 1), (1, 5)), ((), (2, 3))])
 def test_binary_gradients(name, fn, shapes):
     check_gradients(fn, r(*shapes[0]), r(*shapes[1]))
 
@@ -87,7 +88,8 @@ REDUCE_CASES = [
 
 
 @pytest.mark.parametrize("name,fn", REDUCE_CASES, ids=[c[0] for c in REDUCE_CASES])
-@pytest.mark.parametrize("axis,keepdims", [(None, False), (0, False), (-1, True), ((0, 2), False), (1, True)])
+@pytest.mark.parametrize(
+    "axis,keepdims", [(None, False), (0, False), (-1, True), ((0, 2), False), (1, True)])
 def test_reduce_gradients(name, fn, axis, keepdims):
     check_gradients(lambda x: fn(x, axis=axis, keepdims=keepdims), r(3, 4, 5))
 

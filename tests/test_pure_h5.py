@@ -136,7 +136,8 @@ def test_damaged_keras_file_gives_load_model_error(pure, tmp_path):
 
 
 def test_unsupported_values_are_named():
-    with pytest.raises(TypeError, match="'/flags'.*dtype bool"), pure_h5.File(io.BytesIO(), "w") as f:
+    with pytest.raises(TypeError, match="'/flags'.*dtype bool"), \
+            pure_h5.File(io.BytesIO(), "w") as f:
         f.create_dataset("flags", data=np.array([True, False]))
     with pytest.raises(TypeError, match="Attribute 'when' of '/'.*received dict"), \
             pure_h5.File(io.BytesIO(), "w") as f:

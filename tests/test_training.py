@@ -47,8 +47,8 @@ def test_fit_learns_and_history_has_keras_keys():
 def test_acc_name_is_kept_and_sgd_by_class():
     x, y = blobs(64)
     model = make_mlp()
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy",
-                  metrics=["acc"])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1),
+                  loss="sparse_categorical_crossentropy", metrics=["acc"])
     history = model.fit(x, y, epochs=1, verbose=0)
     assert set(history.history) == {"loss", "acc"}
     assert model.metrics_names == ["loss", "acc"]
@@ -121,7 +121,8 @@ def test_mismatched_lengths_name_both_sizes():
 
 def test_wrong_feature_count_names_expected_and_received():
     model = make_mlp()
-    with pytest.raises(ValueError, match=r"expected axis -1 of input shape to have value 4.*\(8, 5\)"):
+    expected = r"expected axis -1 of input shape to have value 4.*\(8, 5\)"
+    with pytest.raises(ValueError, match=expected):
         model.fit(np.zeros((8, 5)), np.zeros(8), verbose=0)
 
 

@@ -64,8 +64,8 @@ def _to_numpy(index, item):
     kind = data.constructor.name
     dtype = TYPED_ARRAY_DTYPES.get(kind)
     if dtype is None:
-        raise TypeError(f"Input {index}: expected a Float32Array (or {', '.join(TYPED_ARRAY_DTYPES)}), "
-                        f"received a {kind}.")
+        raise TypeError(f"Input {index}: expected a Float32Array (or "
+                        f"{', '.join(TYPED_ARRAY_DTYPES)}), received a {kind}.")
     array = np.frombuffer(data.to_bytes(), dtype=dtype)
     if array.size != int(np.prod(shape)):
         raise ValueError(f"Input {index}: {array.size} values do not fill shape {shape} "

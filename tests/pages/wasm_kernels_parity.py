@@ -32,7 +32,8 @@ def rel_err(out, want):
 def record(kernel, case, out, want):
     entry = results.setdefault(kernel, {"cases": 0, "max_rel_err": 0.0, "worst": None})
     if out is None or np.shape(out) != np.shape(want):
-        entry.setdefault("failures", []).append(f"{case}: shape {np.shape(out)} != {np.shape(want)}")
+        failure = f"{case}: shape {np.shape(out)} != {np.shape(want)}"
+        entry.setdefault("failures", []).append(failure)
         return
     err = rel_err(out, want)
     if not np.isfinite(err) or err > entry["max_rel_err"]:
@@ -158,8 +159,10 @@ for (x_shape, size, strides, pads), mode, ties in itertools.product(POOLS, ("max
 # a NaN in a max window comes out as NaN, as in NumPy
 x = f32(2, 6, 6, 3)
 x[0, 1, 2, 1] = x[1, 5, 5, 2] = np.nan
-record("pool", "max with NaN", np.nan_to_num(kernels.pool(x, "max", (2, 2), (2, 2), ((0, 0),) * 2), nan=1e3),
-       np.nan_to_num(reference.pool(x, "max", (2, 2), (2, 2), ((0, 0),) * 2), nan=1e3))
+no_padding = ((0, 0),) * 2
+record("pool", "max with NaN",
+       np.nan_to_num(kernels.pool(x, "max", (2, 2), (2, 2), no_padding), nan=1e3),
+       np.nan_to_num(reference.pool(x, "max", (2, 2), (2, 2), no_padding), nan=1e3))
 
 # -- Adam: a few steps of the fused update against the NumPy path on copies of the same state
 for shape, lr in [((1,), 1e-3), ((7, 3), 0.01), ((1031,), 1e-3), ((784, 128), 1e-3),

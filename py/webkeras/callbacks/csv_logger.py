@@ -39,7 +39,7 @@ class CSVLogger(Callback):
     def on_train_begin(self, logs=None):
         if self.append:
             if os.path.exists(self.filename):
-                with open(self.filename, "r") as f:
+                with open(self.filename) as f:
                     self.append_header = not bool(len(f.readline()))
             mode = "a"
         else:

@@ -97,7 +97,7 @@ class Dataset:
 
         def make_iterator():
             for i in range(n):
-                yield _map_structure(lambda a: a[i], tensors)
+                yield _map_structure(lambda a, i=i: a[i], tensors)
 
         return Dataset(make_iterator, n)
 
@@ -195,7 +195,7 @@ class Dataset:
             for element in it:
                 leaves = _leaves(element)
                 for i in range(len(leaves[0]) if leaves else 0):
-                    yield _map_structure(lambda a: a[i], element)
+                    yield _map_structure(lambda a, i=i: a[i], element)
 
         n = INFINITE_CARDINALITY if self._cardinality == INFINITE_CARDINALITY \
             else UNKNOWN_CARDINALITY

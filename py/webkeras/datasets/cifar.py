@@ -20,7 +20,8 @@ def read_batches(archive_path, members):
             try:
                 f = tar.extractfile(member)
             except KeyError:
-                raise ValueError(f"{archive_path} has no member {member!r}: not a CIFAR archive")
+                raise ValueError(
+                    f"{archive_path} has no member {member!r}: not a CIFAR archive") from None
             with f:
                 d = RestrictedUnpickler(f, encoding="bytes").load()
             out[member] = {k.decode("utf8") if isinstance(k, bytes) else k: v

@@ -131,12 +131,13 @@ def _fetch_natively(base_url, name, path, pinned):
             with urlopen(u) as response:  # noqa: S310 - the user's own webkeras server
                 return response.read()
         except HTTPError as error:
-            raise FileNotFoundError(f"GET {u} failed: HTTP {error.code}: {error.read()[:300]!r}")
+            raise FileNotFoundError(
+                f"GET {u} failed: HTTP {error.code}: {error.read()[:300]!r}") from error
         except URLError as error:
             raise FileNotFoundError(
                 f"Dataset file '{name}' is not usable locally and {DATA_URL_ENV}={base_url} "
                 f"cannot be reached ({error.reason}). Start that server or run `make setup`."
-            )
+            ) from error
 
     expected = pinned or get(url + SIDECAR_SUFFIX).decode("ascii").split()[0]
     data = get(url)

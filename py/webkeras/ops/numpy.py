@@ -354,7 +354,8 @@ def matmul(a, b):
     if not is_float_dtype(a.dtype):
         a, b = cast(a, "float32"), cast(b, "float32")
     if a.ndim < 1 or b.ndim < 1:
-        raise ValueError(f"matmul needs tensors of rank >= 1, received shapes {a.shape} and {b.shape}.")
+        raise ValueError(
+            f"matmul needs tensors of rank >= 1, received shapes {a.shape} and {b.shape}.")
     a2 = reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
     b2 = reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
     if a2.shape[-1] != b2.shape[-2]:

@@ -17,7 +17,7 @@ DTYPE_POLICY_CLASSES = ("DTypePolicy", "FloatDTypePolicy")
 
 
 # Cached per class: a config of thousands of layers asks about the same few classes.
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def accepted_kwargs(cls):
     """Constructor argument names of `cls`, following `**kwargs` up the MRO; None = any."""
     names = _constructor_kwargs(cls)
@@ -117,7 +117,7 @@ def dtype_policy(name):
             "registered_name": None}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def nested_classes():
     """`{Keras module: {class name: class}}`: the tables each package's `get` resolves a
     `class_name` from, so a file's name is looked up there and never with getattr on a module

@@ -106,7 +106,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
 
     def write(tmp):
         with h5py.File(tmp, "w") as f:
-            f.attrs[MODEL_CONFIG_ATTR] = json.dumps(legacy_layer_config(_jsonable(serialize_layer(model))))
+            config = legacy_layer_config(_jsonable(serialize_layer(model)))
+            f.attrs[MODEL_CONFIG_ATTR] = json.dumps(config)
             f.attrs[BACKEND_ATTR] = BACKEND
             f.attrs[VERSION_ATTR] = KERAS_VERSION
             training = compile_config.legacy_training_config(model)

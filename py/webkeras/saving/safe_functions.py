@@ -99,7 +99,7 @@ def _table(namespace, names, home):
     return table
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tables():
     """`(ops, activations)`: the two `{name: function}` tables safe mode resolves from."""
     from webkeras import activations, ops

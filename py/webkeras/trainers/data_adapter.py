@@ -136,7 +136,7 @@ class ArrayDataAdapter(DataAdapter):
             index = order[start:start + self.batch_size]
             if not self.shuffle:
                 index = slice(start, start + self.batch_size)
-            take = lambda a: a[index]  # noqa: E731
+            take = lambda a, index=index: a[index]
             x = tree.map_structure(take, self.x)
             y = None if self.y is None else tree.map_structure(take, self.y)
             w = None if self.sample_weight is None else tree.map_structure(
@@ -202,7 +202,7 @@ class GeneratorDataAdapter(DataAdapter):
         self.generator = generator
 
     def get_numpy_iterator(self):
-        for index, element in _numbered(self.generator):
+        for _, element in _numbered(self.generator):
             yield unpack_x_y_sample_weight(element)
 
 

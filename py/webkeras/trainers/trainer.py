@@ -100,7 +100,7 @@ class Trainer:
             names = self._output_names_for(y_pred)
             y_true, flat_pred = flatten_targets(y, names), tree.flatten(y_pred)
             if not compiled.built:
-                loss_names = [getattr(l, "name", None) for l in self._compile_loss.losses] \
+                loss_names = [getattr(loss, "name", None) for loss in self._compile_loss.losses] \
                     if self._compile_loss is not None else [None] * len(names)
                 compiled.build(names, y_true, flat_pred, loss_names)
             compiled.update_state(y_true, flat_pred,

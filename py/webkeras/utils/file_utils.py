@@ -12,9 +12,8 @@ import uuid
 
 from webkeras.utils.file_errors import UnsafeContentError
 
-__all__ = ["atomic_write", "atomic_write_bytes", "data_dir", "fetch_in_browser", "hash_file", "path_inside",
-           "sha256_file",
-           "webkeras_home"]
+__all__ = ["atomic_write", "atomic_write_bytes", "data_dir", "fetch_in_browser", "hash_file",
+           "path_inside", "sha256_file", "webkeras_home"]
 
 
 def webkeras_home() -> str:
