@@ -27,6 +27,8 @@ PORT      ?= 8000
 PYODIDE_DIR := build/pyodide
 NUMPY_WHL   := $(PYODIDE_DIR)/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl
 WEBKERAS_WHL := $(PYODIDE_DIR)/webkeras-0.1.0-py3-none-any.whl
+# PyYAML for the tab: its pure-Python wheel, built from the sdist pinned in scripts/tab_requirements.txt
+PYYAML_WHL  := $(PYODIDE_DIR)/pyyaml-6.0.2-py3-none-any.whl
 CHART_JS    := build/vendor/chart.umd.min.js
 # TF.js 4.22 (devDependencies) for the browser tests: core + webgpu and wasm backends, and the
 # wasm backend's binaries beside them so a page can `tf.wasm.setWasmPaths('/vendor/tfjs/')`.
@@ -121,11 +123,20 @@ wasm: $(WASM_MODULES)
 
 # (e) the webkeras wheel for the browser, built by pip like any wheel (setup.py's tab variant:
 # no server, plus the WASM kernels), byte-for-byte reproducible, registered in pyodide-lock.json
-$(WEBKERAS_WHL): $(WHEEL_SRCS) $(WASM_MODULES) pyproject.toml setup.py scripts/register_wheel.py scripts/_common.py $(STAMPS)/pyodide | $(VENV)/.installed
+$(WEBKERAS_WHL): $(WHEEL_SRCS) $(WASM_MODULES) pyproject.toml setup.py scripts/register_wheel.py scripts/_common.py $(STAMPS)/pyodide $(PYYAML_WHL) | $(VENV)/.installed
 	rm -rf $(CACHE)/setuptools-tab $(CACHE)/wheel-tab
 	WEBKERAS_WHEEL=tab SOURCE_DATE_EPOCH=315532800 $(PY) -m pip wheel --disable-pip-version-check --no-deps -q -w $(CACHE)/wheel-tab .
 	mv $(CACHE)/wheel-tab/$(notdir $@) $@ && touch $@
-	$(PY) scripts/register_wheel.py $@
+	$(PY) scripts/register_wheel.py $@ --depends numpy,pyyaml
+
+# Pyodide ships PyYAML with its C extension, which is not in our offline runtime; the pure build
+# (PYYAML_FORCE_LIBYAML=0) replaces that lock entry.
+$(PYYAML_WHL): scripts/tab_requirements.txt scripts/register_wheel.py $(STAMPS)/pyodide | $(VENV)/.installed
+	rm -rf $(CACHE)/tab-sdists $(CACHE)/wheel-pyyaml
+	$(PY) -m pip download --disable-pip-version-check -q --no-deps --no-binary :all: --require-hashes -r scripts/tab_requirements.txt -d $(CACHE)/tab-sdists
+	PYYAML_FORCE_LIBYAML=0 SOURCE_DATE_EPOCH=315532800 $(PY) -m pip wheel --disable-pip-version-check --no-deps -q -w $(CACHE)/wheel-pyyaml $(CACHE)/tab-sdists/pyyaml-6.0.2.tar.gz
+	mv $(CACHE)/wheel-pyyaml/$(notdir $@) $@ && touch $@
+	$(PY) scripts/register_wheel.py $@ --imports yaml --depends ""
 
 wheel: $(WEBKERAS_WHL)
 

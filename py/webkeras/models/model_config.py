@@ -7,7 +7,7 @@ import functools
 import json
 
 from webkeras.layers.keras_tensor import KerasTensor
-from webkeras.utils import file_errors, file_limits, tree
+from webkeras.utils import file_errors, file_limits, tree, yaml_io
 from webkeras.utils.file_errors import ModelFileError, UnknownObjectError
 
 KERAS_TENSOR_CLASS = "__keras_tensor__"
@@ -347,21 +347,20 @@ YAML_DUMP_OPTIONS = ("sort_keys", "allow_unicode")
 
 
 def model_to_yaml(model, **kwargs):
-    from webkeras.utils import yaml_lite
-
     unknown = sorted(set(kwargs) - set(YAML_DUMP_OPTIONS))
     if unknown:
         raise TypeError(f"to_yaml() got unexpected keyword arguments {unknown}. It takes "
                         f"{list(YAML_DUMP_OPTIONS)}, as `yaml.dump` does; the YAML is always "
                         "block style with 2-space indents.")
-    return yaml_lite.dump(_jsonable(serialize_layer(model)), **kwargs)
+    return yaml_io.dump(_jsonable(serialize_layer(model)), **kwargs)
 
 
 def model_from_yaml(yaml_string, custom_objects=None, safe_mode=True):
     """Parses a YAML model configuration and returns a model instance (uncompiled, no weights).
 
     Reads `model.to_yaml()`, and tf.keras 2's `to_yaml()` files (`!!python/tuple` shapes).
-    PyYAML is not needed: the reader accepts plain data only and never runs anything.
+    The reader accepts plain data only (PyYAML's SafeLoader, no anchors) and never runs
+    anything.
 
     Args:
         yaml_string: YAML string, bytes, or open file encoding a model configuration.
@@ -377,13 +376,11 @@ def model_from_yaml(yaml_string, custom_objects=None, safe_mode=True):
     >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(5)])
     >>> clone = keras.models.model_from_yaml(model.to_yaml())
     """
-    from webkeras.utils import yaml_lite
-
     source = "the model YAML"
     if not hasattr(yaml_string, "read"):
         file_limits.check("config_bytes", len(yaml_string), source)
     try:
-        config = yaml_lite.load(yaml_string)
+        config = yaml_io.load(yaml_string)
     except file_errors.RAW_ERRORS as error:
         raise file_errors.as_model_file_error(error, source) from None
     return model_from_file_config(config, custom_objects, safe_mode, source)
