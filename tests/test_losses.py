@@ -206,3 +206,14 @@ def test_bad_reduction_is_rejected():
 def test_shape_mismatch_gives_clear_error(cls, y_true, y_pred):
     with pytest.raises(ValueError, match=r"y_true.shape=.*y_pred.shape="):
         getattr(keras.losses, cls)()(y_true, y_pred)
+
+
+def test_crossentropies_refuse_a_class_axis_they_would_ignore():
+    y_pred = np.full((2, 3), 1 / 3, "float32")
+    with pytest.raises(ValueError, match=r"`axis` must be the last axis \(-1\). Received: axis=0"):
+        keras.losses.sparse_categorical_crossentropy(np.array([0, 1]), y_pred, axis=0)
+    with pytest.raises(ValueError, match="Received: axis=0"):
+        keras.losses.SparseCategoricalCrossentropy(axis=0)(np.array([0, 1]), y_pred)
+    np.testing.assert_allclose(
+        keras.losses.sparse_categorical_crossentropy(np.array([0, 1]), y_pred, axis=1),
+        [np.log(3)] * 2, rtol=1e-6)

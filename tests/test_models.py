@@ -224,3 +224,19 @@ def test_masks_flow_through_functional_models_and_keyword_inputs():
     q = np.ones((1, 2, 3), "float32")
     assert mha(query=q, value=q).shape == (1, 2, 3)
     assert L.Dense(2)(inputs=q).shape == (1, 2, 2)
+
+
+def test_summary_layer_range_prints_the_layers_between_two_names():
+    model = keras.Sequential([keras.Input((4,)), L.Dense(3, name="first"), L.Dense(3, name="mid_a"),
+                              L.Dense(3, name="mid_b"), L.Dense(2, name="last")])
+    lines = []
+    model.summary(print_fn=lines.append, layer_range=["mid", "last"])
+    assert [n for n in ("first", "mid_a", "mid_b", "last") if f"{n} (Dense)" in lines[0]] == [
+        "mid_a", "mid_b", "last"]
+    reversed_range = []
+    model.summary(print_fn=reversed_range.append, layer_range=["mid_b", "first"])
+    assert "first (Dense)" in reversed_range[0] and "last (Dense)" not in reversed_range[0]
+    with pytest.raises(ValueError, match="do not match the layer names"):
+        model.summary(layer_range=["nothing", "last"])
+    with pytest.raises(ValueError, match="length 2"):
+        model.summary(layer_range=["first"])

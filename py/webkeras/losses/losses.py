@@ -135,9 +135,14 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return ops.mean(ops.binary_crossentropy(y_true, y_pred, from_logits=from_logits), axis=axis)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+def _check_class_axis(axis, y_pred):
+    """The cross-entropies take the class axis last only (what Keras 3's ops support)."""
     if isinstance(axis, bool) or axis not in (-1, len(ops.shape(y_pred)) - 1):
         raise ValueError(f"`axis` must be the last axis (-1). Received: axis={axis}")
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    _check_class_axis(axis, y_pred)
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(ops.convert_to_tensor(y_true), y_pred.dtype)
     if y_true.shape != y_pred.shape:
@@ -155,6 +160,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
                                     axis=-1):
+    _check_class_axis(axis, y_pred)
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.convert_to_tensor(y_true)
     if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:

@@ -51,7 +51,8 @@ class Model(Trainer, Layer):
         from webkeras.utils.summary_utils import print_summary
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      expand_nested=expand_nested, show_trainable=show_trainable)
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
 
     def build(self, input_shape):
         """Subclassed models without a `build` are built by calling them once on zeros."""

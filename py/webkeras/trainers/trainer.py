@@ -369,19 +369,6 @@ class Trainer:
                 "For example: model.compile(optimizer='adam', loss='mse')"
             )
 
-    # -- weights files -----------------------------------------------------------------------
-    def save_weights(self, filepath, overwrite=True):
-        """Saves every weight to a Keras 3 `.weights.h5` file."""
-        from webkeras.saving.weights_h5 import save_weights
-
-        save_weights(self, filepath, overwrite=overwrite)
-
-    def load_weights(self, filepath, skip_mismatch=False):
-        """Loads weights saved by `save_weights` (or by Keras 3) from `.weights.h5`."""
-        from webkeras.saving.weights_h5 import load_weights
-
-        load_weights(self, filepath, skip_mismatch=skip_mismatch)
-
 
 _LEGACY_LOOP_ARGS = ("max_queue_size", "workers", "use_multiprocessing")
 

@@ -176,8 +176,28 @@ def _connections(layer, relevant):
     return ", ".join(parts) or "-"
 
 
+def layer_index_bounds(layers, layer_range=None):
+    """[start, stop) of the layers that `layer_range` = [first name, last name] spans, each
+    name a regular expression matched at the start of layer names (as Keras 3 reads it)."""
+    if layer_range is None:
+        return 0, len(layers)
+    if len(layer_range) != 2:
+        raise ValueError("layer_range must be a list or tuple of length 2. Received: "
+                         f"layer_range = {layer_range} of length {len(layer_range)}")
+    if not all(isinstance(name, str) for name in layer_range):
+        raise ValueError(f"layer_range should contain string type only. Received: {layer_range}")
+    first = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
+    last = [i for i, layer in enumerate(layers) if re.match(layer_range[1], layer.name)]
+    if not first or not last:
+        raise ValueError("Passed layer_names do not match the layer names in the model. "
+                         f"Received: {layer_range}")
+    if min(first) > max(last):
+        return min(last), max(first) + 1
+    return min(first), max(last) + 1
+
+
 def print_summary(model, line_length=None, positions=None, print_fn=None,
-                  expand_nested=False, show_trainable=False):
+                  expand_nested=False, show_trainable=False, layer_range=None):
     from webkeras.models.functional import Functional
 
     sequential_like = _is_sequential_like(model)
@@ -224,7 +244,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
     head_alignment = ["center" if a == "center" else a for a in alignment]
     lines += _render_row(header, widths, head_alignment, "┃")
     lines.append(rule("┡", "╇", "┩", "━"))
-    rows = [row for layer in model.layers for row in rows_for(layer)]
+    start, stop = layer_index_bounds(model.layers, layer_range)
+    rows = [row for layer in model.layers[start:stop] for row in rows_for(layer)]
     for i, row in enumerate(rows):
         lines += _render_row(row, widths, alignment, "│")
         if i < len(rows) - 1:
