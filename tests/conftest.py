@@ -33,6 +33,17 @@ def seeded_random_state():
     webkeras.utils.set_random_seed(TEST_SEED)
 
 
+@pytest.fixture
+def numpy_backend():
+    """The NumPy backend for one test (a module opts in with
+    `pytestmark = pytest.mark.usefixtures("numpy_backend")`); the backend object that was
+    active comes back afterwards."""
+    from webkeras import backend
+
+    with backend.backend_scope("numpy") as numpy:
+        yield numpy
+
+
 @pytest.fixture(scope="session")
 def build_dir():
     return default_build_dir()

@@ -35,15 +35,12 @@ def gpu():
 def test_backend_names_its_device():
     from webkeras import backend
 
-    previous = backend.get_backend()
-    try:
+    with backend.backend_scope("numpy"):
         backend.set_backend("numpy")
         assert (backend.backend(), backend.device()) == ("numpy", "NumPy")
         backend.set_backend("webgpu")
         assert backend.backend() == "webgpu"
         assert backend.device() == backend.get_backend().driver.adapter_info != ""
-    finally:
-        backend._current = previous
 
 
 @pytest.fixture(params=["rows", "cols"])

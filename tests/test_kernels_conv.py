@@ -198,12 +198,9 @@ def _train_step(name, weights, x, y, windows_on_host=None):
 @pytest.mark.parametrize("windows_on_host", [False, True], ids=["kernels", "host"])
 def test_cnn_trains_one_step_the_same_on_both_backends(windows_on_host):
     x, y = normal(6, 10, 10, 2, seed=6), np.array([0, 1, 2, 0, 1, 2])
-    previous = backend.get_backend()
-    try:
+    with backend.backend_scope("numpy"):
         start, want_loss, want = _train_step("numpy", None, x, y)
         _, got_loss, got = _train_step("webgpu", start, x, y, windows_on_host)
-    finally:
-        backend._current = previous
     assert abs(got_loss - want_loss) <= 1e-4 * max(1.0, abs(want_loss))
     assert not all(np.array_equal(a, b) for a, b in zip(want, start))  # the step did move
     for a, b in zip(got, want):

@@ -332,8 +332,7 @@ def test_embedding_lstm_trains_one_step_the_same_on_both_backends_reading_back_o
     x = np.random.default_rng(0).integers(0, 30, (4, 6)).astype(np.int32)
     x[0, :3] = 7  # repeated words: their embedding gradients add up
     y = np.array([0.0, 1.0, 1.0, 0.0], np.float32)
-    previous = backend.get_backend()
-    try:
+    with backend.backend_scope("numpy"):
         backend.set_backend("numpy")
         model = _small_lstm()
         start = [np.array(w) for w in model.get_weights()]
@@ -345,8 +344,6 @@ def test_embedding_lstm_trains_one_step_the_same_on_both_backends_reading_back_o
         with ReadCounter(gpu) as reads:
             got_loss = float(model.train_on_batch(x, y))
         got = model.get_weights()
-    finally:
-        backend._current = previous
     assert reads.count == 1  # the loss
     assert abs(got_loss - want_loss) <= 1e-4 * max(1.0, abs(want_loss))
     assert not np.array_equal(want[0], start[0])  # the embedding did move

@@ -153,13 +153,10 @@ COMPOSED = {
 
 @pytest.mark.parametrize("name", sorted(COMPOSED))
 def test_composed_ops_match_numpy_backend(name):
-    previous = backend.get_backend()
-    try:
+    with backend.backend_scope("numpy"):
         backend.set_backend("numpy")
         want = ops.convert_to_numpy(COMPOSED[name]())
         backend.set_backend("webgpu")
         result = COMPOSED[name]()
         assert result.backend.name == "webgpu"
         assert_close(ops.convert_to_numpy(result), want)
-    finally:
-        backend._current = previous

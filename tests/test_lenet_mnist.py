@@ -12,17 +12,11 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import webkeras as keras
-from webkeras import backend
 
 EPOCHS = 1
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend():
-    previous = backend.get_backend()
-    backend.set_backend("numpy")
-    yield
-    backend._current = previous
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 def lenet():

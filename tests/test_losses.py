@@ -32,12 +32,7 @@ def load_cases(prefix):
 LOSS_CASES = load_cases("loss")
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend():
-    previous = backend.get_backend()
-    backend.set_backend("numpy")
-    yield
-    backend._current = previous
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 def run_loss_case(case):

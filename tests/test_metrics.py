@@ -14,12 +14,7 @@ from test_losses import ATOL, RTOL, load_cases
 METRIC_CASES = load_cases("metric")
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend():
-    previous = backend.get_backend()
-    backend.set_backend("numpy")
-    yield
-    backend._current = previous
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 def replay(case):

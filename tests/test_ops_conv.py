@@ -12,12 +12,7 @@ from webkeras.ops.tape import GradientTape
 from webkeras.testing.gradients import check_gradients as check_with_finite_differences
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend():
-    previous = backend.get_backend()
-    backend.set_backend("numpy")
-    yield
-    backend._current = previous
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 def check_gradients(fn, *arrays, eps=1e-6):

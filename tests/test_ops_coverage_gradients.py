@@ -5,18 +5,12 @@ import numpy as np
 import pytest
 
 import webkeras as keras
-from webkeras import backend
 from webkeras.testing.gradients import check_gradients
 
 ops = keras.ops
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend():
-    previous = backend.get_backend()
-    backend.set_backend("numpy")
-    yield
-    backend._current = previous
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 rng = np.random.default_rng(11)

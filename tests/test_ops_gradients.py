@@ -3,17 +3,12 @@
 import numpy as np
 import pytest
 
-from webkeras import backend, ops
+from webkeras import ops
 from webkeras.ops.tape import GradientTape
 from webkeras.testing.gradients import check_gradients
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend():
-    previous = backend.get_backend()
-    backend.set_backend("numpy")
-    yield
-    backend._current = previous
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 rng = np.random.default_rng(42)

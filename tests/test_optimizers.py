@@ -11,12 +11,7 @@ from test_losses import ATOL, RTOL, load_cases
 OPTIMIZER_CASES = load_cases("optimizer")
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend():
-    previous = backend.get_backend()
-    backend.set_backend("numpy")
-    yield
-    backend._current = previous
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 def build(spec):

@@ -4,18 +4,12 @@ import numpy as np
 import pytest
 
 import webkeras as keras
-from webkeras import backend
 
 random = keras.random
 ops = keras.ops
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend():
-    previous = backend.get_backend()
-    backend.set_backend("numpy")
-    yield
-    backend._current = previous
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 def values(t):

@@ -4,6 +4,7 @@
 later. Layers and ops never import a backend module directly: they call `get_backend()`.
 """
 
+import contextlib
 import os
 import sys
 
@@ -36,6 +37,22 @@ def set_backend(name):
     global _current
     _current = _create(str(name).lower())
     return _current
+
+
+@contextlib.contextmanager
+def backend_scope(backend_or_name):
+    """Runs the block on a backend (a name, which makes a new one, or a backend object), then
+    restores the very backend object that was active before, device and buffers included."""
+    global _current
+    previous = _current
+    if isinstance(backend_or_name, str):
+        set_backend(backend_or_name)
+    else:
+        _current = backend_or_name
+    try:
+        yield _current
+    finally:
+        _current = previous
 
 
 def get_backend():

@@ -1,22 +1,36 @@
 """`run_layer_test`: one harness that checks a layer's contract in a few lines per layer."""
 
+import os
+import tempfile
+
 import numpy as np
 
 from webkeras import backend, ops
+from webkeras.layers import Input
+from webkeras.models import Model
 from webkeras.ops.tape import GradientTape
+from webkeras.saving import load_model
 from webkeras.utils import tree
+
+# One WebGPU backend (one device) for every parity pass in a process: a device per layer test
+# would cost more than the tests.
+_webgpu = None
 
 
 def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape,
                    expected_num_trainable_weights=0, expected_num_non_trainable_weights=0,
                    check_gradients=True, seed=0, input_data=None, call_kwargs=None,
-                   input_dtype="float32", rtol=1e-5, inputs_as_args=False):
-    """Builds `layer_cls(**init_kwargs)` and checks, on the NumPy backend:
+                   input_dtype="float32", rtol=1e-5, inputs_as_args=False, check_webgpu=True):
+    """Builds `layer_cls(**init_kwargs)` and checks, on the NumPy backend (the backend that was
+    active before comes back afterwards):
 
     - the output shape(s), eagerly and symbolically (`compute_output_shape` / `keras.Input`);
     - the number of trainable and non-trainable weights;
     - that `from_config(get_config())` gives the same config and, with the same weights, the
       same output;
+    - that a model of it saved to `.keras` loads back and gives the same output;
+    - that the WebGPU backend gives the same output with the same weights (`check_webgpu`;
+      skipped where wgpu has no adapter);
     - the gradients of the output with respect to the (float) inputs and every trainable
       weight, against central differences in float64.
 
@@ -24,9 +38,17 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape,
     `input_data` replaces the random inputs; `call_kwargs` go to every call;
     `inputs_as_args` passes several inputs positionally (`layer(query, value)`).
     """
-    from webkeras.layers import Input
+    with backend.backend_scope("numpy"):
+        return _run_layer_test(
+            layer_cls, init_kwargs, input_shape, expected_output_shape,
+            expected_num_trainable_weights, expected_num_non_trainable_weights, check_gradients,
+            seed, input_data, call_kwargs, input_dtype, rtol, inputs_as_args, check_webgpu)
 
-    backend.set_backend("numpy")
+
+def _run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape,
+                    expected_num_trainable_weights, expected_num_non_trainable_weights,
+                    check_gradients, seed, input_data, call_kwargs, input_dtype, rtol,
+                    inputs_as_args, check_webgpu):
     rng = np.random.default_rng(seed)
     call_kwargs = call_kwargs or {}
     multi = isinstance(input_shape, list)
@@ -45,7 +67,8 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape,
     _assert_shapes(y, expected_output_shape, "output shape")
     symbolic_inputs = [Input(batch_shape=(None,) + tuple(s[1:]),
                              dtype=input_dtype) for s in shapes]
-    symbolic = call(layer_cls(**init_kwargs), symbolic_inputs)
+    symbolic_layer = layer_cls(**init_kwargs)
+    symbolic = call(symbolic_layer, symbolic_inputs)
     expected_symbolic = tree.map_structure(
         lambda d: d, _with_none_batch(expected_output_shape))
     _assert_shapes(symbolic, expected_symbolic, "symbolic output shape")
@@ -64,10 +87,45 @@ def run_layer_test(layer_cls, init_kwargs, input_shape, expected_output_shape,
     for a, b in zip(tree.flatten(call(clone, xs)), tree.flatten(y)):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
 
+    symbolic_layer.set_weights(layer.get_weights())
+    _check_keras_round_trip(Model(symbolic_inputs, symbolic), xs, y, multi)
+    if check_webgpu:
+        _check_webgpu_parity(layer_cls, config, layer.get_weights(), xs, y, call)
     if check_gradients:
         _check_layer_gradients(layer, [np.asarray(a) for a in xs], lambda t: call(layer, t),
                                rng, rtol)
     return layer
+
+
+def _check_keras_round_trip(model, xs, y, multi):
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "layer.keras")
+        model.save(path)
+        loaded = load_model(path)
+    inputs = xs if multi else xs[0]
+    for got, want in zip(tree.flatten(loaded(inputs)), tree.flatten(y)):
+        np.testing.assert_allclose(ops.convert_to_numpy(got), ops.convert_to_numpy(want),
+                                   rtol=1e-6, atol=1e-7, err_msg="after a .keras round trip")
+
+
+def _check_webgpu_parity(layer_cls, config, weights, xs, y, call):
+    global _webgpu
+    if _webgpu is None:
+        try:
+            with backend.backend_scope("webgpu") as created:
+                _webgpu = created
+        except (ImportError, RuntimeError) as error:  # no wgpu, or no adapter
+            _webgpu = error
+    if isinstance(_webgpu, Exception):
+        return
+    with backend.backend_scope(_webgpu):
+        layer = layer_cls.from_config(config)
+        call(layer, xs)
+        layer.set_weights(weights)
+        outputs = tree.flatten(call(layer, xs))
+        for got, want in zip(outputs, tree.flatten(y)):
+            np.testing.assert_allclose(ops.convert_to_numpy(got), ops.convert_to_numpy(want),
+                                       rtol=1e-4, atol=1e-5, err_msg="WebGPU vs NumPy")
 
 
 def _random_input(rng, shape, dtype):
