@@ -249,3 +249,11 @@ def test_serialize_keras_object_round_trips():
     assert keras.utils.deserialize_keras_object(fn) is registered_tanh
     assert keras.saving.deserialize_keras_object(
         keras.saving.serialize_keras_object(keras.activations.relu)) is keras.activations.relu
+
+
+def test_registry_is_published_in_keras_utils_too():
+    for name in ("register_keras_serializable", "get_registered_name",
+                 "get_registered_object", "get_custom_objects", "custom_object_scope",
+                 "CustomObjectScope"):
+        assert getattr(keras.utils, name) is getattr(keras.saving, name)
+    assert keras.utils.get_registered_name(LayerWithCustomBuild) == "HooksTest>LayerWithCustomBuild"

@@ -11,4 +11,11 @@ from webkeras.layers import Input, Layer  # noqa: F401
 from webkeras.models import Model, Sequential  # noqa: F401
 from webkeras.ops.tape import GradientTape  # noqa: F401
 
+# Keras 3 publishes the custom-object registry in keras.utils as well as in keras.saving; it
+# lives in saving, above utils, so the alias is made here, where both are imported.
+for _name in ("register_keras_serializable", "get_registered_name", "get_registered_object",
+              "get_custom_objects", "custom_object_scope", "CustomObjectScope"):
+    setattr(utils, _name, getattr(saving, _name))
+del _name
+
 __version__ = "0.1.0"
