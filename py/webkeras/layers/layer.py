@@ -12,6 +12,7 @@ from webkeras import constraints, initializers, ops, regularizers
 from webkeras.backend import Tensor, Variable
 from webkeras.layers.input_spec import assert_input_compatibility
 from webkeras.layers.keras_tensor import KerasTensor, symbolic_call
+from webkeras.layers.saving_hooks import SavingHooks
 from webkeras.utils import naming, tree
 
 # Masks ride beside tensors (Tensor has __slots__): Embedding(mask_zero=True) -> RNN.
@@ -47,7 +48,7 @@ def metric_values_added():
     return _metric_values_added[0]
 
 
-class Layer:
+class Layer(SavingHooks):
     """Base class of every layer and model (`keras.layers.Layer`).
 
     Subclasses store their config in `__init__`, create weights in `build(input_shape)` with

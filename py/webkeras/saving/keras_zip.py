@@ -10,6 +10,7 @@ import io
 import json
 import os
 import stat
+import tempfile
 import zipfile
 import zlib
 
@@ -21,6 +22,8 @@ KERAS_SUFFIX = ".keras"
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
 VARS_FILENAME = "model.weights.h5"
+# The folder of the archive where layers' `save_assets` files go, under each layer's path.
+ASSETS_DIRNAME = "assets"
 # Written into metadata.json / .h5 attributes: the Keras release whose format we follow.
 KERAS_VERSION = "3.15.1"
 KERAS_VERSION_KEY = "keras_version"
@@ -56,8 +59,47 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
             zf.writestr(METADATA_FILENAME, metadata)
             zf.writestr(CONFIG_FILENAME, config)
             zf.writestr(VARS_FILENAME, weights.getvalue())
+            _write_assets(zf, model)
 
     return weights_h5.atomic_write(filepath, write, overwrite)
+
+
+def _asset_layers(model):
+    """(path, layer) for every layer under `model` that has Keras 3's `save_assets` hook."""
+    return [(path, obj) for path, obj in weights_h5.iter_state(model)
+            if hasattr(obj, "save_assets")]
+
+
+def _write_assets(zf, model):
+    """Lets each layer with `save_assets(dir_path)` write files into a folder of its own,
+    stored in the archive as `assets/<layer path>/...` (Keras 3's layout)."""
+    for path, layer in _asset_layers(model):
+        with tempfile.TemporaryDirectory() as folder:
+            layer.save_assets(folder)
+            for root, _, names in os.walk(folder):
+                for name in sorted(names):
+                    full = os.path.join(root, name)
+                    inner = os.path.relpath(full, folder).replace(os.sep, "/")
+                    zf.write(full, "/".join(p for p in (ASSETS_DIRNAME, path, inner) if p))
+
+
+def _load_assets(model, assets):
+    """Writes the archive's `assets/` members (name -> bytes) into a temporary folder and
+    calls each layer's `load_assets` with its own folder there."""
+    layers = [(path, obj) for path, obj in weights_h5.iter_state(model)
+              if hasattr(obj, "load_assets")]
+    if not layers:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        for name, data in assets.items():
+            target = os.path.join(folder, *name.split("/")[1:])
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(data)
+        for path, layer in layers:
+            layer_folder = os.path.join(folder, *path.split("/"))
+            os.makedirs(layer_folder, exist_ok=True)
+            layer.load_assets(layer_folder)
 
 
 def _read_member(zf, name, source, unpacked):
@@ -127,6 +169,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         file_limits.load_json(_read_member(zf, METADATA_FILENAME, source, unpacked),
                               f"{source} member '{METADATA_FILENAME}'")
         weights = _read_member(zf, VARS_FILENAME, source, unpacked)
+        assets = {name: _read_member(zf, name, source, unpacked) for name in zf.namelist()
+                  if name.startswith(ASSETS_DIRNAME + "/") and not name.endswith("/")}
     model = model_from_file_config(config, custom_objects, safe_mode,
                                    f"{source} member '{CONFIG_FILENAME}'")
     try:
@@ -139,6 +183,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         with weights_h5.open_h5(io.BytesIO(weights), h5py,
                                 name=f"{source} member '{VARS_FILENAME}'") as f:
             weights_h5.read_state(f, model, source=source)
+        _load_assets(model, assets)
     except file_errors.RAW_ERRORS as error:
         raise file_errors.as_model_file_error(error, source) from None
     return model

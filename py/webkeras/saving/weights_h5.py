@@ -42,8 +42,47 @@ def _h5py():
 
 
 def own_variables(layer):
-    variables = list(layer._layer_variables())
-    return [v for v in variables if v.trainable] + [v for v in variables if not v.trainable]
+    return layer._state_variables()
+
+
+def _overrides(obj, hook):
+    """Whether `obj`'s class replaces the default `hook` (a SavingHooks method name)."""
+    from webkeras.layers.saving_hooks import SavingHooks
+
+    return getattr(type(obj), hook, None) is not getattr(SavingHooks, hook)
+
+
+class VariableStore:
+    """A layer's `vars` group as the dict-like `store` its `save_own_variables` /
+    `load_own_variables` get (Keras 3's H5Entry): arrays in, NumPy arrays out."""
+
+    def __init__(self, group, where):
+        self.group = group
+        self.where = where
+
+    def __setitem__(self, key, value):
+        value = value.numpy() if hasattr(value, "numpy") else value
+        self.group.create_dataset(str(key), data=np.asarray(value))
+
+    def __getitem__(self, key):
+        if key not in self.group:
+            raise KeyError(f"No variable '{key}' in {self.where} (it holds "
+                           f"{sorted(self.group.keys())}).")
+        dataset = self.group[key]
+        check_numeric(dataset, f"Variable '{key}'", self.where)
+        return np.asarray(dataset[()])
+
+    def __contains__(self, key):
+        return key in self.group
+
+    def __len__(self):
+        return len(self.group)
+
+    def __iter__(self):
+        return iter(self.group.keys())
+
+    def keys(self):
+        return list(self.group.keys())
 
 
 def _is_trackable(obj):
@@ -110,10 +149,14 @@ def state_variables(obj):
     return own_variables(obj)
 
 
-def _include(obj, include_optimizer):
+def _is_optimizer(obj):
     from webkeras.optimizers.base import Optimizer
 
-    return include_optimizer or not isinstance(obj, Optimizer)
+    return isinstance(obj, Optimizer)
+
+
+def _include(obj, include_optimizer):
+    return include_optimizer or not _is_optimizer(obj)
 
 
 def write_state(h5group, model, include_optimizer=True):
@@ -121,10 +164,14 @@ def write_state(h5group, model, include_optimizer=True):
     for path, obj in iter_state(model):
         if not _include(obj, include_optimizer):
             continue
-        group = h5group.require_group(f"{path}/{VARS_KEY}".lstrip("/"))
+        key = f"{path}/{VARS_KEY}".lstrip("/")
+        group = h5group.require_group(key)
         group.attrs[NAME_ATTR] = obj.name
-        for i, variable in enumerate(state_variables(obj)):
-            group.create_dataset(str(i), data=np.asarray(variable.numpy()))
+        if _is_optimizer(obj):
+            for i, variable in enumerate(state_variables(obj)):
+                group.create_dataset(str(i), data=np.asarray(variable.numpy()))
+        else:
+            obj.save_own_variables(VariableStore(group, f"'{key}'"))
 
 
 def read_state(h5group, model, skip_mismatch=False, include_optimizer=True, source=""):
@@ -133,13 +180,12 @@ def read_state(h5group, model, skip_mismatch=False, include_optimizer=True, sour
     Every shape is checked (from the file's metadata, before any data is read) and every
     value read before any variable is assigned, so a failed load changes nothing.
     """
-    from webkeras.optimizers.base import Optimizer
-
     assignments = []
+    custom_loads = []
     for path, obj in iter_state(model):
         if not _include(obj, include_optimizer):
             continue
-        is_optimizer = isinstance(obj, Optimizer)
+        is_optimizer = _is_optimizer(obj)
         if is_optimizer:
             if path not in h5group:
                 continue
@@ -148,6 +194,10 @@ def read_state(h5group, model, skip_mismatch=False, include_optimizer=True, sour
         variables = state_variables(obj)
         key = f"{path}/{VARS_KEY}".lstrip("/")
         saved = h5group[key] if key in h5group else None
+        if saved is not None and not is_optimizer and _overrides(obj, "load_own_variables"):
+            # A layer's own loader runs after the checked default assignments below.
+            custom_loads.append((obj, VariableStore(saved, f"'{key}' ({source})")))
+            continue
         if saved is None:
             if variables and not skip_mismatch:
                 raise ValueError(
@@ -181,6 +231,8 @@ def read_state(h5group, model, skip_mismatch=False, include_optimizer=True, sour
                           f"'{key}/{i}' ({source})")
             assignments.append((obj, variable, np.asarray(dataset[()])))
     assign_all(assignments)
+    for layer, store in custom_loads:
+        layer.load_own_variables(store)
 
 
 def check_numeric(dataset, weight, where):
