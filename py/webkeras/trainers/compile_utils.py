@@ -6,6 +6,8 @@ visits the model's outputs. Outputs are named as Keras names them: the output la
 for list outputs, the key for dict outputs.
 """
 
+import numpy as np
+
 from webkeras import losses as losses_module
 from webkeras import metrics as metrics_module
 from webkeras import ops
@@ -101,7 +103,12 @@ def check_target_shape(y_true, y_pred, loss, name):
         t = t[:-1]
     elif len(p) == len(t) + 1 and p[-1] == 1:
         p = p[:-1]
-    compatible = len(t) == len(p) and all(a == b or a == 1 or b == 1 for a, b in zip(t, p))
+    # As Keras 3's losses: after that squeeze, the two broadcast (NumPy rules) or fail.
+    try:
+        np.broadcast_shapes(tuple(t), tuple(p))
+        compatible = True
+    except ValueError:
+        compatible = False
     if not compatible:
         hint = ""
         if "categorical" in loss_name and len(true_shape) < len(pred_shape) + 1 and (
