@@ -37,6 +37,8 @@ TFJS_WASM_FILES := $(addprefix $(TFJS_VENDOR)/,tf-backend-wasm.min.js tfjs-backe
                      tfjs-backend-wasm-simd.wasm tfjs-backend-wasm-threaded-simd.wasm)
 # The workbench's editor: CodeMirror 6 + Python mode bundled by esbuild (npm) into one ES module.
 CODEMIRROR_JS := build/vendor/codemirror.js
+# The workbench's model graphs (plot_model): Graphviz in wasm, one self-contained ES module.
+VIZ_JS := build/vendor/viz.js
 EDITOR_SRCS := $(wildcard web/editor/*.js)
 TFJS_FILES  := $(TFJS_VENDOR)/tf.min.js $(TFJS_VENDOR)/tf-backend-webgpu.min.js $(TFJS_WASM_FILES)
 
@@ -171,7 +173,11 @@ $(CODEMIRROR_JS): $(EDITOR_SRCS) node_modules/.installed
 	  --target=es2020 --log-level=warning --outfile=$@.tmp.js
 	mv $@.tmp.js $@
 
-vendor: $(CHART_JS) $(TFJS_FILES) $(CODEMIRROR_JS)
+$(VIZ_JS): node_modules/.installed
+	mkdir -p $(@D)
+	cp node_modules/@viz-js/viz/dist/viz.js $@
+
+vendor: $(CHART_JS) $(TFJS_FILES) $(CODEMIRROR_JS) $(VIZ_JS)
 
 # (h) the MNIST CNN /predict loads by default, trained with webkeras itself (about a minute);
 # retrained only when its script changes
