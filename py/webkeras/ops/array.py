@@ -23,8 +23,9 @@ from webkeras.ops.numpy import (
     ones,
     reshape,
     transpose,
+    zeros_like,
 )
-from webkeras.ops.tape import SliceGradient
+from webkeras.ops.tape import DeferredGradient
 
 
 # -- slicing -----------------------------------------------------------------------------------
@@ -38,6 +39,45 @@ def _slice_shape(slices, shape):
     return tuple(len(range(*s.indices(d))) for s, d in zip(slices, shape))
 
 
+class SliceGradient(DeferredGradient):
+    """A slice's VJP, `values` at `slices` of zeros of `shape`, kept sparse until its tensor
+    is reached: the slices an RNN takes of its input (x[:, t] for every step) are then joined
+    by one concatenate instead of each being padded to the input's full size (T^2 work)."""
+
+    __slots__ = ("shape", "slices", "values")
+
+    def __init__(self, values, shape, slices):
+        self.values, self.shape, self.slices = values, tuple(shape), tuple(slices)
+
+    def position(self):
+        """(axis, index) when this is one index of one axis, full elsewhere; else None."""
+        picked = [(axis, s) for axis, (s, d) in enumerate(zip(self.slices, self.shape))
+                  if s.indices(d) != (0, d, 1)]
+        if len(picked) != 1:
+            return None
+        axis, s = picked[0]
+        start, stop, step = s.indices(self.shape[axis])
+        return (axis, start) if len(range(start, stop, step)) == 1 else None
+
+    @classmethod
+    def dense_sum(cls, pieces):
+        positions = [piece.position() for piece in pieces]
+        axes = {p[0] for p in positions if p is not None}
+        if None in positions or len(axes) != 1:
+            total = None
+            for piece in pieces:
+                dense = slice_scatter(piece.values, piece.shape, piece.slices)
+                total = dense if total is None else total + dense
+            return total
+        (axis,) = axes
+        by_index = {}
+        for (_, index), piece in zip(positions, pieces):
+            by_index[index] = (piece.values if index not in by_index
+                               else by_index[index] + piece.values)
+        gap = zeros_like(pieces[0].values)
+        return concatenate([by_index.get(i, gap) for i in range(pieces[0].shape[axis])], axis)
+
+
 def strided_slice(x, slices):
     """`x[slices]` for a tuple of Python slices, one per leading axis."""
     x = convert_to_tensor(x)
@@ -47,7 +87,7 @@ def strided_slice(x, slices):
         return x
     source_shape = x.shape
     return make(x.backend.strided_slice(x.data, slices), (x,),
-                lambda g: (SliceGradient(g, source_shape, slices),))
+                lambda g, needs: (SliceGradient(g, source_shape, slices),))
 
 
 def slice_scatter(values, shape, slices):
@@ -60,7 +100,7 @@ def slice_scatter(values, shape, slices):
         raise ValueError(f"slice_scatter: values of shape {values.shape} do not fit "
                          f"slices {slices} of shape {shape}.")
     return make(values.backend.slice_scatter(values.data, shape, slices), (values,),
-                lambda g: (strided_slice(g, slices),))
+                lambda g, needs: (strided_slice(g, slices),))
 
 
 def getitem(x, key):
@@ -152,10 +192,10 @@ def concatenate(xs, axis=0):
         return xs[0]
     sizes = [x.shape[axis] for x in xs]
 
-    def vjp(g):
+    def vjp(g, needs):
         out, begin = [], 0
-        for size in sizes:
-            out.append(_axis_slice(g, axis, begin, begin + size))
+        for size, needed in zip(sizes, needs):
+            out.append(_axis_slice(g, axis, begin, begin + size) if needed else None)
             begin += size
         return out
 
@@ -283,7 +323,7 @@ def take(x, indices, axis=None):
     indices = cast(convert_to_tensor(indices), "int32")
     source_shape = x.shape
     return make(x.backend.take(x.data, indices.data, axis), (x,),
-                lambda g: (scatter_add_along(indices, g, source_shape, axis),))
+                lambda g, needs: (scatter_add_along(indices, g, source_shape, axis),))
 
 
 def scatter_add_along(indices, updates, shape, axis):
@@ -291,7 +331,7 @@ def scatter_add_along(indices, updates, shape, axis):
     updates = convert_to_tensor(updates)
     indices = cast(convert_to_tensor(indices), "int32")
     return make(updates.backend.scatter_add(indices.data, updates.data, tuple(shape), axis),
-                (updates,), lambda g: (take(g, indices, axis=axis),))
+                (updates,), lambda g, needs: (take(g, indices, axis=axis),))
 
 
 def take_along_axis(x, indices, axis=None):

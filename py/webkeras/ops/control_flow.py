@@ -156,7 +156,7 @@ def custom_gradient(f):
                    for o in (convert_to_tensor(o) for o in tree.flatten(output))]
 
         def vjp_for(k):
-            def vjp(g):
+            def vjp(g, needs):
                 # grad_fn is linear in its upstream gradients: the other outputs' share
                 # arrives through their own records.
                 upstream = [g if j == k else zeros_like(r) for j, r in enumerate(results)]

@@ -96,9 +96,13 @@ def conv_general(x, kernel, strides, dilation, groups):
     """Primitive: channels-last, already padded `x` correlated with `kernel` (see backend)."""
     input_shape, kernel_shape = x.shape, kernel.shape
 
-    def vjp(g):
-        return (lambda: conv_input_grad(g, kernel, input_shape, strides, dilation, groups),
-                lambda: conv_kernel_grad(x, g, kernel_shape, strides, dilation, groups))
+    def vjp(g, needs):
+        dx = dk = None
+        if needs[0]:
+            dx = conv_input_grad(g, kernel, input_shape, strides, dilation, groups)
+        if needs[1]:
+            dk = conv_kernel_grad(x, g, kernel_shape, strides, dilation, groups)
+        return dx, dk
 
     data = x.backend.conv(x.data, kernel.data, strides, dilation, groups)
     return make(data, (x, kernel), vjp)
@@ -108,9 +112,13 @@ def conv_input_grad(grad, kernel, input_shape, strides, dilation, groups):
     """Primitive: the VJP of `conv_general` in x (a transposed convolution of `grad`)."""
     input_shape = tuple(input_shape)
 
-    def vjp(g):
-        return (lambda: conv_general(g, kernel, strides, dilation, groups),
-                lambda: conv_kernel_grad(g, grad, kernel.shape, strides, dilation, groups))
+    def vjp(g, needs):
+        dgrad = dk = None
+        if needs[0]:
+            dgrad = conv_general(g, kernel, strides, dilation, groups)
+        if needs[1]:
+            dk = conv_kernel_grad(g, grad, kernel.shape, strides, dilation, groups)
+        return dgrad, dk
 
     data = grad.backend.conv_input_grad(grad.data, kernel.data, input_shape, strides, dilation,
                                         groups)
@@ -121,9 +129,13 @@ def conv_kernel_grad(x, grad, kernel_shape, strides, dilation, groups):
     """Primitive: the VJP of `conv_general` in the kernel."""
     kernel_shape = tuple(kernel_shape)
 
-    def vjp(g):
-        return (lambda: conv_input_grad(grad, g, x.shape, strides, dilation, groups),
-                lambda: conv_general(x, g, strides, dilation, groups))
+    def vjp(g, needs):
+        dx = dgrad = None
+        if needs[0]:
+            dx = conv_input_grad(grad, g, x.shape, strides, dilation, groups)
+        if needs[1]:
+            dgrad = conv_general(x, g, strides, dilation, groups)
+        return dx, dgrad
 
     data = x.backend.conv_kernel_grad(x.data, grad.data, kernel_shape, strides, dilation,
                                       groups)

@@ -68,11 +68,18 @@ def cast(x, dtype):
     if not is_float_dtype(dtype) or not is_float_dtype(x.dtype):
         return out
     source_dtype = x.dtype
-    return record(out, [x], lambda g: [cast(g, source_dtype)])
+    return record(out, [x], lambda g, needs: (cast(g, source_dtype),))
+
+
+def output_alias(out):
+    """A record-free alias of `out`'s data for its own VJP to close over: a closure over `out`
+    itself would make a reference cycle (out -> node -> vjp -> out) and keep device buffers
+    alive until the garbage collector runs."""
+    return Tensor(out.data, out.backend)
 
 
 def make(data, inputs=(), vjp=None):
-    """Wrap a backend result as a Tensor and record its VJP."""
+    """Wrap a backend result as a Tensor and record its VJP (`vjp(g, needs)`, see tape)."""
     out = Tensor(data, get_backend())
     return record(out, inputs, vjp) if vjp is not None else out
 

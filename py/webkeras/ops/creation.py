@@ -182,7 +182,7 @@ def copy(x):
 
     # A cast to the same dtype writes a new array on every backend (a Variable's copy must
     # not change when the variable is assigned).
-    return make(x.backend.cast(x.data, x.dtype), (x,), lambda g: (g,))
+    return make(x.backend.cast(x.data, x.dtype), (x,), lambda g, needs: (g,))
 
 
 # -- diagonals ---------------------------------------------------------------------------------

@@ -176,7 +176,7 @@ def logaddexp(x1, x2):
     with stop_recording():
         value = maximum(a, b) + log1p(exp(-abs(a - b)))
 
-    def vjp(g):
+    def vjp(g, needs):
         from webkeras.ops.nn import sigmoid
 
         weight = sigmoid(a - b)

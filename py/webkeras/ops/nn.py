@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from webkeras.backend import Tensor
-from webkeras.ops.core import cast, convert_to_tensor, is_float_dtype, make
+from webkeras.ops.core import cast, convert_to_tensor, is_float_dtype, make, output_alias
 from webkeras.ops.numpy import _unary, clip, log, mean, sum
 from webkeras.ops.tape import record
 
@@ -23,8 +22,8 @@ def _last_axis_op(op, x, axis, vjp):
     if x.ndim == 0 or axis not in (-1, x.ndim - 1):
         return _over_axes(op, x, axis, vjp)
     out = make(getattr(x.backend, op)(x.data))
-    value = Tensor(out.data, out.backend)  # record-free alias: no reference cycle
-    return record(out, (x,), lambda g: (vjp(g, value),))
+    value = output_alias(out)
+    return record(out, (x,), lambda g, needs: (vjp(g, value),))
 
 
 def _over_axes(op, x, axis, vjp):
@@ -159,7 +158,7 @@ def erf(x):
     if not is_float_dtype(x.dtype):
         x = cast(x, "float32")
     scale = 2.0 / math.sqrt(math.pi)
-    return make(x.backend.erf(x.data), (x,), lambda g: (g * scale * exp(-square(x)),))
+    return make(x.backend.erf(x.data), (x,), lambda g, needs: (g * scale * exp(-square(x)),))
 
 
 def elu(x, alpha=1.0):
@@ -187,7 +186,7 @@ def softplus(x):
         x = cast(x, "float32")
     with stop_recording():
         value = maximum(x, 0.0) + log1p(exp(-abs(x)))
-    return make(value.data, (x,), lambda g: (g * sigmoid(x),))
+    return make(value.data, (x,), lambda g, needs: (g * sigmoid(x),))
 
 
 def softsign(x):

@@ -4,7 +4,14 @@ import builtins
 import math
 
 from webkeras.backend import Tensor
-from webkeras.ops.core import cast, convert_to_tensor, is_float_dtype, make, result_dtype
+from webkeras.ops.core import (
+    cast,
+    convert_to_tensor,
+    is_float_dtype,
+    make,
+    output_alias,
+    result_dtype,
+)
 from webkeras.ops.tape import record
 
 
@@ -73,67 +80,60 @@ def unbroadcast(g, shape):
     return reshape(sum(g, axis=axes), shape)
 
 
-def _binary(op, a, b, vjp=None):
+def _binary(op, a, b, grad_a=None, grad_b=None):
+    """Primitive: an element-wise op of two broadcast operands. `grad_a(g, a, b)` and
+    `grad_b(g, a, b)` give each operand's gradient in the output's shape (unbroadcast here),
+    each computed only when that operand needs one."""
     a, b = _binary_operands(a, b)
     broadcast_shapes(a.shape, b.shape)
     data = a.backend.binary(op, a.data, b.data)
-    return make(data, (a, b), vjp and (lambda g: vjp(g, a, b)))
+    if grad_a is None:
+        return make(data)
+
+    def vjp(g, needs):
+        return (unbroadcast(grad_a(g, a, b), a.shape) if needs[0] else None,
+                unbroadcast(grad_b(g, a, b), b.shape) if needs[1] else None)
+
+    return make(data, (a, b), vjp)
 
 
 def add(a, b):
-    return _binary("add", a, b, lambda g, a, b: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)))
+    return _binary("add", a, b, lambda g, a, b: g, lambda g, a, b: g)
 
 
 def subtract(a, b):
-    return _binary(
-        "sub", a, b, lambda g, a, b: (unbroadcast(g, a.shape), unbroadcast(negative(g), b.shape))
-    )
+    return _binary("sub", a, b, lambda g, a, b: g, lambda g, a, b: negative(g))
 
 
 def multiply(a, b):
-    return _binary(
-        "mul", a, b,
-        lambda g, a, b: (lambda: unbroadcast(g * b, a.shape), lambda: unbroadcast(g * a, b.shape)),
-    )
+    return _binary("mul", a, b, lambda g, a, b: g * b, lambda g, a, b: g * a)
 
 
 def divide(a, b):
     a, b = _binary_operands(a, b)
     if not is_float_dtype(a.dtype):
         a, b = cast(a, "float32"), cast(b, "float32")
-    return _binary(
-        "div", a, b,
-        lambda g, a, b: (unbroadcast(g / b, a.shape), unbroadcast(-g * a / (b * b), b.shape)),
-    )
+    return _binary("div", a, b, lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b))
 
 
 true_divide = divide
 
 
 def maximum(a, b):
-    def vjp(g, a, b):
-        mask = cast(greater_equal(a, b), g.dtype)
-        return unbroadcast(g * mask, a.shape), unbroadcast(g * (1.0 - mask), b.shape)
-
-    return _binary("maximum", a, b, vjp)
+    # Ties send the gradient to `a`, as NumPy-style backends do.
+    return _binary("maximum", a, b, lambda g, a, b: g * cast(greater_equal(a, b), g.dtype),
+                   lambda g, a, b: g * cast(less(a, b), g.dtype))
 
 
 def minimum(a, b):
-    def vjp(g, a, b):
-        mask = cast(less_equal(a, b), g.dtype)
-        return unbroadcast(g * mask, a.shape), unbroadcast(g * (1.0 - mask), b.shape)
-
-    return _binary("minimum", a, b, vjp)
+    return _binary("minimum", a, b, lambda g, a, b: g * cast(less_equal(a, b), g.dtype),
+                   lambda g, a, b: g * cast(greater(a, b), g.dtype))
 
 
 def power(a, b):
-    def vjp(g, a, b):
-        ga = unbroadcast(g * b * power(a, b - 1.0), a.shape)
-        # log(a) is only defined for a > 0; the clamp keeps constant exponents NaN-free.
-        gb = unbroadcast(g * power(a, b) * log(maximum(a, 1e-30)), b.shape)
-        return ga, gb
-
-    return _binary("pow", a, b, vjp)
+    # log(a) is only defined for a > 0; the clamp keeps constant exponents NaN-free.
+    return _binary("pow", a, b, lambda g, a, b: g * b * power(a, b - 1.0),
+                   lambda g, a, b: g * power(a, b) * log(maximum(a, 1e-30)))
 
 
 def _comparison(op):
@@ -159,10 +159,8 @@ def _unary(op, x, vjp=None):
         x = cast(x, "float32")
     out = make(x.backend.unary(op, x.data))
     if vjp is not None:
-        # The VJP holds a record-free alias of `out`: a closure over `out` itself would make
-        # a reference cycle and keep device buffers alive until the garbage collector runs.
-        value = Tensor(out.data, out.backend)
-        record(out, (x,), lambda g: (vjp(g, x, value),))
+        value = output_alias(out)
+        record(out, (x,), lambda g, needs: (vjp(g, x, value),))
     return out
 
 
@@ -209,7 +207,7 @@ def clip(x, x_min, x_max):
     x = convert_to_tensor(x)
     low, high = float(x_min), float(x_max)
 
-    def vjp(g):
+    def vjp(g, needs):
         inside = cast(greater_equal(x, low), g.dtype) * cast(less_equal(x, high), g.dtype)
         return (g * inside,)
 
@@ -229,12 +227,12 @@ def where(condition, x1=None, x2=None):
     x1, x2 = _binary_operands(x1, x2)
     broadcast_shapes(broadcast_shapes(condition.shape, x1.shape), x2.shape)
 
-    def vjp(g):
+    def vjp(g, needs):
         zeros = zeros_like(g)
         return (
             None,
-            unbroadcast(where(condition, g, zeros), x1.shape),
-            unbroadcast(where(condition, zeros, g), x2.shape),
+            unbroadcast(where(condition, g, zeros), x1.shape) if needs[1] else None,
+            unbroadcast(where(condition, zeros, g), x2.shape) if needs[2] else None,
         )
 
     data = x1.backend.where(condition.data, x1.data, x2.data)
@@ -288,7 +286,7 @@ def _reduce(op, x, axis, keepdims, vjp):
     x = convert_to_tensor(x)
     axes = _normalize_axes(axis, x.ndim)
     data = x.backend.reduce(op, x.data, axes, keepdims)
-    return make(data, (x,), lambda g: (vjp(g, x, axes),))
+    return make(data, (x,), lambda g, needs: (vjp(g, x, axes),))
 
 
 def _expand_back(g, x, axes):
@@ -365,10 +363,10 @@ def matmul(a, b):
         )
     broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
 
-    def vjp(g):
+    def vjp(g, needs):
         return (
-            lambda: unbroadcast(_matmul_transposed(g, b2, False, True), a2.shape),
-            lambda: unbroadcast(_matmul_transposed(a2, g, True, False), b2.shape),
+            unbroadcast(_matmul_transposed(g, b2, False, True), a2.shape) if needs[0] else None,
+            unbroadcast(_matmul_transposed(a2, g, True, False), b2.shape) if needs[1] else None,
         )
 
     out = make(a.backend.matmul(a2.data, b2.data), (a2, b2), vjp)
@@ -407,7 +405,8 @@ def reshape(x, newshape):
     if newshape == x.shape:
         return x
     source_shape = x.shape
-    return make(x.backend.reshape(x.data, newshape), (x,), lambda g: (reshape(g, source_shape),))
+    return make(x.backend.reshape(x.data, newshape), (x,),
+                lambda g, needs: (reshape(g, source_shape),))
 
 
 def transpose(x, axes=None):
@@ -418,7 +417,8 @@ def transpose(x, axes=None):
     if perm == tuple(range(x.ndim)):
         return x
     inverse = tuple(perm.index(i) for i in range(len(perm)))
-    return make(x.backend.transpose(x.data, perm), (x,), lambda g: (transpose(g, inverse),))
+    return make(x.backend.transpose(x.data, perm), (x,),
+                lambda g, needs: (transpose(g, inverse),))
 
 
 def swapaxes(x, axis1, axis2):
@@ -438,7 +438,8 @@ def broadcast_to(x, shape):
         return x
     source_shape = x.shape
     return make(
-        x.backend.broadcast_to(x.data, shape), (x,), lambda g: (unbroadcast(g, source_shape),)
+        x.backend.broadcast_to(x.data, shape), (x,),
+        lambda g, needs: (unbroadcast(g, source_shape),)
     )
 
 

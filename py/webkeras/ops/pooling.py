@@ -12,7 +12,7 @@ def pool_general(x, mode, pool_size, strides, pads):
     """
     y = x.backend.pool(x.data, mode, pool_size, strides, pads)
 
-    def vjp(g):
+    def vjp(g, needs):
         # Holds the raw output, not the output tensor, so the graph has no reference cycle.
         return (make(x.backend.pool_grad(x.data, y, g.data, mode, pool_size, strides, pads)),)
 

@@ -4,6 +4,10 @@ Each primitive op calls `record(out, inputs, vjp)`. While a tape is active and a
 tracked, the output keeps a `Node` (its inputs and a VJP closure written with ops), so the graph
 lives exactly as long as the tensors that hold it. `GradientTape.gradient` walks the graph from
 the target back to the sources.
+
+One convention for every primitive: `vjp(g, needs)` takes the output's gradient and a tuple of
+bools (which inputs need a gradient) and returns one entry per input: a tensor, None, or a
+`DeferredGradient` (a slice's, kept sparse). It computes only the entries that are needed.
 """
 
 from webkeras.backend.tensor import Tensor, Variable
@@ -14,11 +18,7 @@ _paused = [0]
 
 
 class Node:
-    """How `out` was made: its inputs, which of them need gradients, and the VJP.
-
-    A VJP returns one entry per input: a tensor, None, or a zero-argument callable that is
-    only evaluated when that input needs a gradient (so matmul skips d/d(data)).
-    """
+    """How `out` was made: its inputs, which of them need gradients, and the VJP."""
 
     __slots__ = ("inputs", "needs_grad", "vjp")
 
@@ -149,61 +149,32 @@ def _topological_order(targets):
     return order
 
 
-class SliceGradient:
-    """A slice's VJP, `values` at `slices` of zeros of `shape`, kept sparse until its tensor
-    is reached: the slices an RNN takes of its input (x[:, t] for every step) are then joined
-    by one concatenate instead of each being padded to the input's full size (T^2 work)."""
+class DeferredGradient:
+    """A gradient kept in a cheaper form than a dense tensor until every piece of one tensor's
+    gradient has arrived. A subclass's `dense_sum(pieces)` (a classmethod) gives the pieces'
+    dense sum; the tape calls it once per tensor, before that tensor's own VJP runs."""
 
-    __slots__ = ("shape", "slices", "values")
+    __slots__ = ()
 
-    def __init__(self, values, shape, slices):
-        self.values, self.shape, self.slices = values, tuple(shape), tuple(slices)
-
-    def position(self):
-        """(axis, index) when this is one index of one axis, full elsewhere; else None."""
-        picked = [(axis, s) for axis, (s, d) in enumerate(zip(self.slices, self.shape))
-                  if s.indices(d) != (0, d, 1)]
-        if len(picked) != 1:
-            return None
-        axis, s = picked[0]
-        start, stop, step = s.indices(self.shape[axis])
-        return (axis, start) if len(range(start, stop, step)) == 1 else None
-
-
-def _join(pieces):
-    """The dense sum of `SliceGradient`s of one tensor."""
-    from webkeras import ops
-
-    positions = [piece.position() for piece in pieces]
-    axes = {p[0] for p in positions if p is not None}
-    if None in positions or len(axes) != 1:
-        total = None
-        for piece in pieces:
-            dense = ops.slice_scatter(piece.values, piece.shape, piece.slices)
-            total = dense if total is None else total + dense
-        return total
-    (axis,) = axes
-    by_index = {}
-    for (_, index), piece in zip(positions, pieces):
-        by_index[index] = piece.values if index not in by_index else by_index[index] + piece.values
-    gap = ops.zeros_like(pieces[0].values)
-    return ops.concatenate([by_index.get(i, gap) for i in range(pieces[0].shape[axis])], axis)
+    @classmethod
+    def dense_sum(cls, pieces):
+        raise NotImplementedError
 
 
 def backpropagate(targets, seeds):
     """Accumulate gradients from `targets` (seeded with `seeds`) -> {id(tensor): gradient}."""
-    grads, sliced = {}, {}
+    grads, deferred = {}, {}
 
     def add(key, g):
-        if isinstance(g, SliceGradient):
-            sliced.setdefault(key, []).append(g)
+        if isinstance(g, DeferredGradient):
+            deferred.setdefault(key, []).append(g)
         else:
             grads[key] = grads[key] + g if key in grads else g
 
     def collect(key):
-        pieces = sliced.pop(key, None)
+        pieces = deferred.pop(key, None)
         if pieces:
-            add(key, _join(pieces))
+            add(key, type(pieces[0]).dense_sum(pieces))
         return grads.get(key)
 
     for t, g in zip(targets, seeds):
@@ -213,12 +184,9 @@ def backpropagate(targets, seeds):
         if g is None or t._node is None:
             continue
         node = t._node
-        for parent, needed, pg in zip(node.inputs, node.needs_grad, node.vjp(g)):
-            if pg is None or not needed:
-                continue
-            if callable(pg):
-                pg = pg()
-            add(id(parent), pg)
-    for key in list(sliced):
+        for parent, needed, pg in zip(node.inputs, node.needs_grad, node.vjp(g, node.needs_grad)):
+            if needed and pg is not None:
+                add(id(parent), pg)
+    for key in list(deferred):
         collect(key)
     return grads
