@@ -6,7 +6,20 @@ run_guide.py, each of which must match exactly once. Every new text carries a
   on two shared cores the test must finish in about a minute.
 - download stand-in: a dataset webkeras does not ship (CIFAR-10) is replaced by random
   arrays of the same shapes and dtypes.
+- section cut (`cut(first, last)`): a section that needs another framework's API (a
+  `tf.data.Dataset`, a torch `DataLoader`) is left out, from its first line to its last.
 """
+
+import re
+
+
+def cut(first, last, why):
+    """The edit that leaves out the lines from the one starting with `first` to the first
+    one after it starting with `last`, both included."""
+    pattern = re.compile(
+        "^" + re.escape(first) + ".*?^" + re.escape(last) + "[^\n]*\n", re.S | re.M)
+    return pattern, f"# [harness] section cut: {why}\n"
+
 
 MNIST_CUT = (
     "\n# [harness] data cut: the first 2,000 / 500 samples\n"
@@ -24,7 +37,74 @@ CIFAR_STANDIN = (
     ")\n"
 )
 
+NEEDS_TF = "needs TensorFlow (tf.data), which webkeras does not use"
+NEEDS_TORCH = "needs PyTorch (torch.utils.data), which webkeras does not use"
+
 EDITS = {
+    "mnist_convnet": [
+        ("from tensorflow import keras\nfrom tensorflow.keras import layers\n",
+         "# [harness] Keras 3 imports, as the example's Keras 3 edition has them\n"
+         "import keras\nfrom keras import layers\n"),
+        ("(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n",
+         "(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n"
+         + MNIST_CUT),
+        ("epochs = 15\n", "epochs = 2  # [harness] epochs\n"),
+    ],
+    "transfer_learning": [
+        ("import tensorflow_datasets as tfds\nimport matplotlib.pyplot as plt\n",
+         "# [harness] the end-to-end example that needs these is cut below\n"),
+        cut("tfds.disable_progress_bar()", "model.evaluate(test_ds)",
+            "the cats-vs-dogs example needs tensorflow_datasets (a download), tf.data and "
+            "keras.applications.Xception with ImageNet weights (a download)"),
+    ],
+    "intro_to_keras_for_engineers": [
+        ("(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n",
+         "(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n"
+         "# [harness] data cut: the first 600 / 200 samples\n"
+         "(x_train, y_train), (x_test, y_test) = "
+         "(x_train[:600], y_train[:600]), (x_test[:200], y_test[:200])\n"),
+        ("epochs = 20\n", "epochs = 2  # [harness] epochs\n"),
+        cut("import torch\n", "model.fit(train_dataloader", NEEDS_TORCH),
+        cut("import tensorflow as tf\n", "model.fit(train_dataset", NEEDS_TF),
+    ],
+    "working_with_rnns": [
+        ("import tensorflow as tf\n",
+         "# [harness] the sections that call TensorFlow (tf.device, tf.nest) are cut below\n"),
+        ("(x_train, y_train), (x_test, y_test) = mnist.load_data()\n",
+         "(x_train, y_train), (x_test, y_test) = mnist.load_data()\n" + MNIST_CUT),
+        cut("import matplotlib.pyplot as plt", "    plt.imshow(", NEEDS_TF + " (and matplotlib)"),
+        cut("@keras.saving.register_keras_serializable()\nclass NestedCell",
+            "model.fit(input_data, target_data", NEEDS_TF + " (tf.TensorShape, tf.nest)"),
+    ],
+    "training_with_built_in_methods": [
+        ("import torch\nimport tensorflow as tf\n",
+         "# [harness] the tf.data / torch DataLoader sections are cut below\n"),
+        ("(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n",
+         "(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n"
+         + MNIST_CUT),
+        ("x_train = x_train.reshape(60000, 784)",
+         "# [harness] data cut: any number of samples\nx_train = x_train.reshape(-1, 784)"),
+        ("x_test = x_test.reshape(10000, 784)",
+         "# [harness] data cut: any number of samples\nx_test = x_test.reshape(-1, 784)"),
+        ("x_val = x_train[-10000:]\ny_val = y_train[-10000:]\n"
+         "x_train = x_train[:-10000]\ny_train = y_train[:-10000]\n",
+         "# [harness] data cut: 500 of the 2,000 samples for validation\n"
+         "x_val = x_train[-500:]\ny_val = y_train[-500:]\n"
+         "x_train = x_train[:-500]\ny_train = y_train[:-500]\n"),
+        ("    batch_size=64,\n    epochs=2,\n    # We pass some",
+         "    batch_size=64,\n    epochs=1,  # [harness] epochs\n    # We pass some"),
+        ("model.fit(x_train, y_train, batch_size=64, epochs=3)",
+         "model.fit(x_train, y_train, batch_size=64, epochs=1)  # [harness] epochs"),
+        ("    epochs=20,\n", "    epochs=3,  # [harness] epochs\n"),
+        cut("# First, let's create a training Dataset instance.", "    validation_steps=10,\n)",
+            NEEDS_TF),
+        cut("class ExampleTorchDataset(torch.utils.data.Dataset):",
+            "model.evaluate(val_dataloader)", NEEDS_TORCH),
+        cut("# Create a Dataset that includes sample weights", "model.fit(train_dataset",
+            NEEDS_TF),
+        cut("train_dataset = tf.data.Dataset.from_tensor_slices(\n    (",
+            "model.fit(train_dataset", NEEDS_TF),
+    ],
     "functional_api": [
         ("(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n",
          "(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n"
