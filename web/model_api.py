@@ -1,14 +1,20 @@
 """The Python side of the JS API (web/webkeras.js -> web/worker.js -> here).
 
 The worker fetches a model's files into Pyodide's filesystem, then calls `load`; `predict`
-takes typed arrays from the page and hands typed arrays back (one copy each way).
+takes typed arrays from the page and hands typed arrays back (one copy each way);
+`run_python` runs the page's code in a namespace where the loaded models are `models[id]`.
 """
 
 import json
+import linecache
+import sys
+import traceback
 
 import js
 import numpy as np
 import webkeras as keras
+from pyodide.code import eval_code_async
+from pyodide.ffi import run_sync
 from webkeras.saving import tfjs
 
 # Batches larger than this go through `model.predict` in chunks of this size.
@@ -21,7 +27,11 @@ TYPED_ARRAY_DTYPES = {
     "Uint8ClampedArray": "uint8",
 }
 
-_models = {}
+RUN_FILENAME = "<runPython>"
+
+_models = {}  # id (int) -> model; runPython's code sees it as `models`
+# runPython's globals, kept between calls like a notebook's.
+_namespace = {"__name__": "__main__", "keras": keras, "np": np, "models": _models}
 
 
 def _spec(tensor):
@@ -46,14 +56,14 @@ def load(model_id, path, backend):
         model = tfjs.load_tfjs(path)
     else:
         model = keras.saving.load_model(path, compile=False)
-    _models[str(model_id)] = model
+    _models[int(model_id)] = model
     return json.dumps({"name": model.name, "inputs": _specs(model, "inputs"),
                        "outputs": _specs(model, "outputs"),
                        "backend": keras.backend.backend(), "device": keras.backend.device()})
 
 
 def _model(model_id):
-    model = _models.get(str(model_id))
+    model = _models.get(int(model_id))
     if model is None:
         raise ValueError(f"No loaded model with id {model_id!r} (disposed, or its load failed).")
     return model
@@ -111,4 +121,42 @@ def predict(model_id, inputs):
 
 
 def dispose(model_id):
-    _models.pop(str(model_id), None)
+    _models.pop(int(model_id), None)
+
+
+# -- runPython ------------------------------------------------------------------------------
+def _json_value(value):
+    """json.dumps's fallback: NumPy arrays and scalars (and tensors) as lists and numbers."""
+    if hasattr(value, "numpy") and not isinstance(value, (np.ndarray, np.generic)):
+        value = value.numpy()
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _traceback_from(exc, filename):
+    """The traceback from the first frame of the page's code on (none for a SyntaxError)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
+
+
+def run_python(code):
+    """Runs `code` (top-level `await` allowed) with `models`, `keras` and `np` in scope.
+    Returns JSON: {"value": the last expression (JSON when it is JSON-able, else its repr;
+    null when there is none)} or {"error": the traceback text}."""
+    linecache.cache[RUN_FILENAME] = (len(code), None, code.splitlines(keepends=True),
+                                     RUN_FILENAME)
+    try:
+        value = run_sync(eval_code_async(code, _namespace, filename=RUN_FILENAME))
+    except BaseException as exc:  # noqa: B036 - KeyboardInterrupt goes back to the page too
+        return json.dumps({"error": _traceback_from(exc, RUN_FILENAME),
+                           "type": type(exc).__name__})
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    try:
+        return json.dumps({"value": value}, default=_json_value, allow_nan=False)
+    except (TypeError, ValueError):  # not JSON (or NaN): what the REPL would show
+        return json.dumps({"value": repr(value)})

@@ -10,6 +10,10 @@
 // The model runs in Python (webkeras in Pyodide) in a Web Worker, on webkeras's WebGPU
 // kernels when the browser has a WebGPU adapter, else on NumPy. URLs may name a TF.js
 // layers model.json (shards are fetched beside it), a .keras or an .h5 file.
+//
+//   const value = await webkeras.runPython(`${model.pythonName}.count_params()`);
+//
+// runs Python in that same interpreter (`models`, `keras`, `np` in scope).
 
 import { WorkerClient } from "/static/client.js";
 
@@ -60,6 +64,47 @@ export function init({ backend = "auto", onProgress } = {}) {
   if (!runtime) runtime = startRuntime(backend, onProgress);
   else runtime.addBootListener(onProgress);
   return runtime.ready;
+}
+
+// The worker refuses a "call" while another runs: the API's calls wait for each other here.
+let calls = Promise.resolve();
+
+/** module.func(*args) of web/<module>.py in the worker, after the API's earlier calls. */
+function callPython(module, func, args, { onEvent } = {}) {
+  const result = calls.then(() =>
+    runtime.client.request("call", { module, func, args }, { onEvent }));
+  calls = result.catch(() => {});
+  return result;
+}
+
+/** An error raised by Python: `message` is its traceback; `pythonType` the exception's name. */
+export class PythonError extends Error {
+  constructor(traceback, pythonType) {
+    super(traceback);
+    this.name = "PythonError";
+    this.pythonType = pythonType;
+  }
+}
+
+/**
+ * Runs Python code in the worker's interpreter, where the models loadModel loaded live: as
+ * `models[id]` (`model.pythonName` spells it), with `keras` (webkeras) and `np` imported.
+ * Globals persist between calls; top-level `await` works. onOutput(text, stream) receives
+ * what the code prints. Resolves to the last expression's value (as JSON when it is JSON-able:
+ * NumPy arrays become nested lists; else its repr string; null when there is none); rejects
+ * with a PythonError whose message is the traceback.
+ */
+export async function runPython(code, { onOutput } = {}) {
+  if (typeof code !== "string") {
+    throw new TypeError(`runPython: expected a string of Python code, received ${typeof code}.`);
+  }
+  await init();
+  const reply = await callPython("model_api", "run_python", [code], {
+    onEvent: (event) => event.type === "stdout" && onOutput?.(event.text, event.stream),
+  });
+  const { value, error, type } = JSON.parse(reply);
+  if (error !== undefined) throw new PythonError(error, type);
+  return value;
 }
 
 // -- inputs ---------------------------------------------------------------------------------
@@ -133,6 +178,7 @@ export class Output {
 export class Model {
   constructor(id, info) {
     this.id = id;
+    this.pythonName = `models[${id}]`; // the model in runPython's code
     this.name = info.name;
     this.inputs = info.inputs;
     this.outputs = info.outputs;
