@@ -1,6 +1,7 @@
 """keras.utils."""
 
 from webkeras.utils.download import get_file  # noqa: F401
+from webkeras.utils.model_visualization import model_to_dot, plot_model  # noqa: F401
 from webkeras.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 from webkeras.utils.random_state import set_random_seed  # noqa: F401
 
