@@ -10,9 +10,7 @@ the driver submits the queue at the next readback or `flush()`.
 """
 
 import functools
-import importlib.util
 import math
-import pathlib
 import sys
 
 import numpy as np
@@ -26,30 +24,11 @@ from webkeras.backend.webgpu.array import (
     GPUArray,
     UniformCache,
 )
-from webkeras.backend.webgpu.conv import ConvMixin
-from webkeras.backend.webgpu.gather_ops import GatherOpsMixin
-from webkeras.backend.webgpu.math_ops import MATH_UNARY, MathOpsMixin
-
-
-def _load_kernels():
-    """`webkeras.kernels` in a wheel; from a checkout, the top-level kernels/ beside py/."""
-    try:
-        from webkeras import kernels
-
-        return kernels
-    except ImportError:
-        pass
-    path = pathlib.Path(__file__).resolve().parents[4] / "kernels" / "__init__.py"
-    spec = importlib.util.spec_from_file_location(
-        "webkeras.kernels", path, submodule_search_locations=[str(path.parent)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["webkeras.kernels"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-kernels = _load_kernels()
+from webkeras.backend.webgpu.conv import WindowKernels
+from webkeras.backend.webgpu.gather_ops import GatherKernels
+from webkeras.backend.webgpu.host_fallback import HostPath
+from webkeras.backend.webgpu.kernel_source import LOOP_LIMIT, kernels
+from webkeras.backend.webgpu.math_ops import MATH_UNARY, MathKernels
 
 
 def default_driver():
@@ -75,8 +54,6 @@ def _device_dtype(dtype):
     )
 
 
-#: Longest loop a kernel thread may run (llvmpipe silently stops loops at 65535 iterations).
-LOOP_LIMIT = 32768
 
 
 @functools.lru_cache(maxsize=4096)
@@ -120,7 +97,12 @@ class DeviceLimits:
         return "rows" if reduced > LOOP_LIMIT else "cols"
 
 
-class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
+class WebGPUBackend(Backend):
+    """The primitives on a driver's device: element-wise, reductions, matmul, softmax, the
+    optimizer updates here; the others in the kernel families it holds (windows: convolution
+    and pooling; gathers: slicing, joining, take, scatter_add, erf; math: rounding, trig, ...)
+    and on its host path where the host is the better place (see `HostPath`)."""
+
     name = "webgpu"
 
     def __init__(self, driver=None):
@@ -129,9 +111,13 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
         self.buffers = BufferPool(self.driver)
         self.uniforms = UniformCache(self.driver)
         self._pipelines = {}
+        self.host = HostPath(self)
+        self.windows = WindowKernels(self)
+        self.gathers = GatherKernels(self, self.host)
+        self.math = MathKernels(self)
 
     # -- plumbing ----------------------------------------------------------------------------
-    def _empty(self, shape, dtype):
+    def empty(self, shape, dtype):
         shape = tuple(int(d) for d in shape)
         nbytes = math.prod(shape) * ITEMSIZE
         if nbytes > self.limits.max_binding:
@@ -142,7 +128,7 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
             )
         return GPUArray(self.buffers.acquire(nbytes), shape, dtype)
 
-    def _run(self, family, spec, values, arrays, groups):
+    def run_kernel(self, family, spec, values, arrays, groups):
         program = kernels.program(family, **spec)
         pipeline = self._pipelines.get(program.source)
         if pipeline is None:
@@ -152,15 +138,15 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
         uniform = self.uniforms.get(program.pack(**values))
         self.driver.dispatch(pipeline, uniform, [a.handle for a in arrays], groups)
 
-    def _grid(self, groups):
+    def grid(self, groups):
         return layout.grid(groups, self.limits.groups_per_dim)
 
-    def _map(self, body, out_dtype, inputs, out_shape, x0=0, x1=0, scalar="f32", helpers=""):
+    def map_kernel(self, body, out_dtype, inputs, out_shape, x0=0, x1=0, scalar="f32", helpers=""):
         """out = body(a, b, c) element-wise, each input broadcast (or strided) to out_shape.
 
         `inputs` are (GPUArray, strides) pairs: strides in elements per out_shape dim.
         """
-        out = self._empty(out_shape, out_dtype)
+        out = self.empty(out_shape, out_dtype)
         n = out.size
         if n == 0:
             return out
@@ -171,8 +157,8 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
                     scalar=scalar, helpers=helpers, workgroup=self.limits.workgroup)
         values = dict(n=n, rank=len(shape), x0=x0, x1=x1, shape=shape)
         values.update({f"s{k}": numbers for k, (_, numbers) in enumerate(reads)})
-        groups = self._grid(-(-n // self.limits.workgroup))
-        self._run("elementwise", spec, values, [a for a, _ in inputs] + [out], groups)
+        groups = self.grid(-(-n // self.limits.workgroup))
+        self.run_kernel("elementwise", spec, values, [a for a, _ in inputs] + [out], groups)
         return out
 
     def _broadcast_inputs(self, *arrays):
@@ -188,7 +174,7 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
             # A fill kernel is queued like any op; a write would flush the queue first.
             out = self.full(host.shape, host.reshape(-1)[0].item(), dtype)
         else:
-            out = self._empty(host.shape, dtype)
+            out = self.empty(host.shape, dtype)
             if host.size:
                 self.driver.write(out.handle, host)
         if dtype == "int32" and host.size:
@@ -209,24 +195,24 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
     def full(self, shape, value, dtype):
         wgsl = kernels.WGSL_TYPES[dtype]
         value = {"f32": float, "i32": int, "u32": lambda v: int(bool(v))}[wgsl](value)
-        return self._map("params.x0", dtype, [], shape, x0=value, scalar=wgsl)
+        return self.map_kernel("params.x0", dtype, [], shape, x0=value, scalar=wgsl)
 
     # -- element-wise ------------------------------------------------------------------------
     def unary(self, op, x):
         if op in MATH_UNARY:
-            return self._math_unary(op, x)
+            return self.math.unary(op, x)
         body, helpers = kernels.unary_body(op, x.dtype)
-        return self._map(body, x.dtype, [(x, layout.contiguous_strides(x.shape))], x.shape,
-                         helpers=helpers)
+        return self.map_kernel(body, x.dtype, [(x, layout.contiguous_strides(x.shape))], x.shape,
+                               helpers=helpers)
 
     def binary(self, op, a, b):
         inputs, shape = self._broadcast_inputs(a, b)
         out_dtype = "bool" if op in COMPARISON_OPS else a.dtype
-        return self._map(kernels.binary_body(op, a.dtype), out_dtype, inputs, shape)
+        return self.map_kernel(kernels.binary_body(op, a.dtype), out_dtype, inputs, shape)
 
     def where(self, condition, a, b):
         inputs, shape = self._broadcast_inputs(a, b, condition)
-        return self._map("select(b, a, c != 0u)", a.dtype, inputs, shape)
+        return self.map_kernel("select(b, a, c != 0u)", a.dtype, inputs, shape)
 
     def clip(self, x, low, high):
         wgsl = kernels.WGSL_TYPES[x.dtype]
@@ -234,19 +220,19 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
             low, high = (v if isinstance(v, GPUArray) else self.full((), v, x.dtype)
                          for v in (low, high))
             inputs, shape = self._broadcast_inputs(x, low, high)
-            return self._map("min(max(a, b), c)", x.dtype, inputs, shape)
+            return self.map_kernel("min(max(a, b), c)", x.dtype, inputs, shape)
         big = 3.4e38 if wgsl == "f32" else 2**31 - 1
         low = -big if low is None else low
         high = big if high is None else high
         cast = float if wgsl == "f32" else int
-        return self._map("min(max(a, params.x0), params.x1)", x.dtype,
-                         [(x, layout.contiguous_strides(x.shape))], x.shape,
-                         x0=cast(low), x1=cast(high), scalar=wgsl)
+        return self.map_kernel("min(max(a, params.x0), params.x1)", x.dtype,
+                               [(x, layout.contiguous_strides(x.shape))], x.shape,
+                               x0=cast(low), x1=cast(high), scalar=wgsl)
 
     def cast(self, x, dtype):
         dtype = _device_dtype(np.dtype(dtype))
         body = "a" if dtype == x.dtype else kernels.cast_body(x.dtype, dtype)
-        return self._map(body, dtype, [(x, layout.contiguous_strides(x.shape))], x.shape)
+        return self.map_kernel(body, dtype, [(x, layout.contiguous_strides(x.shape))], x.shape)
 
     # -- reductions --------------------------------------------------------------------------
     def _reduce(self, op, x, axes, out_dtype):
@@ -254,7 +240,7 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
         if perm is not None:
             x = self.transpose(x, perm)
         outputs = outer * inner
-        out = self._empty((outputs,), out_dtype)
+        out = self.empty((outputs,), out_dtype)
         if outputs == 0:
             return out
         if reduced == 0:
@@ -263,9 +249,9 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
         rows = kind == "rows"
         wg = self.limits.workgroup
         spec = dict(op=op, dtype=x.dtype, layout=kind, workgroup=wg)
-        groups = self._grid(outputs if rows else -(-outputs // wg))
+        groups = self.grid(outputs if rows else -(-outputs // wg))
         values = dict(outputs=outputs, reduced=reduced, inner=inner)
-        self._run("reduce", spec, values, [x, out], groups)
+        self.run_kernel("reduce", spec, values, [x, out], groups)
         return out
 
     def reduce(self, op, x, axis, keepdims):
@@ -308,7 +294,7 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
 
     def _matmul(self, a, b, batch_shape, a_strides, b_strides, mkn, flags, count=1):
         m, k, n = mkn
-        out = self._empty((count, m, n), "float32")
+        out = self.empty((count, m, n), "float32")
         if out.size == 0:
             return out
         if k == 0:
@@ -323,7 +309,7 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
                       a_strides=a_strides, b_strides=b_strides)
         groups = (-(-n // (4 * wx)), -(-m // (4 * threads)), count)
         spec = dict(wx=wx, wy=threads, tk=tk, transpose_a=flags[0], transpose_b=flags[1])
-        self._run("matmul", spec, values, [a, b, out], groups)
+        self.run_kernel("matmul", spec, values, [a, b, out], groups)
         return out
 
     def reshape(self, x, shape):
@@ -338,24 +324,24 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
     def transpose(self, x, perm):
         own = layout.contiguous_strides(x.shape)
         shape = tuple(x.shape[p] for p in perm)
-        return self._map("a", x.dtype, [(x, tuple(own[p] for p in perm))], shape)
+        return self.map_kernel("a", x.dtype, [(x, tuple(own[p] for p in perm))], shape)
 
     def broadcast_to(self, x, shape):
         shape = tuple(shape)
-        return self._map("a", x.dtype, [(x, layout.broadcast_strides(x.shape, shape))], shape)
+        return self.map_kernel("a", x.dtype, [(x, layout.broadcast_strides(x.shape, shape))], shape)
 
     # -- fused -------------------------------------------------------------------------------
     def _softmax(self, x, log):
-        out = self._empty(x.shape, "float32")
+        out = self.empty(x.shape, "float32")
         cols = x.shape[-1] if x.ndim else 1
         rows = x.size // cols if cols else 0
         if x.size:
             wg = self.limits.workgroup
             kind = self.limits.reduce_layout(rows, cols, 1)
-            groups = self._grid(rows if kind == "rows" else -(-rows // wg))
+            groups = self.grid(rows if kind == "rows" else -(-rows // wg))
             kind = "thread" if kind == "cols" else "rows"
-            self._run("softmax", dict(log=log, layout=kind, workgroup=wg),
-                      dict(rows=rows, cols=cols), [x, out], groups)
+            self.run_kernel("softmax", dict(log=log, layout=kind, workgroup=wg),
+                            dict(rows=rows, cols=cols), [x, out], groups)
         return out
 
     def softmax(self, x):
@@ -365,12 +351,12 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
         return self._softmax(x, log=True)
 
     def one_hot(self, indices, depth, dtype):
-        out = self._empty(indices.shape + (depth,), dtype)
+        out = self.empty(indices.shape + (depth,), dtype)
         n = out.size
         if n:
             wg = self.limits.workgroup
-            self._run("one_hot", dict(dtype=dtype, workgroup=wg), dict(n=n, depth=depth),
-                      [indices, out], self._grid(-(-n // wg)))
+            self.run_kernel("one_hot", dict(dtype=dtype, workgroup=wg), dict(n=n, depth=depth),
+                            [indices, out], self.grid(-(-n // wg)))
         return out
 
     # -- variables and optimizer updates (in place) ------------------------------------------
@@ -387,8 +373,8 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
         n = arrays[0].size
         if n:
             wg = self.limits.workgroup
-            self._run("optimizer", dict(kind=kind, workgroup=wg), dict(values, n=n), arrays,
-                      self._grid(-(-n // wg)))
+            self.run_kernel("optimizer", dict(kind=kind, workgroup=wg), dict(values, n=n), arrays,
+                            self.grid(-(-n // wg)))
 
     def sgd_update(self, var, grad, velocity, learning_rate, momentum, nesterov):
         if velocity is None:
@@ -405,5 +391,55 @@ class WebGPUBackend(GatherOpsMixin, ConvMixin, MathOpsMixin, Backend):
                      epsilon=float(epsilon))
 
     # -- synchronisation ---------------------------------------------------------------------
+    # -- the kernel families and the host path -------------------------------------------------
+    def _window_path(self):
+        # Software adapters: the host's BLAS beats the emulated GPU (see webgpu/conv.py).
+        return self.host if self.limits.windows_on_host else self.windows
+
+    def conv(self, x, kernel, strides, dilation, groups):
+        return self._window_path().conv(x, kernel, strides, dilation, groups)
+
+    def conv_input_grad(self, grad, kernel, input_shape, strides, dilation, groups):
+        return self._window_path().conv_input_grad(grad, kernel, input_shape, strides,
+                                                   dilation, groups)
+
+    def conv_kernel_grad(self, x, grad, kernel_shape, strides, dilation, groups):
+        return self._window_path().conv_kernel_grad(x, grad, kernel_shape, strides, dilation,
+                                                    groups)
+
+    def pool(self, x, mode, pool_size, strides, pads):
+        return self._window_path().pool(x, mode, pool_size, strides, pads)
+
+    def pool_grad(self, x, y, grad, mode, pool_size, strides, pads):
+        return self._window_path().pool_grad(x, y, grad, mode, pool_size, strides, pads)
+
+    def strided_slice(self, x, slices):
+        return self.gathers.strided_slice(x, slices)
+
+    def slice_scatter(self, values, shape, slices):
+        return self.gathers.slice_scatter(values, shape, slices)
+
+    def concatenate(self, arrays, axis):
+        return self.gathers.concatenate(arrays, axis)
+
+    def take(self, x, indices, axis):
+        return self.gathers.take(x, indices, axis)
+
+    def scatter_add(self, indices, updates, shape, axis):
+        return self.gathers.scatter_add(indices, updates, shape, axis)
+
+    def erf(self, x):
+        return self.gathers.erf(x)
+
+    def isnan(self, x):
+        return self.math.isnan(x)
+
+    def isinf(self, x):
+        return self.math.isinf(x)
+
+    def argsort(self, x, axis, descending):
+        # No sort kernel yet: sorting is rare in a train step.
+        return self.host.argsort(x, axis, descending)
+
     def flush(self):
         self.driver.flush()

@@ -14,22 +14,9 @@ through the kernels). `limits.windows_on_host` decides; the tests turn it off to
 kernels on lavapipe.
 """
 
-import functools
 import math
 
-from webkeras.backend.webgpu.host_fallback import HostFallbackMixin
-
-
-def _host_on_software_adapters(method):
-    host = getattr(HostFallbackMixin, f"_host_{method.__name__}")
-
-    @functools.wraps(method)
-    def dispatch(self, *args):
-        if self.limits.windows_on_host:
-            return host(self, *args)
-        return method(self, *args)
-
-    return dispatch
+from webkeras.backend.webgpu.kernel_source import LOOP_LIMIT
 
 
 def _conv_out(in_size, size, strides, dilation):
@@ -59,22 +46,24 @@ class WindowGeometry:
                     dilation=self.dilation, pads=self.pads)
 
 
-class ConvMixin:
-    """conv, conv_input_grad, conv_kernel_grad, pool, pool_grad for `WebGPUBackend`."""
+class WindowKernels:
+    """conv, conv_input_grad, conv_kernel_grad, pool, pool_grad as kernels on `gpu` (the
+    WebGPU backend that holds them: its dispatch and its other primitives)."""
+
+    def __init__(self, gpu):
+        self.gpu = gpu
 
     def _gather(self, op, geometry, arrays, out_shape, dtype="float32"):
-        from webkeras.backend.webgpu import LOOP_LIMIT
-
         if geometry.taps > LOOP_LIMIT:
             raise ValueError(f"A window of {geometry.size} has {geometry.taps} taps; the "
                              f"WebGPU backend's kernels loop over at most {LOOP_LIMIT}.")
-        out = self._empty(out_shape, dtype)
+        out = self.gpu.empty(out_shape, dtype)
         n = out.size
         if n:
-            wg = self.limits.workgroup
+            wg = self.gpu.limits.workgroup
             spec = dict(op=op, nd=len(geometry.size), dtype=arrays[0].dtype, workgroup=wg)
-            self._run("gather", spec, dict(geometry.values(), n=n), list(arrays) + [out],
-                      self._grid(-(-n // wg)))
+            self.gpu.run_kernel("gather", spec, dict(geometry.values(), n=n), list(arrays) + [out],
+                                self.gpu.grid(-(-n // wg)))
         return out
 
     def _conv_geometry(self, x_shape, size, strides, dilation, per_group):
@@ -86,7 +75,7 @@ class ConvMixin:
     def _patches(self, x, geometry, groups):
         """im2col: (groups, rows, taps * per_group), tap-major like the kernel."""
         if x.dtype != "float32":
-            x = self.cast(x, "float32")
+            x = self.gpu.cast(x, "float32")
         shape = (groups, geometry.rows, geometry.taps * geometry.per_group)
         return self._gather("im2col", geometry, [x], shape)
 
@@ -95,29 +84,28 @@ class ConvMixin:
         taps = math.prod(kernel.shape[:-2])
         per_group, filters = kernel.shape[-2:]
         if groups == 1:
-            return self.reshape(kernel, (1, taps * per_group, filters))
-        k = self.reshape(kernel, (taps, per_group, groups, filters // groups))
-        return self.reshape(self.transpose(k, (2, 0, 1, 3)), (groups, taps * per_group, -1))
+            return self.gpu.reshape(kernel, (1, taps * per_group, filters))
+        k = self.gpu.reshape(kernel, (taps, per_group, groups, filters // groups))
+        return self.gpu.reshape(self.gpu.transpose(k, (2, 0, 1, 3)), (groups, taps * per_group, -1))
 
     def _group_rows(self, y, groups):
         """(..., filters) -> (groups, rows, filters // groups)."""
         rows, per_group = y.size // y.shape[-1], y.shape[-1] // groups
         if groups == 1:
-            return self.reshape(y, (1, rows, per_group))
-        return self.transpose(self.reshape(y, (rows, groups, per_group)), (1, 0, 2))
+            return self.gpu.reshape(y, (1, rows, per_group))
+        return self.gpu.transpose(self.gpu.reshape(y, (rows, groups, per_group)), (1, 0, 2))
 
     def _ungroup_rows(self, y, lead):
         """(groups, rows, filters // groups) -> (*lead, filters), filter = group * fg + j."""
         if y.shape[0] != 1:
-            y = self.transpose(y, (1, 0, 2))
-        return self.reshape(y, tuple(lead) + (-1,))
+            y = self.gpu.transpose(y, (1, 0, 2))
+        return self.gpu.reshape(y, tuple(lead) + (-1,))
 
-    @_host_on_software_adapters
     def conv(self, x, kernel, strides, dilation, groups):
         size, per_group = kernel.shape[:-2], kernel.shape[-2]
         geometry = self._conv_geometry(x.shape, size, strides, dilation, per_group)
         if x.dtype != "float32":
-            x = self.cast(x, "float32")
+            x = self.gpu.cast(x, "float32")
         if per_group == 1:
             # One input channel per group (depthwise, or a grey image): the matmul would run
             # one k-tile per 64x64 block, mostly padding; a thread per output sums its taps.
@@ -126,25 +114,23 @@ class ConvMixin:
             return self._gather("conv", geometry, [x, kernel],
                                 (x.shape[0],) + geometry.out_size + (kernel.shape[-1],))
         patches = self._patches(x, geometry, groups)
-        y = self.matmul(patches, self._group_kernel(kernel, groups))
+        y = self.gpu.matmul(patches, self._group_kernel(kernel, groups))
         return self._ungroup_rows(y, (x.shape[0],) + geometry.out_size)
 
-    @_host_on_software_adapters
     def conv_kernel_grad(self, x, grad, kernel_shape, strides, dilation, groups):
         size, per_group = kernel_shape[:-2], kernel_shape[-2]
         geometry = self._conv_geometry(x.shape, size, strides, dilation, per_group)
         patches = self._patches(x, geometry, groups)
-        dk = self.matmul(patches, self._group_rows(grad, groups), transpose_a=True)
+        dk = self.gpu.matmul(patches, self._group_rows(grad, groups), transpose_a=True)
         if groups == 1:
-            return self.reshape(dk, kernel_shape)
-        dk = self.reshape(dk, (groups, geometry.taps, per_group, -1))
-        return self.reshape(self.transpose(dk, (1, 2, 0, 3)), kernel_shape)
+            return self.gpu.reshape(dk, kernel_shape)
+        dk = self.gpu.reshape(dk, (groups, geometry.taps, per_group, -1))
+        return self.gpu.reshape(self.gpu.transpose(dk, (1, 2, 0, 3)), kernel_shape)
 
-    @_host_on_software_adapters
     def conv_input_grad(self, grad, kernel, input_shape, strides, dilation, groups):
         size, per_group = kernel.shape[:-2], kernel.shape[-2]
         geometry = self._conv_geometry(input_shape, size, strides, dilation, per_group)
-        cols = self.matmul(self._group_rows(grad, groups), self._group_kernel(kernel, groups),
+        cols = self.gpu.matmul(self._group_rows(grad, groups), self._group_kernel(kernel, groups),
                            transpose_b=True)
         return self._gather("col2im", geometry, [cols], input_shape)
 
@@ -155,7 +141,6 @@ class ConvMixin:
         return WindowGeometry(x_shape[0], x_shape[1:-1], out, pool_size, strides, (1,) * nd,
                               tuple(a for a, _ in pads), x_shape[-1])
 
-    @_host_on_software_adapters
     def pool(self, x, mode, pool_size, strides, pads):
         geometry = self._pool_geometry(x.shape, pool_size, strides, pads)
         shape = (x.shape[0],) + geometry.out_size + (x.shape[-1],)
@@ -163,14 +148,13 @@ class ConvMixin:
         if mode == "max":
             return self._gather("pool_max", geometry, [x], shape, x.dtype)
         if x.dtype != "float32":
-            x = self.cast(x, "float32")
+            x = self.gpu.cast(x, "float32")
         return self._gather("pool_avg", geometry, [x], shape)
 
-    @_host_on_software_adapters
     def pool_grad(self, x, y, grad, mode, pool_size, strides, pads):
         geometry = self._pool_geometry(x.shape, pool_size, strides, pads)
         if grad.dtype != "float32":
-            grad = self.cast(grad, "float32")
+            grad = self.gpu.cast(grad, "float32")
         if mode == "max":
             share = self._gather("pool_max_share", geometry, [x, y, grad], y.shape)
             return self._gather("pool_max_grad", geometry, [x, y, share], x.shape)

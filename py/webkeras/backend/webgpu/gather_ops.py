@@ -16,7 +16,7 @@ an Embedding's inputs), else read back once and remembered (`DeviceBuffer.known_
 import math
 
 from webkeras.backend.webgpu import layout
-from webkeras.backend.webgpu.host_fallback import HostFallbackMixin
+from webkeras.backend.webgpu.kernel_source import LOOP_LIMIT, kernels
 
 
 def _slice_ranges(slices, shape):
@@ -31,22 +31,24 @@ def _strided_walk(ranges, shape):
     return offset, tuple(r.step * s for r, s in zip(ranges, strides))
 
 
-class GatherOpsMixin:
-    """strided_slice, slice_scatter, concatenate, take, scatter_add, erf for `WebGPUBackend`."""
+class GatherKernels:
+    """strided_slice, slice_scatter, concatenate, take, scatter_add, erf as kernels on `gpu`
+    (the WebGPU backend that holds them), scatter_add past the loop limit on `host`."""
+
+    def __init__(self, gpu, host):
+        self.gpu, self.host = gpu, host
 
     def _index_op(self, op, arrays, out, n, nd=0, **values):
         """Queue gather op `op` for elements 0..n-1 (of `out`, or of the values it writes)."""
         if n:
-            wg = self.limits.workgroup
+            wg = self.gpu.limits.workgroup
             spec = dict(op=op, nd=nd, dtype=arrays[0].dtype, workgroup=wg)
-            self._run("gather", spec, dict(values, n=n), list(arrays) + [out],
-                      self._grid(-(-n // wg)))
+            self.gpu.run_kernel("gather", spec, dict(values, n=n), list(arrays) + [out],
+                                self.gpu.grid(-(-n // wg)))
         return out
 
     def _strided(self, op, source, out, shape, steps, offset):
         """strided_read (out = the walk over source) or strided_write (source into out)."""
-        from webkeras.backend.webgpu import kernels
-
         shape, (steps,) = layout.collapse(tuple(shape), [steps])
         if len(shape) > kernels.MAX_RANK:
             raise ValueError(f"Strided copies take up to {kernels.MAX_RANK} dims after merging "
@@ -58,7 +60,7 @@ class GatherOpsMixin:
     def strided_slice(self, x, slices):
         ranges = _slice_ranges(slices, x.shape)
         shape = tuple(len(r) for r in ranges)
-        out = self._empty(shape, x.dtype)
+        out = self.gpu.empty(shape, x.dtype)
         offset, steps = _strided_walk(ranges, x.shape)
         return self._strided("strided_read", x, out, shape, steps, offset)
 
@@ -69,7 +71,7 @@ class GatherOpsMixin:
             raise ValueError(f"slice_scatter: values of shape {values.shape} do not fit "
                              f"slices {tuple(slices)} of shape {tuple(shape)} (expected "
                              f"values of shape {counts}).")
-        out = self.full(shape, 0, values.dtype)
+        out = self.gpu.full(shape, 0, values.dtype)
         offset, steps = _strided_walk(ranges, shape)
         return self._strided("strided_write", values, out, counts, steps, offset)
 
@@ -86,7 +88,7 @@ class GatherOpsMixin:
                     f"{axis}; received {[(x.shape, x.dtype) for x in arrays]}.")
         total = sum(a.shape[axis] for a in arrays)
         shape = first.shape[:axis] + (total,) + first.shape[axis + 1:]
-        out = self._empty(shape, first.dtype)
+        out = self.gpu.empty(shape, first.dtype)
         outer, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
         begin = 0
         for a in arrays:
@@ -107,11 +109,11 @@ class GatherOpsMixin:
             return
         known = indices.buffer.known_range
         if known is None:
-            host = self.to_numpy(indices)
+            host = self.gpu.to_numpy(indices)
             known = indices.buffer.known_range = (int(host.min()), int(host.max()))
         if -dim <= known[0] and known[1] < dim:
             return
-        host = self.to_numpy(indices).reshape(-1)
+        host = self.gpu.to_numpy(indices).reshape(-1)
         bad = host[(host < -dim) | (host >= dim)][0]
         raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {dim}")
 
@@ -124,13 +126,11 @@ class GatherOpsMixin:
         if dim == 0 and indices.size:
             raise IndexError("cannot do a non-empty take from an empty axes.")
         self._check_indices(indices, dim, axis)
-        out = self._empty(x.shape[:axis] + indices.shape + x.shape[axis + 1:], x.dtype)
+        out = self.gpu.empty(x.shape[:axis] + indices.shape + x.shape[axis + 1:], x.dtype)
         return self._index_op("take", [x, indices], out, out.size, dim=dim,
                               count=indices.size, inner=math.prod(x.shape[axis + 1:]))
 
     def scatter_add(self, indices, updates, shape, axis):
-        from webkeras.backend.webgpu import LOOP_LIMIT
-
         shape = tuple(shape)
         axis %= len(shape)
         expected = shape[:axis] + indices.shape + shape[axis + 1:]
@@ -140,26 +140,24 @@ class GatherOpsMixin:
                              f"(expected updates of shape {expected}).")
         if updates.dtype == "bool":
             # NumPy adds bools as a logical or: count in int32, then test for non-zero.
-            counts = self.scatter_add(indices, self.cast(updates, "int32"), shape, axis)
-            return self.cast(counts, "bool")
+            counts = self.scatter_add(indices, self.gpu.cast(updates, "int32"), shape, axis)
+            return self.gpu.cast(counts, "bool")
         dim, count = shape[axis], indices.size
         self._check_indices(indices, dim, axis)
         if count > LOOP_LIMIT:
             # Both kernels loop over the indices: past llvmpipe's loop cap, numpy.add.at on
             # the host (one readback) instead.
-            return HostFallbackMixin._host_scatter_add(self, indices, updates, shape, axis)
+            return self.host.scatter_add(indices, updates, shape, axis)
         if count == 0 or math.prod(shape) == 0:
-            return self.full(shape, 0, updates.dtype)
-        links = self.full((dim + count,), -1, "int32")
+            return self.gpu.full(shape, 0, updates.dtype)
+        links = self.gpu.full((dim + count,), -1, "int32")
         self._index_op("index_links", [indices], links, count, dim=dim, count=count)
-        out = self._empty(shape, updates.dtype)
+        out = self.gpu.empty(shape, updates.dtype)
         return self._index_op("scatter_sum", [updates, links], out, out.size, dim=dim,
                               count=count, inner=math.prod(shape[axis + 1:]))
 
     # -- element-wise ------------------------------------------------------------------------
     def erf(self, x):
-        from webkeras.backend.webgpu import kernels
-
         body, helpers = kernels.erf_body(x.dtype)
-        return self._map(body, x.dtype, [(x, layout.contiguous_strides(x.shape))], x.shape,
-                         helpers=helpers)
+        inputs = [(x, layout.contiguous_strides(x.shape))]
+        return self.gpu.map_kernel(body, x.dtype, inputs, x.shape, helpers=helpers)

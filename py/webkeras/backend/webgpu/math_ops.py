@@ -9,7 +9,6 @@ and expm1) that the plain table has no slot for.
 """
 
 from webkeras.backend.webgpu import layout
-from webkeras.backend.webgpu.host_fallback import HostFallbackMixin
 
 # sin/cos of large arguments (positional encodings reach thousands of radians) lose all
 # precision on GPUs that evaluate them by a short polynomial: reduce to [-pi, pi] first, by
@@ -76,28 +75,29 @@ _CLASSIFY = {
 }
 
 
-class MathOpsMixin:
-    """`unary` for MATH_UNARY_OPS, isnan, isinf and argsort for `WebGPUBackend`."""
+class MathKernels:
+    """`unary` for MATH_UNARY_OPS, isnan and isinf as kernels on `gpu` (the WebGPU backend
+    that holds them)."""
 
-    def _math_unary(self, op, x):
+    def __init__(self, gpu):
+        self.gpu = gpu
+
+    def unary(self, op, x):
         body, helpers = MATH_UNARY[op]
         if x.dtype != "float32":
             # As the NumPy backend's astype of a float result: compute in f32, convert back.
             helpers += f"fn float_op(a: f32) -> f32 {{ return {body}; }}\n"
             body = ("i32(float_op(f32(a)))" if x.dtype == "int32"
                     else "u32(float_op(f32(a)) != 0.0)")
-        return self._map(body, x.dtype, [(x, layout.contiguous_strides(x.shape))], x.shape,
-                         helpers=helpers)
+        inputs = [(x, layout.contiguous_strides(x.shape))]
+        return self.gpu.map_kernel(body, x.dtype, inputs, x.shape, helpers=helpers)
 
     def _classify(self, kind, x):
-        return self._map(_CLASSIFY[kind], "bool", [(x, layout.contiguous_strides(x.shape))],
-                         x.shape)
+        inputs = [(x, layout.contiguous_strides(x.shape))]
+        return self.gpu.map_kernel(_CLASSIFY[kind], "bool", inputs, x.shape)
 
     def isnan(self, x):
         return self._classify("isnan", x)
 
     def isinf(self, x):
         return self._classify("isinf", x)
-
-    def argsort(self, x, axis, descending):
-        return HostFallbackMixin._host_argsort(self, x, axis, descending)
