@@ -9,8 +9,17 @@
 import contextlib
 import os
 import threading
+from pathlib import Path
 
-CHROMIUM = os.environ.get("WEBKERAS_CHROMIUM", "/usr/bin/chromium")
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+
+
+def chromium_path():
+    """The Chromium to launch: $WEBKERAS_CHROMIUM, else Debian's /usr/bin/chromium."""
+    return os.environ.get("WEBKERAS_CHROMIUM", DEFAULT_CHROMIUM)
+
+
+CHROMIUM = chromium_path()
 # --enable-unsafe-webgpu: without it requestAdapter() returns null (SwiftShader is "unsafe").
 # The background-networking flags keep Chromium from calling out to the internet.
 CHROMIUM_ARGS = [
@@ -41,10 +50,22 @@ def serve_app(app):
         thread.join(timeout=10)
 
 
+def require_chromium():
+    """chromium_path(), or FileNotFoundError saying where it looked and how to point it."""
+    path = chromium_path()
+    if not Path(path).is_file():
+        where = "$WEBKERAS_CHROMIUM" if "WEBKERAS_CHROMIUM" in os.environ else "the default path"
+        raise FileNotFoundError(
+            f"No Chromium at {path} ({where}). Install it (`apt-get install chromium`) or set "
+            "WEBKERAS_CHROMIUM to the path of a Chromium or Chrome executable.")
+    return path
+
+
 def launch_chromium(playwright, profile_dir, **kwargs):
     """A persistent headless Chromium context (launch() refuses --user-data-dir in args)."""
     return playwright.chromium.launch_persistent_context(
-        str(profile_dir), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, **kwargs
+        str(profile_dir), executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS,
+        **kwargs
     )
 
 

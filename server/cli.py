@@ -4,11 +4,15 @@
                    [--workers N] [--timeout SECONDS]
     webkeras convert IN OUT [--quantize uint8|uint16|float16] [--shard-size BYTES]
                             [--weights-only] [--config MODEL_JSON]
+    webkeras check MODEL [--inputs X.npy|X.npz] [--backend webgpu|numpy|auto] [--atol A]
+                         [--tab-model PATH]
 """
 
 import argparse
 import sys
 import warnings
+
+from .testing import BACKENDS, DEFAULT_ATOL
 
 
 def serve(args):
@@ -45,6 +49,13 @@ def convert(args):
     return 0
 
 
+def check(args):
+    # Playwright and Flask (the test extras) load only for this command.
+    from .testing.check import run
+
+    return run(args)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="webkeras", description="webkeras tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +90,29 @@ def build_parser():
                                 help="architecture for weights-only input: a model.to_json() "
                                      "file or a TF.js model.json")
     convert_parser.set_defaults(func=convert)
+
+    check_parser = commands.add_parser(
+        "check", help="compare a model's predictions in a headless browser tab with native ones",
+        description="Load MODEL natively and in a headless Chromium tab, predict the same inputs "
+                    "in both and print the largest difference per output. Exit status 1 when "
+                    "an output differs by more than --atol, 2 on errors.")
+    check_parser.add_argument("model", metavar="MODEL",
+                              help="a .keras or .h5 file, or a TF.js model folder (or its "
+                                   "model.json)")
+    check_parser.add_argument("--inputs", metavar="X.npy|X.npz", default=None,
+                              help="inputs to predict (.npz: one array per model input, by "
+                                   "input name or in order); default: seeded random inputs, "
+                                   "batch 4")
+    check_parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                              help="the tab's backend (default auto: webgpu where the browser "
+                                   "has an adapter, else numpy)")
+    check_parser.add_argument("--atol", type=float, default=DEFAULT_ATOL,
+                              help=f"largest allowed |tab - native| per element (default "
+                                   f"{DEFAULT_ATOL:g})")
+    check_parser.add_argument("--tab-model", metavar="PATH", default=None,
+                              help="load this file in the tab instead of MODEL (e.g. MODEL's "
+                                   "TF.js export), to check that the copy matches the original")
+    check_parser.set_defaults(func=check)
     return parser
 
 
