@@ -377,10 +377,13 @@ FINDINGS = Path(__file__).resolve().parent / "fuzz_findings"
 def _finding_cases():
     cases = []
     for fmt in FORMATS:
-        # Crashes only: hangs inside libhdf5 (FINDINGS/hangs/) cannot be bounded in-process.
-        for found in sorted((FINDINGS / fmt).glob("crash-*")):
+        # Hangs are named by their format (libFuzzer's "timeout-" after the target's name).
+        found_files = sorted((FINDINGS / fmt).glob("crash-*")) + \
+            sorted((FINDINGS / "hangs").glob(f"{fmt}-timeout-*"))
+        for found in found_files:
             error = (ModelFileError, FileNotFoundError) if fmt == "tfjs" else ModelFileError
-            cases.append(Case(f"{fmt}/fuzz-{found.name[:22]}",
+            label = found.name.removeprefix(f"{fmt}-")
+            cases.append(Case(f"{fmt}/fuzz-{label[:22]}",
                               _with(fmt, None, lambda d, f=found: f.read_bytes()), error,
                               DAMAGE_WORDS[fmt], server=False))
     return cases

@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from webkeras.saving import h5_global_heap
 from webkeras.utils import file_errors, file_utils
 from webkeras.utils.naming import to_snake_case
 
@@ -318,7 +319,8 @@ def open_h5(source, h5py=None, name=None):
         name: the file for messages, e.g. "'m.keras' member 'model.weights.h5'".
 
     Raises:
-        ModelFileError: the file is damaged (a ValueError).
+        ModelFileError: the file is damaged (a ValueError), e.g. a global heap on which
+            libhdf5 would loop forever (see `h5_global_heap`).
         UnsafeContentError: it reaches outside itself (see `h5_safety`).
         FileLimitError: it declares more objects or weight bytes than `file_limits` allow.
     """
@@ -335,6 +337,8 @@ def open_h5(source, h5py=None, name=None):
     except OSError as error:
         raise h5_safety.damaged(error, name) from None
     try:
+        # Before h5py reads any variable-length string: a damaged heap hangs libhdf5.
+        h5_global_heap.check_global_heaps(source, name)
         h5_safety.check_h5_tree(f, name)
     except BaseException:
         f.close()
