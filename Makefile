@@ -29,6 +29,9 @@ NUMPY_WHL   := $(PYODIDE_DIR)/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl
 WEBKERAS_WHL := $(PYODIDE_DIR)/webkeras-0.1.0-py3-none-any.whl
 # PyYAML for the tab: its pure-Python wheel, built from the sdist pinned in scripts/tab_requirements.txt
 PYYAML_WHL  := $(PYODIDE_DIR)/pyyaml-6.0.2-py3-none-any.whl
+# The tab's fast start (web/boot_snapshot.js): a memory snapshot of the bare interpreter and the
+# packages' bytecode, listed in this manifest (scripts/make_boot_snapshot.mjs)
+BOOT_SNAPSHOT := $(PYODIDE_DIR)/webkeras-boot.json
 CHART_JS    := build/vendor/chart.umd.min.js
 # TF.js 4.22 (devDependencies) for the browser tests: core + webgpu and wasm backends, and the
 # wasm backend's binaries beside them so a page can `tf.wasm.setWasmPaths('/vendor/tfjs/')`.
@@ -60,9 +63,9 @@ WHEEL_SRCS := $(shell find py/webkeras -type f -not -path '*/__pycache__/*' -not
               $(shell find kernels -type f \( -name '*.py' -o -name '*.wgsl' \) -not -path '*/__pycache__/*' 2>/dev/null | sort) \
               $(shell find py/webkeras kernels -type d -not -name __pycache__ 2>/dev/null | sort)
 
-.PHONY: fuzz setup apt apt-wasm wasm venv npm pyodide wheel datasets vendor models check-pyodide run test test-slow lint check-wheel bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
+.PHONY: fuzz setup apt apt-wasm wasm venv npm pyodide wheel boot-snapshot datasets vendor models check-pyodide run test test-slow lint check-wheel bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
 
-setup: apt apt-wasm venv npm pyodide wasm wheel datasets vendor models
+setup: apt apt-wasm venv npm pyodide wasm wheel boot-snapshot datasets vendor models
 	@echo "setup: OK"
 
 # (a) system packages, only when missing (plus python3-venv if Debian's python3 lacks ensurepip)
@@ -141,6 +144,12 @@ $(PYYAML_WHL): scripts/tab_requirements.txt scripts/register_wheel.py $(STAMPS)/
 	$(PY) scripts/register_wheel.py $@ --imports yaml --depends ""
 
 wheel: $(WEBKERAS_WHL)
+
+# (e2) the boot snapshot and bytecode, remade with the wheels they were made from
+$(BOOT_SNAPSHOT): scripts/make_boot_snapshot.mjs $(WEBKERAS_WHL) $(PYYAML_WHL) $(STAMPS)/pyodide
+	node scripts/make_boot_snapshot.mjs
+
+boot-snapshot: $(BOOT_SNAPSHOT)
 
 # (f) datasets into $${WEBKERAS_HOME:-~/.webkeras}/datasets: mnist, fashion_mnist (apt), boston_housing,
 # imdb (the script itself skips each one whose files match their .sha256 sidecars)

@@ -23,7 +23,8 @@
 //                                      events "model-progress" {id, stage, loaded, total}
 //   predict {id, model, inputs}        value: [{data, shape}] (buffers transferred)
 //   dispose-model {model}
-// Worker -> page events: "boot" {stage, percent, text}, "ready" {backend, bootSeconds, stages},
+// Worker -> page events: "boot" {stage, percent, text}, "ready" {backend, bootSeconds, stages,
+// snapshot (restored from the boot snapshot, web/boot_snapshot.js), bytecode (precompiled)},
 // "error" {message}, "stdout" {id, stream, text}, "dataset" {name, loaded, total, source, done},
 // and what Python reports through the `webkeras_worker` module (below): "backend", "fit-begin",
 // "batch", "epoch", "fit-end", "status", "saved", ...
@@ -32,7 +33,7 @@
 // readback, the dataset fetch, yielding to this event loop) can suspend it with JSPI. While
 // Python waits, this worker's event loop runs, which is how a "stop" message gets in.
 
-import { loadPyodide } from "/pyodide/pyodide.mjs";
+import { installBytecode, startBootDownloads, startInterpreter } from "./boot_snapshot.js";
 import { GPUBridge, requestGPU } from "./gpu_bridge.js";
 import { DatasetCache } from "./dataset_cache.js";
 import { downloadModel } from "./model_files.js";
@@ -145,9 +146,12 @@ async function boot({ backend = "webgpu", interruptBuffer = null }) {
   let gpu = backend === "webgpu" || backend === "auto" ? requestGPU() : null;
   if (backend === "auto") gpu = gpu.catch((error) => (console.info(error.message), null));
   const runtime = fetchJSON("/api/runtime");
+  const downloads = startBootDownloads(PYODIDE_URL);
   gpu?.catch(() => {}); // reported below, where it is awaited
   bootProgress("runtime", 5, "Loading the Python runtime (Pyodide)…");
-  pyodide = await loadPyodide({ indexURL: PYODIDE_URL });
+  const interpreter = await startInterpreter(PYODIDE_URL, downloads);
+  if (interpreter.note) console.info(`webkeras: ${interpreter.note}; booted normally.`);
+  pyodide = interpreter.pyodide;
   pyodide.setStdout(writer("stdout"));
   pyodide.setStderr(writer("stderr"));
   if (interruptBuffer) pyodide.setInterruptBuffer(interruptBuffer);
@@ -160,6 +164,9 @@ async function boot({ backend = "webgpu", interruptBuffer = null }) {
   const wheelURL = new URL(`/pyodide/${wheel}`, ORIGIN).href;
   await loadPackages(["numpy", inLock ? "webkeras" : wheelURL]);
   mark("packages");
+  const bytecode = await installBytecode(pyodide, downloads);
+  if (bytecode !== true) console.info(`webkeras: ${bytecode}; Python compiles the sources.`);
+  mark("bytecode");
   const granted = gpu && (bootProgress("gpu", 75, "Requesting a WebGPU device…"), await gpu);
   if (backend === "auto") backend = granted ? "webgpu" : "numpy";
   if (granted) {
@@ -179,7 +186,8 @@ async function boot({ backend = "webgpu", interruptBuffer = null }) {
   const seconds = (performance.now() - started) / 1000;
   bootProgress("ready", 100, `Ready (booted in ${seconds.toFixed(1)} s)`);
   post("ready", { bootSeconds: seconds, backend, stages,
-    interruptible: Boolean(interruptBuffer) });
+    interruptible: Boolean(interruptBuffer), snapshot: interpreter.snapshot,
+    bytecode: bytecode === true });
 }
 
 // -- entering Python ------------------------------------------------------------------------
