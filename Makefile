@@ -271,7 +271,7 @@ FUZZ_TARGETS ?= keras h5 weights.h5 tfjs json yaml
 $(FUZZ_VENV)/.installed:
 	[ -x $(FUZZ_VENV)/bin/python ] || $(PYTHON3) -m venv $(FUZZ_VENV)
 	$(FUZZ_VENV)/bin/python -m pip install --disable-pip-version-check -q \
-	  'atheris==3.0.0' numpy h5py
+	  'atheris==3.0.0' numpy h5py pyyaml
 	touch $@
 
 fuzz: $(FUZZ_VENV)/.installed
