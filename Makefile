@@ -143,7 +143,8 @@ $(PYYAML_WHL): scripts/tab_requirements.txt scripts/register_wheel.py $(STAMPS)/
 	mv $(CACHE)/wheel-pyyaml/$(notdir $@) $@ && touch $@
 	$(PY) scripts/register_wheel.py $@ --imports yaml --depends ""
 
-wheel: $(WEBKERAS_WHL)
+# the wheel and the bytecode compiled from it go together
+wheel: $(WEBKERAS_WHL) $(BOOT_SNAPSHOT)
 
 # (e2) the boot snapshot and bytecode, remade with the wheels they were made from
 $(BOOT_SNAPSHOT): scripts/make_boot_snapshot.mjs $(WEBKERAS_WHL) $(PYYAML_WHL) $(STAMPS)/pyodide

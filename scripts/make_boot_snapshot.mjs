@@ -5,9 +5,9 @@
 //                                         already imported (Pyodide 0.27.7's private
 //                                         _makeSnapshot; a snapshot holding numpy does not
 //                                         restore, so packages are loaded after the restore)
-//   build/pyodide/webkeras-pycache.zip    bytecode (.pyc, unchecked-hash) for numpy, pyyaml and
-//                                         webkeras: the wheels ship sources only, and compiling
-//                                         them at each import costs the tab about a second
+//   build/pyodide/webkeras-pycache-*.zip  bytecode (.pyc, unchecked-hash) for numpy, pyyaml and
+//                                         webkeras, one zip each: the wheels ship sources only,
+//                                         and compiling them at each import costs the tab ~1 s
 //   build/pyodide/webkeras-boot.json      the manifest: the files' sizes and sha256, the Pyodide
 //                                         build id, and the sha256 of each wheel the bytecode
 //                                         was compiled from (the worker uses it only when the
@@ -24,9 +24,9 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const indexURL = path.join(root, "build", "pyodide") + path.sep;
 const PACKAGES = ["numpy", "pyyaml", "webkeras"];
-const PYCACHE_PACKAGES = ["numpy", "yaml", "webkeras"]; // import names, under site-packages
+const IMPORT_NAMES = { numpy: "numpy", pyyaml: "yaml", webkeras: "webkeras" }; // in site-packages
 const SNAPSHOT = "webkeras-boot.snapshot";
-const PYCACHE = "webkeras-pycache.zip";
+const pycacheFile = (name) => `webkeras-pycache-${name}.zip`;
 const MANIFEST = "webkeras-boot.json";
 
 const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
@@ -52,23 +52,21 @@ wasm_kernels.kernels()
 json.dumps(sorted(name for name in set(sys.modules) - before
                   if name.partition(".")[0] in sys.stdlib_module_names))
 `));
+const site = "/lib/python3.12/site-packages";
 full.runPython(`
-import compileall, os, py_compile, sys, zipfile
-site = "/lib/python3.12/site-packages"
-with zipfile.ZipFile("/tmp/pycache.zip", "w", zipfile.ZIP_DEFLATED) as archive:
-    for package in ${JSON.stringify(PYCACHE_PACKAGES)}:
-        compileall.compile_dir(f"{site}/{package}", quiet=2, workers=1,
-                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-        for folder, _, files in sorted(os.walk(f"{site}/{package}")):
-            for name in sorted(files):
-                if name.endswith(".pyc"):
-                    path = os.path.join(folder, name)
-                    info = zipfile.ZipInfo(os.path.relpath(path, site), (1980, 1, 1, 0, 0, 0))
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    with open(path, "rb") as f:
-                        archive.writestr(info, f.read())
+import compileall, os, py_compile, zipfile
+for package in ${JSON.stringify(Object.values(IMPORT_NAMES))}:
+    compileall.compile_dir(f"${site}/{package}", quiet=2, workers=1,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    with zipfile.ZipFile(f"/tmp/{package}.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for folder, _, files in sorted(os.walk(f"${site}/{package}")):
+            for name in sorted(f for f in files if f.endswith(".pyc")):
+                path = os.path.join(folder, name)
+                info = zipfile.ZipInfo(os.path.relpath(path, "${site}"), (1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with open(path, "rb") as f:
+                    archive.writestr(info, f.read())
 `);
-const pycache = full.FS.readFile("/tmp/pycache.zip");
 const lock = JSON.parse(fs.readFileSync(path.join(indexURL, "pyodide-lock.json"), "utf8"));
 
 // 2. The snapshot: a bare interpreter with those standard-library modules imported. `random`
@@ -81,7 +79,11 @@ const snapshot = bare.makeMemorySnapshot();
 // 3. It must restore: a fresh interpreter from it imports numpy with the bytecode.
 const restored = await loadPyodide({ indexURL, _loadSnapshot: snapshot, ...quiet });
 await loadPackages(restored);
-restored.unpackArchive(pycache, "zip", { extractDir: "/lib/python3.12/site-packages" });
+const pycache = Object.fromEntries(PACKAGES.map(
+  (name) => [name, full.FS.readFile(`/tmp/${IMPORT_NAMES[name]}.zip`)]));
+for (const bytes of Object.values(pycache)) {
+  restored.unpackArchive(bytes, "zip", { extractDir: site });
+}
 const check = restored.runPython(`
 import numpy, webkeras
 from webkeras.backend.numpy import wasm_kernels
@@ -93,16 +95,19 @@ const manifest = {
   pyodide: lock.info.version,
   buildId: bare._api.config.BUILD_ID,
   snapshot: { file: SNAPSHOT, size: snapshot.length, sha256: sha256(snapshot) },
-  pycache: {
-    file: PYCACHE, size: pycache.length, sha256: sha256(pycache),
-    wheels: Object.fromEntries(PACKAGES.map((name) => [name,
-      { file: lock.packages[name].file_name, sha256: lock.packages[name].sha256 }])),
-  },
+  // Per package: a rebuilt webkeras wheel leaves numpy's bytecode usable.
+  pycache: PACKAGES.map((name) => ({
+    package: name, file: pycacheFile(name), size: pycache[name].length,
+    sha256: sha256(pycache[name]),
+    wheel: { file: lock.packages[name].file_name, sha256: lock.packages[name].sha256 },
+  })),
   stdlibModules,
 };
 fs.writeFileSync(path.join(indexURL, SNAPSHOT), snapshot);
-fs.writeFileSync(path.join(indexURL, PYCACHE), pycache);
+for (const name of PACKAGES) {
+  fs.writeFileSync(path.join(indexURL, pycacheFile(name)), pycache[name]);
+}
 fs.writeFileSync(path.join(indexURL, MANIFEST), JSON.stringify(manifest, null, 1) + "\n");
 console.log(`boot snapshot: ${(snapshot.length / 1e6).toFixed(1)} MB, ` +
   `${stdlibModules.length} standard-library modules imported; ` +
-  `bytecode: ${(pycache.length / 1e6).toFixed(1)} MB`);
+  `bytecode: ${PACKAGES.map((name) => `${name} ${(pycache[name].length / 1e6).toFixed(1)} MB`).join(", ")}`);

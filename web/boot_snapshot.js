@@ -37,16 +37,14 @@ async function checkedBytes(url, { size, sha256 }) {
  * fails resolves to {error}.
  */
 export function startBootDownloads(indexURL) {
+  const settle = (promise) => promise.then((value) => ({ value }), (error) => ({ error }));
   const manifest = fetchBytes(indexURL + MANIFEST)
     .then((bytes) => JSON.parse(new TextDecoder().decode(bytes)));
-  const settle = (promise) => promise.then((value) => ({ value }), (error) => ({ error }));
   const snapshot = manifest.then((m) => checkedBytes(indexURL + m.snapshot.file, m.snapshot));
-  const bytecode = manifest.then((m) => checkedBytes(indexURL + m.pycache.file, m.pycache));
-  manifest.then((m) => {
-    for (const { file } of Object.values(m.pycache.wheels)) {
-      fetch(indexURL + file).then((r) => r.arrayBuffer()).catch(() => {});
-    }
-  }, () => {});
+  const bytecode = manifest.then((m) => m.pycache.map((entry) => {
+    fetch(indexURL + entry.wheel.file).then((r) => r.arrayBuffer()).catch(() => {});
+    return { ...entry, bytes: settle(checkedBytes(indexURL + entry.file, entry)) };
+  }));
   return { manifest: settle(manifest), snapshot: settle(snapshot), bytecode: settle(bytecode) };
 }
 
@@ -71,20 +69,25 @@ export async function startInterpreter(indexURL, downloads) {
 }
 
 /**
- * Unpacks the bytecode for the loaded packages when the lock's wheels are the ones it was
- * compiled from (it is unchecked-hash .pyc: Python would not notice a different source).
- * Resolves to true when installed, else to the reason it was not.
+ * Unpacks the bytecode of each loaded package whose wheel in the lock is the one it was
+ * compiled from (unchecked-hash .pyc: Python would not notice another source). Resolves to
+ * {packages: the names installed, notes: why others were not}.
  */
 export async function installBytecode(pyodide, downloads) {
-  const [{ value: manifest }, { value: bytes, error }] =
-    await Promise.all([downloads.manifest, downloads.bytecode]);
-  if (!bytes) return `no bytecode (${error.message})`;
+  const { value: entries, error } = await downloads.bytecode;
+  if (!entries) return { packages: [], notes: [`no bytecode (${error.message})`] };
   const lock = pyodide._api.lockfile_packages;
-  for (const [name, { sha256 }] of Object.entries(manifest.pycache.wheels)) {
-    if (lock[name]?.sha256 !== sha256) {
-      return `the bytecode was compiled from another ${name} wheel; run \`make setup\``;
+  const packages = [];
+  const notes = [];
+  for (const entry of entries) {
+    const { value: bytes, error: fetchError } = await entry.bytes;
+    if (lock[entry.package]?.sha256 !== entry.wheel.sha256) {
+      notes.push(`the ${entry.package} bytecode is for another wheel (run \`make wheel\`)`);
+    } else if (!bytes) notes.push(`no ${entry.package} bytecode (${fetchError.message})`);
+    else {
+      pyodide.unpackArchive(bytes, "zip", { extractDir: SITE_PACKAGES });
+      packages.push(entry.package);
     }
   }
-  pyodide.unpackArchive(bytes, "zip", { extractDir: SITE_PACKAGES });
-  return true;
+  return { packages, notes };
 }

@@ -24,7 +24,8 @@
 //   predict {id, model, inputs}        value: [{data, shape}] (buffers transferred)
 //   dispose-model {model}
 // Worker -> page events: "boot" {stage, percent, text}, "ready" {backend, bootSeconds, stages,
-// snapshot (restored from the boot snapshot, web/boot_snapshot.js), bytecode (precompiled)},
+// snapshot (restored from the boot snapshot, web/boot_snapshot.js), bytecode (the packages
+// whose precompiled bytecode was used)},
 // "error" {message}, "stdout" {id, stream, text}, "dataset" {name, loaded, total, source, done},
 // and what Python reports through the `webkeras_worker` module (below): "backend", "fit-begin",
 // "batch", "epoch", "fit-end", "status", "saved", ...
@@ -165,7 +166,7 @@ async function boot({ backend = "webgpu", interruptBuffer = null }) {
   await loadPackages(["numpy", inLock ? "webkeras" : wheelURL]);
   mark("packages");
   const bytecode = await installBytecode(pyodide, downloads);
-  if (bytecode !== true) console.info(`webkeras: ${bytecode}; Python compiles the sources.`);
+  for (const note of bytecode.notes) console.info(`webkeras: ${note}; Python compiles it.`);
   mark("bytecode");
   const granted = gpu && (bootProgress("gpu", 75, "Requesting a WebGPU device…"), await gpu);
   if (backend === "auto") backend = granted ? "webgpu" : "numpy";
@@ -187,7 +188,7 @@ async function boot({ backend = "webgpu", interruptBuffer = null }) {
   bootProgress("ready", 100, `Ready (booted in ${seconds.toFixed(1)} s)`);
   post("ready", { bootSeconds: seconds, backend, stages,
     interruptible: Boolean(interruptBuffer), snapshot: interpreter.snapshot,
-    bytecode: bytecode === true });
+    bytecode: bytecode.packages });
 }
 
 // -- entering Python ------------------------------------------------------------------------
