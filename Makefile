@@ -63,7 +63,7 @@ WHEEL_SRCS := $(shell find py/webkeras -type f -not -path '*/__pycache__/*' -not
               $(shell find kernels -type f \( -name '*.py' -o -name '*.wgsl' \) -not -path '*/__pycache__/*' 2>/dev/null | sort) \
               $(shell find py/webkeras kernels -type d -not -name __pycache__ 2>/dev/null | sort)
 
-.PHONY: fuzz setup apt apt-wasm wasm venv npm pyodide wheel boot-snapshot datasets vendor models check-pyodide run test test-slow lint check-wheel bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
+.PHONY: fuzz loadtest setup apt apt-wasm wasm venv npm pyodide wheel boot-snapshot datasets vendor models check-pyodide run test test-slow lint check-wheel bench peers-venv bench-peers clean distclean interop tfjs-peers tfjs-fixtures
 
 setup: apt apt-wasm venv npm pyodide wasm wheel boot-snapshot datasets vendor models
 	@echo "setup: OK"
@@ -282,6 +282,12 @@ fuzz: $(FUZZ_VENV)/.installed
 	    $(FUZZ_SECONDS) 2>&1 | grep -E '^(Done|stat::|==[0-9]+== ERROR|artifact_prefix)'; \
 	  then status=1; fi; \
 	done; exit $$status
+
+# Load test on loopback (scripts/loadtest.py), not part of `make test`: 50 clients, 1,000 mixed
+# requests (conversions checked by prediction, dataset ranges, static files) against gunicorn,
+# then the development server; stops by itself; writes bench/results/loadtest_DATE.md.
+loadtest: setup
+	$(PY) scripts/loadtest.py
 
 # build outputs; keeps downloads (.cache/downloads), the venvs and node_modules
 clean:
