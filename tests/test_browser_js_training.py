@@ -7,17 +7,28 @@ one `make setup` trains (build/models/), the data are the repo's MNIST files. Wh
 trains or saves is checked against native webkeras on the same weights.
 """
 
+import base64
+import io
 import re
+import shutil
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
-from conftest import create_app, default_build_dir, local_chromium
+import webkeras as keras
+from conftest import TEST_SEED, create_app, default_build_dir, local_chromium
 from test_browser_predict import third_party_page
+from webkeras.saving import load_model
+from webkeras.saving.tfjs import load_tfjs
 from webkeras.server.browser import CHROMIUM, serve_app
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILT_MODELS = default_build_dir() / "models"
 CNN_URL = "/models/mnist_cnn/model.json"
+MLP_URL = "/models/fresh_mlp.keras"  # untrained: fit has something to learn
+# Tab (WebGPU on SwiftShader, or NumPy in wasm) against native NumPy + BLAS, same weights.
+TOLERANCE = 1e-4
 
 pytestmark = [
     pytest.mark.skipif(not (BUILT_MODELS / "mnist_cnn" / "model.json").is_file(),
@@ -29,8 +40,27 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def server():
-    app = create_app()
+def models_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    shutil.copytree(BUILT_MODELS / "mnist_cnn", root / "mnist_cnn")
+    keras.utils.set_random_seed(TEST_SEED)
+    mlp = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                            keras.layers.Dense(32, activation="relu"),
+                            keras.layers.Dense(10, activation="softmax")], name="fresh_mlp")
+    mlp.save(root / "fresh_mlp.keras")
+    return root
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    """512 training and 256 test images of the repo's MNIST (uint8, as the files hold them)."""
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    return (x_train[:512], y_train[:512]), (x_test[:256], y_test[:256])
+
+
+@pytest.fixture(scope="module")
+def server(models_dir):
+    app = create_app(models_dir=models_dir)
     app.add_url_rule("/test-pages/<path:filename>", "test_pages",
                      lambda filename: third_party_page(REPO_ROOT / "tests" / "pages", filename))
     with serve_app(app) as url:
@@ -52,6 +82,27 @@ def api_page(context, server):
     page.wait_for_function("window.pageReady === true")
     page.evaluate("async (url) => { window.cnn = await window.load(url); }", CNN_URL)
     return page
+
+
+def put_mnist(page, name, images, labels):
+    """window[name] = {x: {data: Float32Array in [0, 1], shape: [n, 28, 28, 1]}, y: Uint8Array}."""
+    page.evaluate(
+        """([name, images, labels, n]) => { const pixels = window.fromBase64(images);
+             window[name] = {x: {data: Float32Array.from(pixels, (v) => v / 255),
+                                 shape: [n, 28, 28, 1]},
+                             y: window.fromBase64(labels)}; }""",
+        [name, base64.b64encode(images.tobytes()).decode(),
+         base64.b64encode(labels.astype("uint8").tobytes()).decode(), len(images)])
+
+
+def as_x(images):
+    return (images.astype("float32") / 255)[..., None]
+
+
+def tab_weights(page, model="window.mlp"):
+    weights = page.evaluate(f"async () => (await {model}.getWeights())"
+                            ".map((w) => ({data: Array.from(w.data), shape: w.shape}))")
+    return [np.asarray(w["data"], "float32").reshape(w["shape"]) for w in weights]
 
 
 def reject_message(page, script, arg=None):
@@ -98,3 +149,162 @@ def test_run_python_rejects_with_the_traceback(api_page):
     assert "SyntaxError" in syntax and "<runPython>" in syntax, syntax
     # The interpreter keeps working after an error.
     assert api_page.evaluate("() => window.api.runPython('40 + 2')") == 42
+
+
+# -- compile / fit / evaluate / save --------------------------------------------------------
+@pytest.fixture(scope="module")
+def trained(api_page, mnist):
+    """The fresh MLP, fitted in the tab on 512 MNIST images (3 epochs); what fit reported."""
+    (x_train, y_train), (x_test, y_test) = mnist
+    put_mnist(api_page, "train", x_train, y_train)
+    put_mnist(api_page, "test", x_test, y_test)
+    return api_page.evaluate(
+        """async (url) => {
+             window.mlp = await window.load(url);
+             await window.mlp.compile({optimizer: {className: "Adam",
+                                                   config: {learning_rate: 0.003}},
+                                       loss: "sparse_categorical_crossentropy",
+                                       metrics: ["accuracy"]});
+             const batches = [], epochs = [];
+             const before = await window.mlp.evaluate(window.test.x, window.test.y,
+                                                      {returnDict: true});
+             const history = await window.mlp.fit(window.train.x, window.train.y, {
+               epochs: 3, batchSize: 64, shuffle: true,
+               onBatchEnd: (batch, logs) => batches.push([batch, logs.loss]),
+               onEpochEnd: (epoch, logs) => epochs.push([epoch, logs])});
+             return {before, history, batches, epochs}; }""", MLP_URL)
+
+
+def test_fit_lowers_the_loss_on_mnist(trained):
+    history = trained["history"]
+    assert history["epoch"] == [0, 1, 2]
+    assert set(history["history"]) == {"loss", "accuracy"}
+    losses = history["history"]["loss"]
+    assert losses[2] < losses[0] < trained["before"]["loss"], (trained["before"], losses)
+    assert history["history"]["accuracy"][2] > 0.6
+    assert history["params"] == {"verbose": 0, "epochs": 3, "steps": 8}
+    # onBatchEnd saw 8 batches per epoch as they ran; onEpochEnd the History's numbers.
+    assert [b for b, _ in trained["batches"]] == list(range(8)) * 3
+    assert [e for e, _ in trained["epochs"]] == [0, 1, 2]
+    assert [logs["loss"] for _, logs in trained["epochs"]] == pytest.approx(losses)
+
+
+def test_evaluate_matches_native_on_the_same_weights(api_page, trained, mnist):
+    _, (x_test, y_test) = mnist
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.set_weights(tab_weights(api_page))
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    expected = model.evaluate(as_x(x_test), y_test, verbose=0, batch_size=32)
+    got = api_page.evaluate(
+        "() => window.mlp.evaluate(window.test.x, window.test.y, {batchSize: 32})")
+    assert got == pytest.approx(expected, abs=TOLERANCE)
+    as_dict = api_page.evaluate(
+        "() => window.mlp.evaluate(window.test.x, window.test.y, {returnDict: true})")
+    assert as_dict == pytest.approx({"loss": expected[0], "accuracy": expected[1]},
+                                    abs=TOLERANCE)
+    # Nested arrays and one-hot labels as {data, shape} work the same.
+    one_hot = np.eye(10, dtype="float32")[y_test[:8]]
+    nested = api_page.evaluate(
+        """([x, y]) => window.mlp.evaluate(x, {data: new Float32Array(y.flat()), shape: [8, 10]})
+             .then(null, (e) => e.message)""",
+        [as_x(x_test[:8]).tolist(), one_hot.tolist()])
+    assert "`y_true` must hold one class index per sample" in nested, nested
+
+
+@pytest.mark.parametrize("target", ["trained.keras", "trained.h5"])
+def test_saved_file_loads_natively_with_the_same_weights(api_page, trained, tmp_path, target):
+    saved = api_page.evaluate(
+        """async (target) => { const file = await window.mlp.save(target);
+             return {name: file.name, type: file.type, size: file.size,
+                     bytes: await window.blobBase64(file)}; }""", target)
+    assert saved["name"] == target and saved["size"] > 0
+    path = tmp_path / target
+    path.write_bytes(base64.b64decode(saved["bytes"]))
+    native = load_model(path)
+    for got, expected in zip(native.get_weights(), tab_weights(api_page), strict=True):
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+    # Compiled as in the tab: the native model evaluates with the same loss and metric.
+    assert native.loss == "sparse_categorical_crossentropy"
+
+
+def test_saved_tfjs_zip_loads_natively(api_page, trained, tmp_path):
+    saved = api_page.evaluate(
+        """async () => { const file = await window.mlp.save("tfjs");
+             return {name: file.name, bytes: await window.blobBase64(file)}; }""")
+    assert saved["name"] == "fresh_mlp_tfjs.zip"
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(saved["bytes"]))) as archive:
+        names = archive.namelist()
+        archive.extractall(tmp_path)
+    assert "model.json" in names and any(name.endswith(".bin") for name in names), names
+    native = load_tfjs(tmp_path / "model.json")
+    for got, expected in zip(native.get_weights(), tab_weights(api_page), strict=True):
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_weights_round_trip_and_summary(api_page, trained):
+    weights = tab_weights(api_page)
+    assert [w.shape for w in weights] == [(784, 32), (32,), (32, 10), (10,)]
+    # setWeights with nested arrays: the tab predicts with exactly those weights.
+    zeroed = [np.zeros_like(w) for w in weights]
+    api_page.evaluate("(ws) => window.mlp.setWeights(ws)", [w.tolist() for w in zeroed])
+    out = api_page.evaluate("async () => Array.from((await window.mlp.predict("
+                            "new Float32Array(784), [1, 28, 28, 1])).data)")
+    np.testing.assert_allclose(out, np.full(10, 0.1), atol=1e-6)
+    api_page.evaluate("(ws) => window.mlp.setWeights(ws.map(([data, shape]) =>"
+                      " ({data: new Float32Array(data), shape})))",
+                      [[w.ravel().tolist(), list(w.shape)] for w in weights])
+    for got, expected in zip(tab_weights(api_page), weights, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    summary = api_page.evaluate("() => window.mlp.summary()")
+    assert summary.startswith('Model: "fresh_mlp"'), summary
+    assert "Trainable params: 25,450" in summary and "dense_1 (Dense)" in summary
+
+
+def test_set_trainable_freezes_a_layer_in_fit(api_page, trained):
+    layers = api_page.evaluate("() => window.mlp.setTrainable(1, false)")
+    assert [(layer["name"], layer["trainable"]) for layer in layers] == [
+        ("flatten", True), ("dense", False), ("dense_1", True)]
+    before = tab_weights(api_page)
+    api_page.evaluate(
+        """async () => { await window.mlp.compile({optimizer: "sgd",
+                                                   loss: "sparse_categorical_crossentropy"});
+             await window.mlp.fit(window.train.x, window.train.y, {epochs: 1, batchSize: 128});
+             await window.mlp.setTrainable("dense", true); }""")
+    after = tab_weights(api_page)
+    np.testing.assert_array_equal(after[0], before[0])  # frozen
+    assert np.abs(after[2] - before[2]).max() > 0  # trained
+    assert api_page.evaluate("window.mlp.layers[1].trainable") is True
+
+
+# -- errors ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("script, message", [
+    ("fresh.fit(window.train.x, window.train.y)",
+     r"^You must call `compile\(\)` before calling `fit\(\)`"),
+    ("fresh.compile({optimizer: 'adamm', loss: 'mse'})",
+     r"^Could not interpret optimizer identifier: 'adamm'"),
+    ("fresh.compile({optimizer: 'adam', loss: 'sparse_crossentropy'})",
+     r"^Unknown loss: received 'sparse_crossentropy'"),
+    ("fresh.compile({optimiser: 'adam'})",
+     r"^compile: unknown option 'optimiser'; expected one of optimizer, loss"),
+    ("window.mlp.fit({data: new Float32Array(40), shape: [4, 10]}, new Uint8Array(4))",
+     r"^Input 0 of model 'fresh_mlp': expected shape \['batch', 28, 28, 1\], "
+     r"received \[4, 10\]"),
+    ("window.mlp.fit(window.train.x, new Uint8Array(5))",
+     r"^Data cardinality is ambiguous.*x sizes: \[512\], y sizes: \[5\]"),
+    ("window.mlp.fit(window.train.x, window.train.y, {batchsize: 8})",
+     r"^fit: unknown option 'batchsize'; expected one of epochs, batchSize"),
+    ("window.mlp.fit(window.train.x, window.train.y, {epochs: 0})", r"epochs"),
+    ("window.mlp.evaluate([[1, 2], [3]], window.test.y)", r"^evaluate x: ragged nested arrays"),
+    ("window.mlp.save('model.txt')",
+     r'^save: expected "name.keras", "name.h5" or "tfjs", received "model.txt"'),
+    ("window.mlp.setWeights([new Float32Array(3)])",
+     r"^Layer fresh_mlp expects 4 weights, but the weight list received has 1 elements"),
+    ("window.mlp.setTrainable('conv9', false)", r"^No such layer: conv9\."),
+])
+def test_errors_reject_naming_the_problem(api_page, trained, script, message):
+    error = api_page.evaluate(
+        f"""async (url) => {{ const fresh = window.fresh ||= await window.load(url);
+              return ({script}).then(() => null, (e) => e.message); }}""", MLP_URL)
+    assert error is not None and re.search(message, error, re.S), error

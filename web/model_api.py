@@ -3,18 +3,27 @@
 The worker fetches a model's files into Pyodide's filesystem, then calls `load`; `predict`
 takes typed arrays from the page and hands typed arrays back (one copy each way);
 `run_python` runs the page's code in a namespace where the loaded models are `models[id]`.
+The training calls (compile, fit, evaluate, save, weights, summary, set_trainable) answer
+{"value": ...} or {"error", "type", "traceback"}: the page rejects with Keras's own message.
 """
 
+import functools
+import io
 import json
 import linecache
+import os
 import sys
+import tempfile
 import traceback
+import zipfile
 
 import js
 import numpy as np
 import webkeras as keras
+import webkeras_worker
 from pyodide.code import eval_code_async
 from pyodide.ffi import run_sync
+from webkeras.callbacks import Callback
 from webkeras.saving import tfjs
 
 # Batches larger than this go through `model.predict` in chunks of this size.
@@ -48,6 +57,11 @@ def _specs(model, kind):
     return [{"name": None, "shape": list(s), "dtype": "float32"} for s in shapes if s]
 
 
+def _layers(model):
+    return [{"name": layer.name, "className": type(layer).__name__,
+             "trainable": bool(layer.trainable)} for layer in getattr(model, "layers", [])]
+
+
 def load(model_id, path, backend):
     """Loads a TF.js model.json, `.keras` or `.h5` file on `backend` ("webgpu" or "numpy");
     returns JSON naming its inputs and outputs."""
@@ -58,7 +72,7 @@ def load(model_id, path, backend):
         model = keras.saving.load_model(path, compile=False)
     _models[int(model_id)] = model
     return json.dumps({"name": model.name, "inputs": _specs(model, "inputs"),
-                       "outputs": _specs(model, "outputs"),
+                       "outputs": _specs(model, "outputs"), "layers": _layers(model),
                        "backend": keras.backend.backend(), "device": keras.backend.device()})
 
 
@@ -97,9 +111,17 @@ def _check_shapes(model, arrays):
                              f"received {list(array.shape)}.")
 
 
+# The typed array each NumPy dtype goes back as (others: Float32Array).
+JS_ARRAYS = {"float64": (js.Float64Array, np.float64), "int32": (js.Int32Array, np.int32),
+             "int64": (js.Int32Array, np.int32), "uint8": (js.Uint8Array, np.uint8),
+             "bool": (js.Uint8Array, np.uint8)}
+
+
 def _to_js(array):
-    array = np.ascontiguousarray(array, dtype=np.float32)
-    typed = js.Float32Array.new(array.size)
+    array = np.asarray(array)
+    kind, dtype = JS_ARRAYS.get(array.dtype.name, (js.Float32Array, np.float32))
+    array = np.ascontiguousarray(array, dtype=dtype)
+    typed = kind.new(array.size)
     typed.assign(array.reshape(-1))
     return {"data": typed, "shape": list(array.shape)}
 
@@ -160,3 +182,151 @@ def run_python(code):
         return json.dumps({"value": value}, default=_json_value, allow_nan=False)
     except (TypeError, ValueError):  # not JSON (or NaN): what the REPL would show
         return json.dumps({"value": repr(value)})
+
+
+
+# -- training -------------------------------------------------------------------------------
+def _answer(fn):
+    """{"value": fn(...)}, or the exception as {"error", "type", "traceback"}."""
+
+    @functools.wraps(fn)
+    def call(*args):
+        try:
+            return {"value": fn(*args)}
+        except Exception as exc:
+            return {"error": str(exc) or type(exc).__name__, "type": type(exc).__name__,
+                    "traceback": traceback.format_exc()}
+
+    return call
+
+
+def _data(model, tensors, check_inputs):
+    """webkeras.js's {arrays: [{data, shape}], names, single} as Keras's x / y: one array, a
+    list, or a dict keyed by input / output name."""
+    arrays = [_to_numpy(i, item) for i, item in enumerate(tensors.arrays)]
+    if tensors.names is not None:
+        return dict(zip(tensors.names, arrays))
+    if check_inputs:
+        _check_shapes(model, arrays)
+    return arrays[0] if tensors.single else arrays
+
+
+def _optimizer(spec):
+    """A name ("adam") or {className, config} (Keras's serialized form)."""
+    if isinstance(spec, dict) and "className" in spec:
+        return keras.optimizers.get({"class_name": spec["className"],
+                                     "config": spec.get("config", {})})
+    return keras.optimizers.get(spec)
+
+
+@_answer
+def compile_model(model_id, options):
+    """options: JSON {optimizer, loss, metrics, ...} (Model.compile's keyword arguments)."""
+    model = _model(model_id)
+    kwargs = json.loads(options)
+    if "optimizer" in kwargs:
+        kwargs["optimizer"] = _optimizer(kwargs["optimizer"])
+    model.compile(**kwargs)
+
+
+def _logs(logs):
+    return {key: float(value) for key, value in (logs or {}).items()}
+
+
+class PageProgress(Callback):
+    """Reports each batch ("train-batch", when the page listens) and epoch ("train-epoch")."""
+
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.batches:
+            webkeras_worker.report("train-batch", json.dumps(
+                {"epoch": self.epoch, "batch": batch, "logs": _logs(logs)}))
+
+    def on_epoch_end(self, epoch, logs=None):
+        webkeras_worker.report("train-epoch", json.dumps({"epoch": epoch, "logs": _logs(logs)}))
+
+
+@_answer
+def fit(model_id, x, y, options, report_batches):
+    """options: JSON of Model.fit's keyword arguments (epochs, batch_size, ...)."""
+    model = _model(model_id)
+    history = model.fit(_data(model, x, True), _data(model, y, False), verbose=0,
+                        callbacks=[PageProgress(bool(report_batches))], **json.loads(options))
+    return json.dumps({"history": {key: [float(v) for v in values]
+                                   for key, values in history.history.items()},
+                       "epoch": list(history.epoch), "params": history.params})
+
+
+@_answer
+def evaluate(model_id, x, y, options):
+    """options: JSON {batch_size, return_dict}; the result as Keras returns it."""
+    model = _model(model_id)
+    result = model.evaluate(_data(model, x, True), _data(model, y, False), verbose=0,
+                            **json.loads(options))
+    return json.dumps(result, default=_json_value)
+
+
+SAVE_FORMATS = (".keras", ".h5")
+
+
+def _zip_folder(folder):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(os.listdir(folder)):
+            archive.write(os.path.join(folder, name), name)
+    return buffer.getvalue()
+
+
+@_answer
+def save(model_id, target):
+    """The model's file as a Uint8Array: `target` "name.keras", "name.h5" or "tfjs" (a zip of
+    model.json and its shards)."""
+    model = _model(model_id)
+    with tempfile.TemporaryDirectory() as folder:
+        if target == "tfjs":
+            tfjs.save_tfjs(model, os.path.join(folder, "tfjs"))
+            data = _zip_folder(os.path.join(folder, "tfjs"))
+        else:
+            path = os.path.join(folder, "model" + os.path.splitext(target)[1])
+            model.save(path)
+            with open(path, "rb") as file:
+                data = file.read()
+    typed = js.Uint8Array.new(len(data))
+    typed.assign(data)
+    return typed
+
+
+@_answer
+def get_weights(model_id):
+    return [_to_js(w) for w in _model(model_id).get_weights()]
+
+
+@_answer
+def set_weights(model_id, weights):
+    _model(model_id).set_weights([_to_numpy(i, w) for i, w in enumerate(weights)])
+
+
+@_answer
+def summary(model_id):
+    parts = []
+    _model(model_id).summary(print_fn=lambda text, *_, **__: parts.append(text))
+    return "\n".join(part.rstrip("\n") for part in parts)
+
+
+@_answer
+def set_trainable(model_id, layer, trainable):
+    """Sets a layer's (by name, or index in model.layers) `trainable`; returns the layers."""
+    model = _model(model_id)
+    if isinstance(layer, (int, float)):
+        target = model.get_layer(index=int(layer))
+    else:
+        target = model.get_layer(name=str(layer))
+    target.trainable = bool(trainable)
+    return _layers(model)

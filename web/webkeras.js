@@ -70,19 +70,23 @@ export function init({ backend = "auto", onProgress } = {}) {
 let calls = Promise.resolve();
 
 /** module.func(*args) of web/<module>.py in the worker, after the API's earlier calls. */
-function callPython(module, func, args, { onEvent } = {}) {
+function callPython(module, func, args, { onEvent, transfer } = {}) {
   const result = calls.then(() =>
-    runtime.client.request("call", { module, func, args }, { onEvent }));
+    runtime.client.request("call", { module, func, args }, { onEvent, transfer }));
   calls = result.catch(() => {});
   return result;
 }
 
-/** An error raised by Python: `message` is its traceback; `pythonType` the exception's name. */
+/**
+ * An error raised in Python: `pythonType` is the exception's class name and `traceback` its
+ * traceback. The message: the traceback for runPython, Keras's message for a model's methods.
+ */
 export class PythonError extends Error {
-  constructor(traceback, pythonType) {
-    super(traceback);
+  constructor(message, pythonType, traceback = message) {
+    super(message);
     this.name = "PythonError";
     this.pythonType = pythonType;
+    this.traceback = traceback;
   }
 }
 
@@ -108,40 +112,44 @@ export async function runPython(code, { onOutput } = {}) {
 }
 
 // -- inputs ---------------------------------------------------------------------------------
-function flatten(nested, shape = [], depth = 0, out = []) {
+function flatten(nested, what, shape = [], depth = 0, out = []) {
+  const ragged = (detail = "") => new Error(`${what}: ragged nested arrays${detail}.`);
   if (ArrayBuffer.isView(nested) || Array.isArray(nested)) {
     if (shape.length === depth) shape.push(nested.length);
     else if (shape[depth] !== nested.length) {
-      throw new Error(`predict: ragged nested arrays (length ${nested.length} at depth ${depth}, ` +
-        `expected ${shape[depth]}).`);
+      throw ragged(` (length ${nested.length} at depth ${depth}, expected ${shape[depth]})`);
     }
     if (ArrayBuffer.isView(nested)) {
-      if (shape.length !== depth + 1) throw new Error("predict: ragged nested arrays.");
+      if (shape.length !== depth + 1) throw ragged();
       for (const value of nested) out.push(value);
-    } else for (const item of nested) flatten(item, shape, depth + 1, out);
+    } else for (const item of nested) flatten(item, what, shape, depth + 1, out);
   } else if (typeof nested === "number") {
-    if (shape.length !== depth) throw new Error("predict: ragged nested arrays.");
+    if (shape.length !== depth) throw ragged();
     out.push(nested);
   } else {
-    throw new TypeError(`predict: expected numbers, typed arrays or nested arrays, received ` +
+    throw new TypeError(`${what}: expected numbers, typed arrays or nested arrays, received ` +
       `${nested === null ? "null" : typeof nested}.`);
   }
   return out;
 }
 
-function toInput(data, shape, spec) {
+/**
+ * {data, shape} (a copy of the data, safe to transfer). A flat typed array without a shape
+ * takes `spec`'s shape with the batch size it implies; without a spec it is rank 1.
+ */
+function toInput(data, shape, spec, what = "predict") {
   if (ArrayBuffer.isView(data) && !(data instanceof DataView) && (shape || !Array.isArray(data))) {
     const typed = data instanceof Float64Array ? new Float32Array(data) : data.slice();
+    if (!shape && !spec) shape = [typed.length];
     if (!shape) {
-      // A flat typed array: the model's input shape with the batch size it implies.
-      const sample = (spec?.shape || []).slice(1);
+      const sample = (spec.shape || []).slice(1);
       if (sample.some((d) => d == null)) {
-        throw new Error(`predict: pass a shape; the model's input shape is ` +
-          `${JSON.stringify(spec?.shape)}.`);
+        throw new Error(`${what}: pass a shape; the model's input shape is ` +
+          `${JSON.stringify(spec.shape)}.`);
       }
       const size = sample.reduce((a, b) => a * b, 1);
       if (!size || typed.length % size) {
-        throw new Error(`predict: ${typed.length} values are not a whole number of samples of ` +
+        throw new Error(`${what}: ${typed.length} values are not a whole number of samples of ` +
           `shape ${JSON.stringify(sample)}.`);
       }
       shape = [typed.length / size, ...sample];
@@ -149,9 +157,60 @@ function toInput(data, shape, spec) {
     return { data: typed, shape: [...shape] };
   }
   const inferred = [];
-  const values = Float32Array.from(flatten(data, inferred));
+  const values = Float32Array.from(flatten(data, what, inferred));
   return { data: values, shape: shape ? [...shape] : inferred };
 }
+
+const isTensor = (value) => value !== null && typeof value === "object" &&
+  ArrayBuffer.isView(value.data) && Array.isArray(value.shape);
+
+/** One array: {data, shape} (or an Output), a typed array, or nested arrays. */
+const toArray = (value, spec, what) => (isTensor(value)
+  ? toInput(value.data, value.shape, spec, what) : toInput(value, undefined, spec, what));
+
+/**
+ * fit / evaluate's x or y as the worker takes it: {arrays, names, single}. `specs`: the
+ * model's inputs (x: a bare typed array takes their shapes) or null (y: one value per sample).
+ * `count` arrays (inputs or outputs) are expected as a list or an object keyed by name.
+ */
+function toTensors(value, { specs, count, what, role }) {
+  const plainObject = value !== null && typeof value === "object" && !Array.isArray(value) &&
+    !ArrayBuffer.isView(value) && !isTensor(value);
+  if (plainObject) {
+    const names = Object.keys(value);
+    const arrays = names.map((name) =>
+      toArray(value[name], specs?.find((spec) => spec.name === name), `${what} ${role} '${name}'`));
+    return { arrays, names, single: false };
+  }
+  if (count > 1) {
+    if (!Array.isArray(value) || value.length !== count) {
+      throw new Error(`${what}: the model has ${count} ${role === "x" ? "inputs" : "outputs"}; ` +
+        `pass ${role} as a list of ${count} arrays or an object keyed by their names.`);
+    }
+    return { arrays: value.map((item, i) => toArray(item, specs?.[i], `${what} ${role}[${i}]`)),
+      names: null, single: false };
+  }
+  if (value === undefined || value === null) {
+    throw new TypeError(`${what}: ${role} is missing; expected {data, shape}, a typed array or ` +
+      `nested arrays.`);
+  }
+  return { arrays: [toArray(value, specs?.[0], `${what} ${role}`)], names: null, single: true };
+}
+
+/** Keyword arguments for Python: the options this call knows, renamed; others refused. */
+function keywords(options, names, what) {
+  const kwargs = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (!(key in names)) {
+      throw new Error(`${what}: unknown option '${key}'; expected one of ` +
+        `${Object.keys(names).join(", ")}.`);
+    }
+    if (value !== undefined && names[key]) kwargs[names[key]] = value;
+  }
+  return kwargs;
+}
+
+const buffersOf = (...groups) => groups.flatMap((group) => group.arrays.map((a) => a.data.buffer));
 
 // -- outputs --------------------------------------------------------------------------------
 function nest(data, shape, offset = 0) {
@@ -174,7 +233,16 @@ export class Output {
   }
 }
 
-/** A loaded model: `predict` runs it in the worker. */
+const FIT_OPTIONS = { epochs: "epochs", batchSize: "batch_size", validationSplit:
+  "validation_split", shuffle: "shuffle", initialEpoch: "initial_epoch", onBatchEnd: null,
+  onEpochEnd: null };
+const COMPILE_OPTIONS = { optimizer: "optimizer", loss: "loss", metrics: "metrics",
+  lossWeights: "loss_weights", weightedMetrics: "weighted_metrics" };
+const EVALUATE_OPTIONS = { batchSize: "batch_size", returnDict: "return_dict" };
+const SAVE_TYPES = { keras: "application/zip", h5: "application/x-hdf5",
+  tfjs: "application/zip" };
+
+/** A loaded model: `predict` runs it in the worker, and the Keras training calls do too. */
 export class Model {
   constructor(id, info) {
     this.id = id;
@@ -182,6 +250,7 @@ export class Model {
     this.name = info.name;
     this.inputs = info.inputs;
     this.outputs = info.outputs;
+    this.layers = info.layers; // [{name, className, trainable}]
     this.backend = info.backend;
     this.device = info.device;
     this.disposed = false;
@@ -209,6 +278,110 @@ export class Model {
       { transfer: inputs.map((input) => input.data.buffer) });
     const outputs = reply.map(({ data: values, shape: dims }) => new Output(values, dims));
     return outputs.length === 1 ? outputs[0] : outputs;
+  }
+
+  /** webkeras_model_api.<func>(id, ...args) -> its value; Keras's errors reject. */
+  async #call(what, func, args = [], options = {}) {
+    if (this.disposed) throw new Error(`${what}: model '${this.name}' was disposed.`);
+    const reply = await callPython("model_api", func, [this.id, ...args], options);
+    if (reply.error !== undefined) {
+      throw new PythonError(reply.error, reply.type, reply.traceback);
+    }
+    return reply.value;
+  }
+
+  /**
+   * compile({optimizer, loss, metrics, lossWeights, weightedMetrics}) as Keras's: names
+   * ("adam", "sparse_categorical_crossentropy", ["accuracy"]), lists or objects keyed by output
+   * name; optimizer also {className: "Adam", config: {learning_rate: 1e-3}}.
+   */
+  async compile(options = {}) {
+    const kwargs = keywords(options, COMPILE_OPTIONS, "compile");
+    await this.#call("compile", "compile_model", [JSON.stringify(kwargs)]);
+  }
+
+  /**
+   * fit(x, y, {epochs, batchSize, validationSplit, shuffle, initialEpoch, onBatchEnd,
+   * onEpochEnd}) -> {history: {loss: [...], ...}, epoch: [0, 1, ...], params}. onBatchEnd(batch,
+   * logs) and onEpochEnd(epoch, logs) are called as the worker trains.
+   */
+  async fit(x, y, options = {}) {
+    const kwargs = keywords(options, FIT_OPTIONS, "fit");
+    const xs = toTensors(x, { specs: this.inputs, count: this.inputs.length, what: "fit",
+      role: "x" });
+    const ys = toTensors(y, { count: this.outputs.length, what: "fit", role: "y" });
+    const { onBatchEnd, onEpochEnd } = options;
+    const onEvent = (event) => {
+      if (event.type === "train-batch") onBatchEnd?.(event.batch, event.logs);
+      else if (event.type === "train-epoch") onEpochEnd?.(event.epoch, event.logs);
+    };
+    const history = await this.#call("fit", "fit",
+      [xs, ys, JSON.stringify(kwargs), Boolean(onBatchEnd)],
+      { onEvent, transfer: buffersOf(xs, ys) });
+    return JSON.parse(history);
+  }
+
+  /**
+   * evaluate(x, y, {batchSize, returnDict}) -> as Keras returns it: the loss, [loss,
+   * ...metrics], or with returnDict an object {loss, accuracy, ...}.
+   */
+  async evaluate(x, y, options = {}) {
+    const kwargs = keywords(options, EVALUATE_OPTIONS, "evaluate");
+    const xs = toTensors(x, { specs: this.inputs, count: this.inputs.length, what: "evaluate",
+      role: "x" });
+    const ys = toTensors(y, { count: this.outputs.length, what: "evaluate", role: "y" });
+    const result = await this.#call("evaluate", "evaluate", [xs, ys, JSON.stringify(kwargs)],
+      { transfer: buffersOf(xs, ys) });
+    return JSON.parse(result);
+  }
+
+  /**
+   * save("name.keras" | "name.h5" | "tfjs") -> a File (a Blob with that name): the .keras
+   * archive, the .h5 file, or a zip of the TF.js model.json and its shards.
+   */
+  async save(target) {
+    const kind = target === "tfjs" ? "tfjs"
+      : typeof target === "string" && /^[^/\\]+\.(keras|h5)$/.exec(target)?.[1];
+    if (!kind) {
+      throw new Error(`save: expected "name.keras", "name.h5" or "tfjs", received ` +
+        `${JSON.stringify(target)}.`);
+    }
+    const bytes = await this.#call("save", "save", [target]);
+    const name = kind === "tfjs" ? `${this.name}_tfjs.zip` : target;
+    return new File([bytes], name, { type: SAVE_TYPES[kind] });
+  }
+
+  /** The weights (Keras's get_weights order) as [{data, shape, array()}]. */
+  async getWeights() {
+    const weights = await this.#call("getWeights", "get_weights");
+    return weights.map(({ data, shape }) => new Output(data, shape));
+  }
+
+  /** setWeights(list): one {data, shape} (or nested arrays) per weight, get_weights order. */
+  async setWeights(weights) {
+    if (!Array.isArray(weights)) {
+      throw new TypeError(`setWeights: expected a list of arrays, received ${typeof weights}.`);
+    }
+    const arrays = weights.map((w, i) => toArray(w, null, `setWeights weight ${i}`));
+    await this.#call("setWeights", "set_weights", [arrays],
+      { transfer: arrays.map((a) => a.data.buffer) });
+  }
+
+  /** Keras's model.summary() as text. */
+  summary() {
+    return this.#call("summary", "summary");
+  }
+
+  /**
+   * Sets `trainable` of a layer, by name or index in model.layers (freeze with false); as in
+   * Keras, compile (again) afterwards for fit to see it. Resolves to the updated model.layers.
+   */
+  async setTrainable(layer, trainable) {
+    if (typeof trainable !== "boolean") {
+      throw new TypeError(`setTrainable: expected true or false, received ${trainable}.`);
+    }
+    this.layers = await this.#call("setTrainable", "set_trainable", [layer, trainable]);
+    return this.layers;
   }
 
   dispose() {
