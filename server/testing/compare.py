@@ -15,7 +15,7 @@ import webkeras
 from webkeras.saving import tfjs
 
 from . import DEFAULT_ATOL
-from .tab import tab_inputs
+from .tab import TabError, tab_inputs
 
 # Batch size and seed of the inputs `webkeras check` makes when it is given none.
 RANDOM_BATCH = 4
@@ -55,10 +55,11 @@ def read_inputs(path, model):
     """Inputs from an .npy (one input) or .npz file (arrays named as the model's inputs, or
     in the file's order)."""
     path = Path(path)
-    with np.load(path, allow_pickle=False) as loaded:
-        if isinstance(loaded, np.ndarray):
-            arrays = [loaded]
-        else:
+    loaded = np.load(path, allow_pickle=False)
+    if isinstance(loaded, np.ndarray):
+        arrays = [loaded]
+    else:
+        with loaded:
             names = [t.name for t in model.inputs]
             keys = names if set(names) <= set(loaded.files) else loaded.files
             arrays = [loaded[k] for k in keys]
@@ -182,8 +183,12 @@ def compare_in_tab(tab, model_or_path, inputs, atol=DEFAULT_ATOL, tab_model=None
 
 
 def assert_tab_matches_native(tab, model_or_path, inputs, atol=DEFAULT_ATOL, tab_model=None):
-    """compare_in_tab, raising AssertionError naming each output's worst element."""
-    result = compare_in_tab(tab, model_or_path, inputs, atol, tab_model)
+    """compare_in_tab, raising AssertionError naming each output's worst element (or with
+    the tab's own text when it could not load or run the model)."""
+    try:
+        result = compare_in_tab(tab, model_or_path, inputs, atol, tab_model)
+    except TabError as error:
+        raise AssertionError(str(error)) from error
     if not result.ok:
         raise AssertionError(mismatch_message(result.diffs, result.model_name, result.backend))
     return result
