@@ -8,6 +8,7 @@
 
 import contextlib
 import os
+import shlex
 import threading
 from pathlib import Path
 
@@ -33,6 +34,12 @@ CHROMIUM_ARGS = [
     "--enable-unsafe-webgpu",
 ]
 BOOT_TIMEOUT_MS = 120_000
+
+
+def chromium_args():
+    """CHROMIUM_ARGS plus $WEBKERAS_CHROMIUM_ARGS (e.g. flags that pick a real GPU, or
+    `--disable-gpu --disable-software-rasterizer`, which leaves WebGPU without an adapter)."""
+    return CHROMIUM_ARGS + shlex.split(os.environ.get("WEBKERAS_CHROMIUM_ARGS", ""))
 
 
 @contextlib.contextmanager
@@ -64,7 +71,7 @@ def require_chromium():
 def launch_chromium(playwright, profile_dir, **kwargs):
     """A persistent headless Chromium context (launch() refuses --user-data-dir in args)."""
     return playwright.chromium.launch_persistent_context(
-        str(profile_dir), executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS,
+        str(profile_dir), executable_path=chromium_path(), headless=True, args=chromium_args(),
         **kwargs
     )
 

@@ -32,6 +32,8 @@ SUBPROCESS_TIMEOUT_S = 900
 # Added to one logit of the CNN's last Dense layer: far over any tolerance.
 BIAS_SHIFT = 2.0
 SHIFTED_CLASS = 3
+# Chromium flags that leave WebGPU without an adapter (no GPU, no SwiftShader).
+NO_ADAPTER = {"WEBKERAS_CHROMIUM_ARGS": "--disable-gpu --disable-software-rasterizer"}
 
 needs_models = pytest.mark.skipif(
     not (BUILT_MODELS / "mnist_cnn.keras").is_file(),
@@ -98,8 +100,8 @@ def run_pytest(folder, *args, env=None):
 
 
 def outcomes(result):
-    """{test id: PASSED/FAILED/SKIPPED/ERROR} from pytest's -rA summary."""
-    found = re.findall(r"^(PASSED|FAILED|SKIPPED|ERROR) (\S+)", result.stdout, re.M)
+    """{test id: PASSED/FAILED/ERROR} from pytest's -rA summary (skips are not listed by id)."""
+    found = re.findall(r"^(PASSED|FAILED|ERROR) (\S+)", result.stdout, re.M)
     return {test: outcome for outcome, test in found}
 
 
@@ -183,6 +185,23 @@ def test_missing_chromium_is_named_with_how_to_set_it(tmp_path, models):
     assert set(outcomes(result).values()) == {"ERROR"}, result.stdout
     assert (f"No Chromium at {missing} ($WEBKERAS_CHROMIUM). Install it (`apt-get install "
             "chromium`) or set WEBKERAS_CHROMIUM") in result.stdout
+
+
+@needs_browser
+def test_without_a_webgpu_adapter_webgpu_is_skipped_unless_asked_for(tmp_path, models):
+    (tmp_path / "test_keras_model.py").write_text(example_for(models / "my_model.keras"))
+    quick = ("-k", "test_tab_matches_native")
+    result = run_pytest(tmp_path, *quick, env=NO_ADAPTER)
+    assert outcomes(result) == {"test_keras_model.py::test_tab_matches_native[numpy]": "PASSED"}
+    assert re.search(r"^SKIPPED \[1\] test_keras_model.py:\d+: No WebGPU adapter in \S+: "
+                     r"navigator.gpu.requestAdapter\(\) returned null", result.stdout, re.M), \
+        result.stdout
+    asked = run_pytest(tmp_path, *quick, "--webkeras-backend", "webgpu", env=NO_ADAPTER)
+    assert outcomes(asked) == {"test_keras_model.py::test_tab_matches_native[webgpu]": "ERROR"}
+    assert "--webkeras-backend webgpu was asked for: No WebGPU adapter in" in asked.stdout
+    check = run_check(models / "my_model.keras", "--backend", "webgpu", env=NO_ADAPTER)
+    assert check.returncode == 2, check.stdout + check.stderr
+    assert check.stderr.startswith("webkeras check: No WebGPU adapter in ")
 
 
 # -- webkeras check ---------------------------------------------------------------------------
