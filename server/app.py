@@ -5,6 +5,7 @@ Routes:
     /workbench          a notebook-like page: edit and run Keras code in the tab (web/workbench.*)
     /train              the MNIST training page
     /predict            draw a digit; a converted model (default /models/mnist_cnn) predicts it
+    /handwriting        teach the MNIST CNN your handwriting: fine-tune it in the tab, download it
     /webkeras.js        the JS API, an ES module (web/webkeras.js): loadModel(url), model.predict
     /static/<path>      the repo's web/ (our JS, CSS, HTML, the page's Python)
     /vendor/<path>      build/vendor/ (Chart.js; TF.js under tfjs/ for the browser tests)
@@ -123,6 +124,7 @@ INDEX_HTML = """<!doctype html>
 <ul><li><a href="/workbench">Workbench: write and run Keras code, with live charts</a></li>
 <li><a href="/train">Train an MLP on MNIST (one click)</a></li>
 <li><a href="/predict">Draw a digit: a converted model predicts it</a></li>
+<li><a href="/handwriting">Teach it your handwriting: fine-tune the MNIST CNN in the tab</a></li>
 <li><a href="/convert">Convert a model (Keras ⇄ TF.js)</a></li></ul>
 </main></body></html>
 """
@@ -166,6 +168,11 @@ def train_slash():
 @pages.get("/predict")
 def predict():
     return serve_file(current_app.config["WEBKERAS_WEB_DIR"], "predict.html")
+
+
+@pages.get("/handwriting")
+def handwriting():
+    return serve_file(current_app.config["WEBKERAS_WEB_DIR"], "handwriting.html")
 
 
 @pages.get("/webkeras.js")

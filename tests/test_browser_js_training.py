@@ -9,6 +9,7 @@ trains or saves is checked against native webkeras on the same weights.
 
 import base64
 import io
+import math
 import re
 import shutil
 import zipfile
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 import webkeras as keras
 from conftest import TEST_SEED, create_app, default_build_dir, local_chromium
-from test_browser_predict import third_party_page
+from test_browser_predict import draw, third_party_page
 from webkeras.saving import load_model
 from webkeras.saving.tfjs import load_tfjs
 from webkeras.server.browser import CHROMIUM, serve_app
@@ -42,7 +43,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
-    shutil.copytree(BUILT_MODELS / "mnist_cnn", root / "mnist_cnn")
+    shutil.copytree(BUILT_MODELS / "mnist_cnn", root / "mnist_cnn")  # /handwriting's model
     keras.utils.set_random_seed(TEST_SEED)
     mlp = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
                             keras.layers.Dense(32, activation="relu"),
@@ -308,3 +309,82 @@ def test_errors_reject_naming_the_problem(api_page, trained, script, message):
         f"""async (url) => {{ const fresh = window.fresh ||= await window.load(url);
               return ({script}).then(() => null, (e) => e.message); }}""", MLP_URL)
     assert error is not None and re.search(message, error, re.S), error
+
+
+# -- the handwriting page -------------------------------------------------------------------
+def bar(y, x0=60, x1=220):
+    """A horizontal stroke: a glyph no MNIST digit looks like."""
+    return [(x, y) for x in range(x0, x1 + 1, 16)]
+
+
+def ellipse(width=70, height=100):
+    return [(140 + width * math.sin(t / 20 * 2 * math.pi),
+             140 - height * math.cos(t / 20 * 2 * math.pi)) for t in range(22)]
+
+
+def drawn(page, points):
+    """Draws on a clear pad; the page's prediction for it once the stroke ends."""
+    page.click("#clear")
+    count = page.evaluate("window.webkerasHandwriting.predictions")
+    draw(page, points)
+    page.wait_for_function(f"window.webkerasHandwriting.predictions > {count}", timeout=60_000)
+    return page.evaluate("window.webkerasHandwriting.last")
+
+
+def test_handwriting_page_learns_a_drawn_glyph(context, server, tmp_path, results_dir):
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server + "/handwriting")
+    page.wait_for_function("['ready', 'error'].includes(window.webkerasHandwriting.status)",
+                           timeout=180_000)
+    assert page.evaluate("window.webkerasHandwriting.status") == "ready", \
+        page.text_content("#error")
+    assert "frozen: conv2d, conv2d_1)" in page.text_content("#load-text")
+
+    target = 7
+    before = drawn(page, bar(150))
+    assert before["label"] != target, before
+    assert drawn(page, ellipse())["label"] == 0
+    # Teach: four bars are a 7, four ellipses stay a 0.
+    for y, (x0, x1) in zip((110, 140, 170, 200), ((50, 210), (70, 230), (60, 220), (80, 200))):
+        drawn(page, bar(y, x0, x1))
+        page.click(f"#label-{target}")
+    for width, height in ((60, 100), (75, 95), (55, 90), (70, 105)):
+        drawn(page, ellipse(width, height))
+        page.click("#label-0")
+    assert page.text_content("#example-count") == "8 examples"
+    page.fill("#epochs", "15")
+    page.click("#fit")
+    page.wait_for_function("window.webkerasHandwriting.fits === 1", timeout=300_000)
+    assert page.text_content("#error") == "", page.text_content("#error")
+    losses = page.evaluate("window.webkerasHandwriting.history.history.loss")
+    assert len(losses) == 15 and losses[-1] < losses[0], losses
+    chart = page.evaluate("Chart.getChart(document.getElementById('loss')).data.datasets[0].data")
+    assert chart == pytest.approx(losses)
+
+    after = drawn(page, bar(150))
+    assert after["label"] == target, after["probabilities"]
+    assert after["probabilities"][target] > before["probabilities"][target]
+    assert drawn(page, ellipse())["label"] == 0
+    page.screenshot(path=str(results_dir / "handwriting.png"))
+
+    # The download is the fine-tuned model: natively it predicts what the tab predicted, its
+    # convolutions are the shipped ones (frozen) and its classifier changed.
+    with page.expect_download() as download_info:
+        page.click("#download")
+    path = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(path)
+    assert path.name == "mnist_cnn_handwriting.keras"
+    tuned = load_model(path)
+    image = np.asarray(after["input"], "float32").reshape(1, 28, 28, 1)
+    np.testing.assert_allclose(tuned.predict_on_batch(image)[0], after["probabilities"],
+                               atol=TOLERANCE)
+    shipped = load_model(BUILT_MODELS / "mnist_cnn.keras", compile=False)
+    for layer in ("conv2d", "conv2d_1"):
+        for got, expected in zip(tuned.get_layer(layer).get_weights(),
+                                 shipped.get_layer(layer).get_weights(), strict=True):
+            np.testing.assert_array_equal(got, expected)
+    assert not np.allclose(tuned.get_layer("dense").get_weights()[0],
+                           shipped.get_layer("dense").get_weights()[0])
+    assert not errors, errors
