@@ -16,10 +16,11 @@ Errors are JSON `{error, message}`: 400 bad input, 413 too large, 415 not a mode
 
 Uploads are checked (server/uploads.py) before a parser reads them, written only under a
 fresh temporary folder (its root: `app.config["WEBKERAS_CONVERT_TMP"]`) that is removed
-before the answer goes out, and loaded in safe mode. A model with a Lambda layer is refused
-before it is loaded at all, so no code from an upload runs. Everything after reading the form
-(unzipping, parsing, converting) runs in a child process with a time and a memory limit
-(server/isolation.py), at most `WEBKERAS_CONVERT_MAX_CONCURRENT` at once; a request that finds
+before the answer goes out, and loaded in safe mode. Each file part of the form streams
+straight into that folder as it arrives: no upload is ever whole in the server's memory. A
+model with a Lambda layer is refused before it is loaded at all, so no code from an upload
+runs. Everything after reading the form (unzipping, parsing, converting) runs in a child
+process with a time and a memory limit (server/isolation.py), at most `WEBKERAS_CONVERT_MAX_CONCURRENT` at once; a request that finds
 no free slot within `WEBKERAS_CONVERT_QUEUE_S` gets 503 with Retry-After.
 """
 
@@ -54,8 +55,7 @@ LIMIT_DEFAULTS = {
 MAX_SHARD_SIZE = 1024 ** 3
 FILES_HEADER = "X-Webkeras-Files"
 WARNINGS_HEADER = "X-Webkeras-Warnings"
-# Uploads bigger than this spill from memory to a file under the temp root.
-SPOOL_BYTES = 512 * 1024
+UPLOAD_FOLDER = "upload"
 TRUE_VALUES, FALSE_VALUES = ("1", "true", "on", "yes"), ("", "0", "false", "off", "no")
 STATUS_NAMES = {400: "bad request", 413: "request entity too large",
                 415: "unsupported media type", 503: "service unavailable"}
@@ -65,12 +65,18 @@ _slots_lock = threading.Lock()
 
 
 class UploadRequest(Request):
-    """Spools multipart files under the convert temp root instead of the system's /tmp."""
+    """Writes each multipart file part straight to disk, never holding it in memory (werkzeug
+    keeps parts up to 500 KiB in memory): into `upload_dir` (the conversion's work folder)
+    once the route has set it, else as an unnamed file under the convert temp root."""
+
+    upload_dir = None
 
     def _get_file_stream(self, total_content_length, content_type, filename=None,
                          content_length=None):
-        return tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="rb+",
-                                             dir=_temp_root())
+        if self.upload_dir:
+            # Removed with the work folder, whatever happens to the request.
+            return tempfile.NamedTemporaryFile(mode="wb+", dir=self.upload_dir, delete=False)
+        return tempfile.TemporaryFile(mode="wb+", dir=_temp_root())
 
 
 # -- routes -------------------------------------------------------------------------------------
@@ -100,9 +106,10 @@ def convert_limits():
 @convert_api.post("/api/convert")
 def convert_upload():
     try:
-        files, config = _read_form()
-        options = _options(request.form)
-        result = _convert_isolated(files, config, options)
+        with tempfile.TemporaryDirectory(prefix="webkeras-convert-", dir=_temp_root()) as work:
+            files, config = _read_form(work)
+            options = _options(request.form)
+            result = _convert_isolated(files, config, options, work)
     except UploadError as error:
         response = jsonify(error=STATUS_NAMES[error.status], message=str(error),
                            path=request.path)
@@ -135,9 +142,8 @@ def _slots():
     return slots
 
 
-def _convert_isolated(files, config, options):
-    """convert_jobs.convert in a child process, once a slot is free; the work folder is gone
-    after, whatever happened in the child."""
+def _convert_isolated(files, config, options, work):
+    """convert_jobs.convert in a child process, once a slot is free, in folder `work`."""
     slots = _slots()
     if not slots.acquire(timeout=_limit("WEBKERAS_CONVERT_QUEUE_S")):
         raise UploadError("The server is busy converting other models; try again in a "
@@ -146,9 +152,8 @@ def _convert_isolated(files, config, options):
                         max_config_bytes=_limit("WEBKERAS_CONVERT_MAX_CONFIG_BYTES"))
     timeout_s = _limit("WEBKERAS_CONVERT_TIMEOUT_S")
     try:
-        with tempfile.TemporaryDirectory(prefix="webkeras-convert-", dir=_temp_root()) as work:
-            return isolation.run(convert_jobs.convert, (files, config, options, settings, work),
-                                 timeout_s, _limit("WEBKERAS_CONVERT_MAX_MEMORY_BYTES"))
+        return isolation.run(convert_jobs.convert, (files, config, options, settings, work),
+                             timeout_s, _limit("WEBKERAS_CONVERT_MAX_MEMORY_BYTES"))
     except isolation.LimitExceeded as error:
         current_app.logger.warning("convert: %s stopped: %s", _names(files), error)
         raise UploadError(f"Could not convert {_names(files)}: {error}, over this server's "
@@ -184,12 +189,16 @@ def _too_large_message():
             "parts): send the architecture JSON as a file part.")
 
 
-def _read_form():
-    """(model file Uploads, config Upload or None) from the multipart body."""
+def _read_form(work):
+    """(model file Uploads, config Upload or None) from the multipart body, whose files are
+    written into `work`/upload/ as the body is read."""
     if request.mimetype != "multipart/form-data":
         raise UploadError("Expected a multipart/form-data upload with the model file(s) in "
                           f"field `files`; received Content-Type "
                           f"{request.content_type or 'none'}.", status=415)
+    upload_dir = os.path.join(work, UPLOAD_FOLDER)
+    os.mkdir(upload_dir)
+    request.upload_dir = upload_dir
     try:
         parts = [(field, part) for field, part in request.files.items(multi=True)
                  if part.filename]
@@ -200,15 +209,17 @@ def _read_form():
         raise UploadError(f"{len(parts)} files uploaded; at most {MAX_FILES} are accepted.")
     files, configs = [], []
     for field, part in parts:
-        data = part.read()
+        # The part's file under upload_dir, written by UploadRequest; flushed to be read.
+        part.stream.flush()
         if field == "config":
-            name = uploads.safe_name(part.filename)
-            uploads.check_magic(name, data, JSON)
-            configs.append(Upload(name, data, JSON))
+            configs.append(uploads.make_upload(part.filename, part.stream.name, kind=JSON))
         else:
-            files.append(uploads.make_upload(part.filename, data))
+            files.append(uploads.make_upload(part.filename, part.stream.name))
     if config_text:
-        configs.append(Upload("config", config_text.encode("utf-8"), JSON))
+        path = os.path.join(upload_dir, "config-field")
+        with open(path, "x", encoding="utf-8") as f:
+            f.write(config_text)
+        configs.append(Upload("config", path, JSON))
     if len(configs) > 1:
         raise UploadError("Send one architecture in field `config`; received "
                           f"{len(configs)}.")

@@ -121,19 +121,21 @@ def _refuse_code(source, *configs):
 def _inspect_keras_file(model, limit):
     """(bytes of arrays it holds, its architecture or None), reading nothing unbounded."""
     if model.kind != KERAS:
-        return uploads.inspect_hdf5(model.data, model.name, limit)
+        return uploads.inspect_hdf5(model.path, model.name, limit)
     archive = uploads.open_zip(model, MAX_FILES, limit)
     members = {}
-    for member in (CONFIG_FILENAME, VARS_FILENAME):
+    for kind, member in ((JSON, CONFIG_FILENAME), (WEIGHTS, VARS_FILENAME)):
         try:
             info = archive.getinfo(member)
         except KeyError:
             raise UploadError(f"'{model.name}' is not a Keras model archive: it has no "
                               f"'{member}' (entries: {archive.namelist()[:10]}).") from None
-        members[member] = uploads.read_entry(archive, info, model.name, limit)
-    config = uploads.parse_json(Upload(f"{model.name}/{CONFIG_FILENAME}",
-                                       members[CONFIG_FILENAME], JSON))
-    payload, _ = uploads.inspect_hdf5(members[VARS_FILENAME],
+        # Unpacked beside the upload, under a name of ours.
+        path = f"{model.path}.{len(members)}"
+        uploads.extract_entry(archive, info, model.name, limit, path)
+        members[member] = Upload(f"{model.name}/{member}", path, kind)
+    config = uploads.parse_json(members[CONFIG_FILENAME])
+    payload, _ = uploads.inspect_hdf5(members[VARS_FILENAME].path,
                                       f"{model.name}/{VARS_FILENAME}", limit)
     return payload, config
 
@@ -244,12 +246,10 @@ def plan(files, config, options, settings):
 
 
 # -- converting ---------------------------------------------------------------------------------
-def _write(directory, name, data):
+def _place(directory, name, upload):
+    """A copy of `upload` at `directory`/`name`, where the converter reads it."""
     os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, name)
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
+    return upload.copy_to(os.path.join(directory, name))
 
 
 def _write_config(work, config):
@@ -258,7 +258,7 @@ def _write_config(work, config):
     value = uploads.parse_json(config)
     # convert() reads a TF.js architecture by its file name.
     name = TFJS_MODEL_JSON if MANIFEST_KEY in value or TOPOLOGY_KEY in value else "config.json"
-    return _write(os.path.join(work, "arch"), name, config.data)
+    return _place(os.path.join(work, "arch"), name, config)
 
 
 def _call_converter(*args, **kwargs):
@@ -277,7 +277,7 @@ def _convert(job, work):
     options = job.options
     if job.output == TFJS:
         # The library picks the reader by suffix: write the canonical, lower-case one.
-        src = _write(inputs, job.stem + INPUT_SUFFIXES[job.model.kind], job.model.data)
+        src = _place(inputs, job.stem + INPUT_SUFFIXES[job.model.kind], job.model)
         dst = os.path.join(work, "out")
         shard_size = options.shard_size or fmt.DEFAULT_SHARD_SIZE
         notes = _call_converter(src, dst, quantize=options.quantize, shard_size=shard_size,
@@ -286,9 +286,9 @@ def _convert(job, work):
             manifest = json.load(f)[fmt.MANIFEST_KEY]
         names = [fmt.MODEL_JSON] + [p for group in manifest for p in group[fmt.PATHS_KEY]]
         return [(name, os.path.join(dst, name)) for name in names], notes
-    src = _write(inputs, TFJS_MODEL_JSON, job.model.data)
+    src = _place(inputs, TFJS_MODEL_JSON, job.model)
     for shard in job.shards:
-        _write(inputs, shard.name, shard.data)
+        _place(inputs, shard.name, shard)
     name = job.stem + KERAS_OUTPUTS[job.output]
     dst = os.path.join(work, "out", name)
     os.makedirs(os.path.dirname(dst))

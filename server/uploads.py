@@ -4,10 +4,15 @@ A file's type comes from its name and must match its first bytes; a zip's entrie
 inside the archive's folder and unpack to a bounded size (zip bombs); HDF5 datasets must fit
 a bounded size too (a gzip-filtered dataset can inflate a thousandfold). Names users send
 are reduced to a plain basename before anything is written under them.
+
+Every upload lives in a file under the conversion's work folder, never whole in memory: the
+form's parts are copied there in chunks, and zip entries are unpacked there in chunks, each
+counted against the unpacked-size limit as it inflates.
 """
 
-import io
+import os
 import re
+import shutil
 import zipfile
 
 from webkeras.saving import h5_safety, weights_h5
@@ -34,6 +39,9 @@ PLAIN_NAME = re.compile(r"[A-Za-z0-9_()+-][A-Za-z0-9._()+-]{0,119}")
 # Archive clutter from macOS / Windows zip tools, skipped.
 ZIP_CLUTTER = ("__MACOSX/", ".DS_Store", "Thumbs.db")
 READ_CHUNK = 1 << 20
+# Bytes read to check a file's kind: magic numbers, or a JSON object's first '{' after
+# whitespace.
+HEAD_BYTES = 64 * 1024
 
 
 class UploadError(ValueError):
@@ -45,14 +53,41 @@ class UploadError(ValueError):
 
 
 class Upload:
-    """One uploaded file (or zip entry): its sanitized name, bytes and kind."""
+    """One uploaded file (or zip entry) saved at `path`: its sanitized name and kind."""
 
-    def __init__(self, name, data, kind):
-        self.name, self.data, self.kind = name, data, kind
+    def __init__(self, name, path, kind):
+        self.name, self.path, self.kind = name, path, kind
 
     @property
     def size(self):
-        return len(self.data)
+        return os.path.getsize(self.path)
+
+    def head(self, count=HEAD_BYTES):
+        with open(self.path, "rb") as f:
+            return f.read(count)
+
+    def read(self):
+        """All of its bytes: for JSON text, which is parsed whole anyway."""
+        with open(self.path, "rb") as f:
+            return f.read()
+
+    def copy_to(self, path):
+        shutil.copyfile(self.path, path)
+        return path
+
+
+def save_stream(stream, path, budget=None, too_big=None):
+    """Copies `stream` to a new file at `path` in chunks; returns its size.
+
+    Raises `too_big()` (an UploadError) once more than `budget` bytes came."""
+    total = 0
+    with open(path, "xb") as f:
+        while chunk := stream.read(READ_CHUNK):
+            total += len(chunk)
+            if budget is not None and total > budget:
+                raise too_big()
+            f.write(chunk)
+    return total
 
 
 def safe_name(raw):
@@ -80,7 +115,7 @@ def kind_of(name):
 
 
 def check_magic(name, data, kind):
-    """Raises unless `data` starts the way files of `kind` do."""
+    """Raises unless `data` (a file's first bytes) starts the way files of `kind` do."""
     if not data:
         raise UploadError(f"'{name}' is empty (0 bytes).")
     magic = MAGIC.get(kind)
@@ -92,22 +127,28 @@ def check_magic(name, data, kind):
                           f"{data[:16]!r}, expected '{{'.")
 
 
-def make_upload(raw_name, data):
+def make_upload(raw_name, path, kind=None):
+    """The checked Upload of the file saved at `path`, sent under the name `raw_name`."""
     name = safe_name(raw_name)
-    kind = kind_of(name)
-    check_magic(name, data, kind)
-    return Upload(name, data, kind)
+    kind = kind or kind_of(name)
+    upload = Upload(name, path, kind)
+    check_magic(name, upload.head(), kind)
+    return upload
 
 
 def parse_json(upload):
     """The JSON object in `upload`."""
+    return parse_json_text(upload.name, upload.read())
+
+
+def parse_json_text(name, data):
+    """The JSON object in `data` (bytes), `name` the file for messages."""
     try:
-        value = file_limits.load_json(upload.data.removeprefix(UTF8_BOM), f"'{upload.name}'")
+        value = file_limits.load_json(data.removeprefix(UTF8_BOM), f"'{name}'")
     except ModelFileError as error:
         raise UploadError(message_for_service(error)) from None
     if not isinstance(value, dict):
-        raise UploadError(f"'{upload.name}': expected a JSON object, found "
-                          f"{type(value).__name__}.")
+        raise UploadError(f"'{name}': expected a JSON object, found {type(value).__name__}.")
     return value
 
 
@@ -122,7 +163,7 @@ def _check_entry_name(archive, entry):
 def open_zip(upload, max_entries, max_bytes):
     """A checked `ZipFile` over `upload`: entry names, count and declared unpacked size."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(upload.data))
+        archive = zipfile.ZipFile(upload.path)
         infos = archive.infolist()
     except (zipfile.BadZipFile, EOFError, ValueError) as error:
         raise UploadError(f"'{upload.name}' is not a readable zip archive (truncated or "
@@ -144,38 +185,39 @@ def open_zip(upload, max_entries, max_bytes):
     return archive
 
 
-def read_entry(archive, info, upload_name, budget):
-    """The bytes of one entry, counted as they inflate (headers can lie); at most `budget`."""
-    chunks, total = [], 0
+def extract_entry(archive, info, upload_name, budget, path):
+    """Unpacks one entry to a new file at `path`, counted as it inflates (headers can lie);
+    at most `budget` bytes. Returns its size."""
+    def too_big():
+        return UploadError(f"'{upload_name}': entry '{info.filename}' unpacks to more than "
+                           f"the {budget} bytes left of the unpacked-size limit (a zip bomb?).")
+
     try:
         with archive.open(info) as stream:
-            while chunk := stream.read(READ_CHUNK):
-                total += len(chunk)
-                if total > budget:
-                    raise UploadError(f"'{upload_name}': entry '{info.filename}' unpacks to "
-                                      f"more than the {budget} bytes left of the unpacked-size "
-                                      "limit (a zip bomb?).")
-                chunks.append(chunk)
+            return save_stream(stream, path, budget, too_big)
     except UploadError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as error:
         raise UploadError(f"'{upload_name}': entry '{info.filename}' is unreadable (truncated "
                           f"or corrupted archive): {error}") from None
-    return b"".join(chunks)
 
 
 def unzip(upload, max_entries, max_bytes):
-    """The files of a zip upload as Uploads (folders flattened, clutter skipped)."""
+    """The files of a zip upload as Uploads (folders flattened, clutter skipped), unpacked
+    into a folder beside it."""
     archive = open_zip(upload, max_entries, max_bytes)
+    folder = upload.path + ".entries"
+    os.mkdir(folder)
     entries, seen, budget = [], {}, max_bytes
-    for info in archive.infolist():
+    for number, info in enumerate(archive.infolist()):
         base = info.filename.rsplit("/", 1)[-1]
         if info.is_dir() or info.filename.startswith(ZIP_CLUTTER[0]) or base.startswith(".") \
                 or base in ZIP_CLUTTER:
             continue
-        data = read_entry(archive, info, upload.name, budget)
-        budget -= len(data)
-        entry = make_upload(info.filename, data)
+        # Saved by number: the names users send never become paths.
+        path = os.path.join(folder, str(number))
+        budget -= extract_entry(archive, info, upload.name, budget, path)
+        entry = make_upload(info.filename, path)
         if entry.kind == ZIP:
             raise UploadError(f"'{upload.name}' holds another archive '{info.filename}'; put "
                               "the model files in one flat zip.")
@@ -188,8 +230,9 @@ def unzip(upload, max_entries, max_bytes):
 
 
 # -- HDF5 ---------------------------------------------------------------------------------------
-def inspect_hdf5(data, name, max_bytes):
-    """(bytes its datasets hold, its `model_config` attribute parsed or None).
+def inspect_hdf5(file, name, max_bytes):
+    """(bytes its datasets hold, its `model_config` attribute parsed or None) of the HDF5
+    `file` (a path or a binary file object).
 
     Opened through the library's `open_h5`, so a file whose datasets or links reach outside
     it (external storage, soft / external links, virtual datasets), or that needs an HDF5
@@ -199,7 +242,7 @@ def inspect_hdf5(data, name, max_bytes):
 
     source = f"'{name}'"
     try:
-        with weights_h5.open_h5(io.BytesIO(data), h5py, name=source) as f:
+        with weights_h5.open_h5(file, h5py, name=source) as f:
             # open_h5 walked the tree already; this second walk (metadata only) sums it.
             total = h5_safety.check_h5_tree(f, source)
             model_config = f.attrs.get("model_config")

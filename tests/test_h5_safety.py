@@ -310,8 +310,8 @@ def test_upload_check_weight_bytes_limit(tmp_path):
     path = tmp_path / "model.h5"
     make_model().save(path)
     with file_limits.override(weight_bytes=50), pytest.raises(uploads.UploadError) as info:
-        uploads.inspect_hdf5(path.read_bytes(), "model.h5", 10 ** 6)
+        uploads.inspect_hdf5(path, "model.h5", 10 ** 6)
     assert info.value.status == 400
     assert "'model.h5' (up to dataset '/model_weights/dense/dense/" in str(info.value)
     assert "limit of 50" in str(info.value)
-    assert uploads.inspect_hdf5(path.read_bytes(), "model.h5", 10 ** 6)[0] == 60
+    assert uploads.inspect_hdf5(path, "model.h5", 10 ** 6)[0] == 60
