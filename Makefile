@@ -30,7 +30,7 @@ WEBKERAS_WHL := $(PYODIDE_DIR)/webkeras-0.1.0-py3-none-any.whl
 # PyYAML for the tab: its pure-Python wheel, built from the sdist pinned in scripts/tab_requirements.txt
 PYYAML_WHL  := $(PYODIDE_DIR)/pyyaml-6.0.2-py3-none-any.whl
 # The tab's fast start (web/boot_snapshot.js): a memory snapshot of the bare interpreter and the
-# packages' bytecode, listed in this manifest (scripts/make_boot_snapshot.mjs)
+# packages' bytecode, listed in this manifest (scripts/make_boot_snapshot.py, in headless Chromium)
 BOOT_SNAPSHOT := $(PYODIDE_DIR)/webkeras-boot.json
 CHART_JS    := build/vendor/chart.umd.min.js
 # TF.js 4.22 (devDependencies) for the browser tests: core + webgpu and wasm backends, and the
@@ -147,8 +147,9 @@ $(PYYAML_WHL): scripts/tab_requirements.txt scripts/register_wheel.py $(STAMPS)/
 wheel: $(WEBKERAS_WHL) $(BOOT_SNAPSHOT)
 
 # (e2) the boot snapshot and bytecode, remade with the wheels they were made from
-$(BOOT_SNAPSHOT): scripts/make_boot_snapshot.mjs $(WEBKERAS_WHL) $(PYYAML_WHL) $(STAMPS)/pyodide
-	node scripts/make_boot_snapshot.mjs
+$(BOOT_SNAPSHOT): scripts/make_boot_snapshot.py scripts/boot_snapshot_maker.js $(WEBKERAS_WHL) \
+                  $(PYYAML_WHL) $(STAMPS)/pyodide | $(VENV)/.installed
+	$(PY) scripts/make_boot_snapshot.py
 
 boot-snapshot: $(BOOT_SNAPSHOT)
 

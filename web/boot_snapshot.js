@@ -1,5 +1,5 @@
 // Starting Pyodide in about a second (web/worker.js's boot): what `make setup` prepared with
-// scripts/make_boot_snapshot.mjs, listed in /pyodide/webkeras-boot.json:
+// scripts/make_boot_snapshot.py (in Chromium), listed in /pyodide/webkeras-boot.json:
 //   - a memory snapshot of the bare interpreter (standard-library modules numpy and webkeras
 //     need already imported): restoring it skips Python's start-up. Pyodide 0.27.7's private
 //     `loadPyodide({_loadSnapshot})`; when it does not restore (missing, damaged, another
@@ -13,6 +13,8 @@ import { loadPyodide } from "/pyodide/pyodide.mjs";
 
 const MANIFEST = "webkeras-boot.json";
 const SITE_PACKAGES = "/lib/python3.12/site-packages";
+// Pyodide's own test (stack_switching): the old and the new JSPI API.
+const JSPI = "Suspending" in WebAssembly || "Suspender" in WebAssembly;
 
 async function fetchBytes(url) {
   const response = await fetch(url);
@@ -54,7 +56,13 @@ export function startBootDownloads(indexURL) {
  */
 export async function startInterpreter(indexURL, downloads) {
   // A promise: Pyodide loads its JS and starts fetching its wasm while the snapshot arrives.
-  const snapshot = downloads.snapshot.then(({ value, error }) => value || Promise.reject(error));
+  const snapshot = Promise.all([downloads.manifest, downloads.snapshot]).then(
+    ([{ value: manifest }, { value, error }]) => {
+      if (!value) throw error;
+      // The interpreter records at start-up whether it can stack switch (run_sync).
+      if (manifest.jspi && !JSPI) throw new Error("it needs stack switching (JSPI)");
+      return value;
+    });
   try {
     const pyodide = await loadPyodide({ indexURL, _loadSnapshot: snapshot });
     // The snapshot's `random` was seeded when it was made: every restore would repeat it.
@@ -62,7 +70,7 @@ export async function startInterpreter(indexURL, downloads) {
     return { pyodide, snapshot: true, note: null };
   } catch (error) {
     const { value } = await downloads.snapshot;
-    const note = value ? `the boot snapshot did not restore (${error.message || error})`
+    const note = value ? `the boot snapshot was not used (${error.message || error})`
       : `no boot snapshot (${error.message || error}); run \`make setup\``;
     return { pyodide: await loadPyodide({ indexURL }), snapshot: false, note };
   }
