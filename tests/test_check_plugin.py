@@ -191,7 +191,8 @@ def test_missing_chromium_is_named_with_how_to_set_it(tmp_path, models):
 def test_without_a_webgpu_adapter_webgpu_is_skipped_unless_asked_for(tmp_path, models):
     (tmp_path / "test_keras_model.py").write_text(example_for(models / "my_model.keras"))
     quick = ("-k", "test_tab_matches_native")
-    result = run_pytest(tmp_path, *quick, env=NO_ADAPTER)
+    # Without pytest-playwright too: then the plugin starts Playwright itself.
+    result = run_pytest(tmp_path, *quick, "-p", "no:playwright", env=NO_ADAPTER)
     assert outcomes(result) == {"test_keras_model.py::test_tab_matches_native[numpy]": "PASSED"}
     assert re.search(r"^SKIPPED \[1\] test_keras_model.py:\d+: No WebGPU adapter in \S+: "
                      r"navigator.gpu.requestAdapter\(\) returned null", result.stdout, re.M), \
