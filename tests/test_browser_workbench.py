@@ -242,7 +242,7 @@ def test_upload_predict_save_download(open_page, tmp_path):
     in_tab = output_json(out, "pred")
     row = page.locator("#files tr[data-path='trained.keras']")
     with page.expect_download() as download:
-        row.locator("button").click()
+        row.locator("button", has_text="Download").click()
     assert download.value.suggested_filename == "trained.keras"
     saved = tmp_path / "downloaded.keras"
     download.value.save_as(saved)

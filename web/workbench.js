@@ -1,18 +1,22 @@
 // The workbench page: an editor, Run / Stop / Restart, terminal-like output, live charts of
-// every fit, the working directory's files. Python runs in web/worker.js through
-// web/client.js (web/workbench_runtime.py on the Python side); this page only draws.
+// every fit, figures (model graphs, what evaluate found), the working directory's files and
+// the user's models. Python runs in web/worker.js through web/client.js
+// (web/workbench_runtime.py on the Python side); this page only draws.
 
 import { WorkerClient } from "./client.js";
 import { createEditor } from "/vendor/codemirror.js";
 import { Terminal } from "./workbench/terminal.js";
 import { LiveCharts } from "./workbench/charts.js";
+import { Figures } from "./workbench/figures.js";
+import { FilesPanel } from "./workbench/files.js";
 import { decodeFragment, encodeFragment } from "./workbench/share.js";
 
 const STORAGE_KEY = "webkeras.workbench.code";
 const SAVE_DELAY_MS = 300;
 // After Stop, a fit has this long to reach its next batch before the run is interrupted.
 const STOP_GRACE_MS = 5000;
-const BLOB_URL_LIFETIME_MS = 60_000;
+// What a run's failure says when WebAssembly memory ran out below Python (no MemoryError).
+const OUT_OF_MEMORY = /out of memory|Aborted\(OOM\)|Cannot enlarge memory|Array buffer allocation failed|fatal error/i;
 // web/examples/<id>.py
 const EXAMPLES = [
   ["mnist_mlp", "MNIST MLP"],
@@ -45,10 +49,19 @@ const ui = {
   status: $("status"), backend: $("backend"), bootText: $("boot-text"),
   bootProgress: $("boot-progress"), fitPanel: $("fit-panel"), fitText: $("fit-text"),
   fitEta: $("fit-eta"), fitProgress: $("fit-progress"), files: $("files"),
-  noFiles: $("no-files"), clear: $("clear"),
+  noFiles: $("no-files"), models: $("models"), clear: $("clear"),
 };
 const terminal = new Terminal($("output"));
 const charts = new LiveCharts($("charts"));
+const files = new FilesPanel(ui, {
+  client: () => client,
+  say: (text, stream) => terminal.block(text, stream),
+  busy: () => running,
+});
+const figures = new Figures($("figures"), {
+  writeFile: (path, bytes) => files.write(path, bytes),
+  note: (text) => terminal.block(text, "system"),
+});
 const query = new URLSearchParams(location.search);
 
 let client = null;
@@ -68,6 +81,7 @@ function setRunning(on) {
   running = on;
   ui.run.disabled = on || !ready;
   ui.stop.disabled = !on;
+  files.setBusy(on);
 }
 
 const formatTime = (seconds) => {
@@ -82,7 +96,12 @@ const events = {
     ui.bootText.textContent = text;
     ui.bootProgress.value = percent;
   },
-  ready({ backend, bootSeconds, interruptible }) {
+  async ready({ backend, bootSeconds, interruptible }) {
+    const booted = client;
+    // The kept files go into the working directory before the first run.
+    await files.restore().catch((error) => terminal.block(
+      `Restoring the working directory failed: ${error.message}`, "stderr"));
+    if (booted !== client) return; // restarted meanwhile
     ready = true;
     ui.bootProgress.hidden = true;
     ui.bootText.textContent = `Ready in ${bootSeconds.toFixed(1)} s` +
@@ -136,6 +155,12 @@ const events = {
   epoch(event) {
     charts.epoch(event);
   },
+  graph(event) {
+    figures.graph(event);
+  },
+  evaluation(event) {
+    figures.evaluation(event);
+  },
   "fit-end"({ done, stopped, seconds }) {
     fitting = false;
     clearTimeout(stopTimer);
@@ -167,8 +192,9 @@ async function run() {
   editor.markErrorLine(null);
   runCount++;
   terminal.block(`── run ${runCount} ──`, "system");
-  // Like a notebook cell's output, the charts show this run's fits only.
+  // Like a notebook cell's output, the charts and figures show this run's only.
   charts.reset();
+  figures.reset();
   ui.fitPanel.hidden = true;
   delete ui.fitPanel.dataset.state;
   setRunning(true);
@@ -177,6 +203,7 @@ async function run() {
   const current = client;
   try {
     const result = await current.request("run", { code });
+    files.showModels(result.models);
     if (result.ok) {
       if (result.value != null) terminal.block(result.value, "value");
       setStatus(`Done in ${result.seconds.toFixed(1)} s.`, "done");
@@ -184,12 +211,20 @@ async function run() {
       terminal.block(result.error, "stderr");
       editor.markErrorLine(result.line);
       if (result.interrupted) setStatus("Interrupted.", "interrupted");
+      else if (result.outOfMemory) setStatus("Out of memory (see the output).", "oom");
       else setStatus(`${result.type}${result.line ? ` on line ${result.line}` : ""}.`, "error");
     }
   } catch (error) {
     if (current !== client) return; // restarted meanwhile
     terminal.block(error.message, "stderr");
-    setStatus("Error (see the output).", "error");
+    if (OUT_OF_MEMORY.test(error.message)) {
+      // WebAssembly memory ran out below Python: this interpreter cannot go on.
+      ready = false;
+      terminal.block("Out of memory: the tab's Python interpreter ran out of WebAssembly " +
+        "memory and stopped. Press Restart for a fresh one (the files in the working " +
+        "directory are kept).", "stderr");
+      setStatus("Out of memory: press Restart.", "oom");
+    } else setStatus("Error (see the output).", "error");
   } finally {
     if (current === client) {
       // A Stop that came as the run ended must not interrupt the next Python call.
@@ -198,7 +233,7 @@ async function run() {
       stopTimer = null;
       fitting = false;
       setRunning(false);
-      refreshFiles();
+      files.refresh();
     }
   }
 }
@@ -221,72 +256,14 @@ function restart() {
   clearTimeout(stopTimer);
   stopTimer = null;
   running = false;
-  terminal.block("── restarted: a fresh Python interpreter (variables and files are gone) ──",
-    "system");
+  terminal.block("── restarted: a fresh Python interpreter (variables are gone, files are " +
+    "kept) ──", "system");
   charts.reset();
+  figures.reset();
   ui.fitPanel.hidden = true;
-  renderFiles([]);
+  files.showModels([]);
   setStatus("Restarting…", "restarting");
   startClient(ui.backendSelect.value);
-}
-
-// -- files ----------------------------------------------------------------------------------
-function renderFiles(files) {
-  const body = ui.files.tBodies[0];
-  body.replaceChildren(...files.map(({ path, size }) => {
-    const row = body.insertRow();
-    row.dataset.path = path;
-    row.insertCell().textContent = path;
-    const sizeCell = row.insertCell();
-    sizeCell.className = "muted";
-    sizeCell.textContent = size < 1024 ? `${size} B` : `${(size / 1024).toFixed(1)} KiB`;
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "small";
-    button.textContent = "Download";
-    button.addEventListener("click", () => download(path));
-    row.insertCell().append(button);
-    return row;
-  }));
-  ui.noFiles.hidden = files.length > 0;
-  ui.files.dataset.count = files.length;
-}
-
-async function refreshFiles() {
-  try {
-    renderFiles(await client.request("list-files"));
-  } catch (error) {
-    console.warn("workbench: listing files failed", error);
-  }
-}
-
-async function download(path) {
-  try {
-    const bytes = await client.request("read-file", { path });
-    const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = path.split("/").pop();
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(url), BLOB_URL_LIFETIME_MS);
-  } catch (error) {
-    terminal.block(`Download failed: ${error.message}`, "stderr");
-  }
-}
-
-async function upload(fileList) {
-  for (const file of fileList) {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    try {
-      await client.request("write-file", { path: file.name, bytes }, { transfer: [bytes.buffer] });
-      terminal.block(`uploaded ${file.name} (${file.size} bytes) to /home/pyodide/${file.name}`,
-        "system");
-    } catch (error) {
-      terminal.block(`Upload of ${file.name} failed: ${error.message}`, "stderr");
-    }
-  }
-  ui.upload.value = "";
-  refreshFiles();
 }
 
 // -- code: examples, persistence, share links ----------------------------------------------
@@ -348,7 +325,7 @@ ui.stop.addEventListener("click", stop);
 ui.restart.addEventListener("click", restart);
 ui.clear.addEventListener("click", () => terminal.clear());
 ui.share.addEventListener("click", share);
-ui.upload.addEventListener("change", () => upload([...ui.upload.files]));
+ui.upload.addEventListener("change", () => files.upload([...ui.upload.files]));
 ui.examples.addEventListener("change", () => {
   const id = ui.examples.value;
   ui.examples.value = "";
@@ -359,8 +336,6 @@ ui.backendSelect.addEventListener("change", () => {
   history.replaceState(null, "", `${location.pathname}?${query}${location.hash}`);
   restart();
 });
-refreshFiles();
-
 // For tests and the console.
 window.workbench = {
   get ready() {
@@ -376,5 +351,6 @@ window.workbench = {
   run,
   output: () => terminal.text(),
   chartCounts: () => charts.counts(),
+  figureCounts: () => figures.counts(),
   runPython: (code) => client.request("python", { code }),
 };
