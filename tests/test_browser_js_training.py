@@ -387,4 +387,11 @@ def test_handwriting_page_learns_a_drawn_glyph(context, server, tmp_path, result
             np.testing.assert_array_equal(got, expected)
     assert not np.allclose(tuned.get_layer("dense").get_weights()[0],
                            shipped.get_layer("dense").get_weights()[0])
+
+    # Reset: the shipped weights predict the bar as before.
+    page.click("#reset")
+    page.wait_for_function("document.getElementById('fit-status').textContent"
+                           ".startsWith('Back to the shipped weights')", timeout=60_000)
+    assert drawn(page, bar(150))["probabilities"] == pytest.approx(before["probabilities"],
+                                                                   abs=TOLERANCE)
     assert not errors, errors
