@@ -5,6 +5,7 @@ A Tensor never leaves its device by itself: only `.numpy()` (and `float()`, `rep
 """
 
 import itertools
+import weakref
 
 from webkeras.backend import array_limits
 
@@ -86,9 +87,7 @@ class Tensor:
     @property
     def _keras_mask(self):
         """The mask a layer attached to this output (`Embedding(mask_zero=True)`), or None."""
-        from webkeras.layers.layer import get_mask
-
-        return get_mask(self)
+        return _masks.get(self)
 
     def reshape(self, *shape):
         from webkeras import ops
@@ -172,3 +171,20 @@ class Variable(Tensor):
 
 def is_tensor(x):
     return isinstance(x, Tensor)
+
+
+# Masks ride beside tensors (Tensor has __slots__): Embedding(mask_zero=True) -> RNN.
+_masks = weakref.WeakKeyDictionary()
+
+
+def get_mask(x):
+    """The mask attached to `x`: a tensor's from `set_mask`, a symbolic tensor's own."""
+    if isinstance(x, Tensor):
+        return _masks.get(x)
+    return getattr(x, "_keras_mask", None)
+
+
+def set_mask(x, mask):
+    if isinstance(x, Tensor) and mask is not None:
+        _masks[x] = mask
+    return x

@@ -1,8 +1,28 @@
 """Symbolic tensors (`keras.Input`), the call nodes that link them, and shape inference."""
 
+import contextlib
+
 import numpy as np
 
 from webkeras.utils import tree
+
+# How many shape inferences (runs on placeholder zeros) are under way.
+_symbolic_depth = [0]
+
+
+@contextlib.contextmanager
+def symbolic_scope():
+    """Marks a run on placeholder zeros: its losses are dropped and stateful layers (RNNs)
+    neither read nor keep state in it."""
+    _symbolic_depth[0] += 1
+    try:
+        yield
+    finally:
+        _symbolic_depth[0] -= 1
+
+
+def in_symbolic_scope():
+    return _symbolic_depth[0] > 0
 
 
 class KerasHistory(tuple):

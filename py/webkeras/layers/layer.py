@@ -1,22 +1,33 @@
 """The Layer base class: config, weights, build-on-first-call, sub-layer tracking."""
 
-import contextlib
 import functools
-import inspect
 import math
-import weakref
 
 import numpy as np
 
-from webkeras import constraints, initializers, ops, regularizers
+from webkeras import constraints, initializers, regularizers
 from webkeras.backend import Tensor, Variable
+from webkeras.backend.tensor import get_mask, set_mask
+from webkeras.layers.call_utils import (
+    broadcast_mask,
+    call_params,
+    first_param,
+    placeholder_input,
+    placeholder_mask,
+    shape_tuples,
+    to_tensor,
+    unique,
+)
 from webkeras.layers.input_spec import assert_input_compatibility
-from webkeras.layers.keras_tensor import KerasTensor, symbolic_call
+from webkeras.layers.keras_tensor import (
+    KerasTensor,
+    infer_output_shapes,
+    symbolic_call,
+    symbolic_scope,
+)
 from webkeras.layers.saving_hooks import SavingHooks
 from webkeras.utils import naming, tree
 
-# Masks ride beside tensors (Tensor has __slots__): Embedding(mask_zero=True) -> RNN.
-_masks = weakref.WeakKeyDictionary()
 # The `training` value of the outermost call, seen by nested layers called without one.
 _training_context = []
 # How deep the current layer call is nested: 0 outside any call (a new forward pass).
@@ -25,23 +36,6 @@ _call_depth = [0]
 # clearing (or reporting), so plain models skip those walks of their layers.
 _values_added = [False]
 _metric_values_added = [False]
-# How many shape inferences (runs on placeholder zeros) are under way.
-_symbolic_depth = [0]
-
-
-@contextlib.contextmanager
-def symbolic_scope():
-    """Marks a run on placeholder zeros: its losses are dropped and stateful layers (RNNs)
-    neither read nor keep state in it."""
-    _symbolic_depth[0] += 1
-    try:
-        yield
-    finally:
-        _symbolic_depth[0] -= 1
-
-
-def in_symbolic_scope():
-    return _symbolic_depth[0] > 0
 
 
 def metric_values_added():
@@ -103,7 +97,7 @@ class Layer(SavingHooks):
         object.__setattr__(self, name, value)
 
     def _sublayers(self):
-        return _unique(item for attr in self._tracked
+        return unique(item for attr in self._tracked
                        for item in tree.flatten(getattr(self, attr, None))
                        if isinstance(item, Layer))
 
@@ -126,7 +120,7 @@ class Layer(SavingHooks):
         attributes = (item for attr in self._tracked
                       for item in tree.flatten(getattr(self, attr, None))
                       if isinstance(item, Variable))
-        return _unique(list(self._own_variables) + list(attributes))
+        return unique(list(self._own_variables) + list(attributes))
 
     # -- weights -----------------------------------------------------------------------------
     def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True,
@@ -182,7 +176,7 @@ class Layer(SavingHooks):
 
     @property
     def variables(self):
-        return _unique(v for layer in self._flatten_layers() for v in layer._layer_variables())
+        return unique(v for layer in self._flatten_layers() for v in layer._layer_variables())
 
     weights = variables
 
@@ -190,7 +184,7 @@ class Layer(SavingHooks):
     def trainable_variables(self):
         if not self.trainable:
             return []
-        return _unique(v for layer in self._flatten_layers() if layer.trainable
+        return unique(v for layer in self._flatten_layers() if layer.trainable
                        for v in layer._layer_variables() if v.trainable)
 
     trainable_weights = trainable_variables
@@ -269,7 +263,7 @@ class Layer(SavingHooks):
                     "the loss inside a layer's `call()` (on real tensors), e.g. a layer that "
                     "calls `self.add_loss(...)` and returns its inputs.")
             else:
-                self._own_losses.append(_to_tensor(value))
+                self._own_losses.append(to_tensor(value))
                 _values_added[0] = True
 
     def add_metric(self, value, name=None, aggregation="mean"):
@@ -281,7 +275,7 @@ class Layer(SavingHooks):
         if aggregation not in (None, "mean"):
             raise ValueError(f"`add_metric()` supports aggregation='mean' only, received "
                              f"aggregation={aggregation!r}.")
-        self._own_metric_values.append((name, _to_tensor(value)))
+        self._own_metric_values.append((name, to_tensor(value)))
         _values_added[0] = _metric_values_added[0] = True
 
     def _clear_losses(self):
@@ -304,12 +298,12 @@ class Layer(SavingHooks):
             inputs, args = args[0], args[1:]
         else:
             # `layer(inputs=x)` or `mha(query=q, value=v)`: the first argument of `call`.
-            first = _first_param(type(self).call)
+            first = first_param(type(self).call)
             if first not in kwargs:
                 raise TypeError(f"Layer '{self.name}' was called without inputs: pass them "
                                 f"positionally or as `{first}=`.")
             inputs = kwargs.pop(first)
-        params = _call_params(type(self).call)
+        params = call_params(type(self).call)
         if "training" in kwargs and "training" not in params and "**" not in params:
             kwargs.pop("training")
         elif "training" in params and kwargs.get("training") is None and _training_context:
@@ -329,7 +323,7 @@ class Layer(SavingHooks):
                 _call_depth[0] -= 1
                 # The shape inference ran `call` on placeholder zeros: drop its losses.
                 self._clear_losses()
-        inputs = tree.map_structure(_to_tensor, inputs)
+        inputs = tree.map_structure(to_tensor, inputs)
         self._maybe_build(tree.map_structure(lambda x: x.shape, inputs))
         # As Keras 3: the outermost call starts a forward pass and clears every loss below
         # it; nested calls add to them (a shared layer called twice keeps both).
@@ -355,9 +349,9 @@ class Layer(SavingHooks):
                 _values_added[0] = True
         out_mask = self.compute_mask(inputs, self._previous_mask(inputs, kwargs))
         if out_mask is not None:
-            for out, m in zip(tree.flatten(outputs), _broadcast_mask(out_mask, outputs)):
+            for out, m in zip(tree.flatten(outputs), broadcast_mask(out_mask, outputs)):
                 if m is not None and isinstance(out, Tensor):
-                    _masks[out] = m
+                    set_mask(out, m)
         return outputs
 
     def _symbolic_call(self, inputs, args, kwargs, auto_mask):
@@ -374,10 +368,10 @@ class Layer(SavingHooks):
             from webkeras.ops.tape import stop_recording
 
             with stop_recording():
-                out_mask = self.compute_mask(tree.map_structure(_placeholder_input, inputs),
-                                             tree.map_structure(_placeholder_mask, in_mask))
+                out_mask = self.compute_mask(tree.map_structure(placeholder_input, inputs),
+                                             tree.map_structure(placeholder_mask, in_mask))
             if out_mask is not None:
-                for out, m in zip(tree.flatten(outputs), _broadcast_mask(out_mask, outputs)):
+                for out, m in zip(tree.flatten(outputs), broadcast_mask(out_mask, outputs)):
                     if m is not None:
                         # The output's leading dimensions, keeping its unknown (None) ones.
                         shape = out.shape[:m.ndim] if m.ndim <= len(out.shape) else m.shape
@@ -458,8 +452,6 @@ class Layer(SavingHooks):
 
     def compute_output_shape(self, input_shape):
         """By default, runs `call` once on zeros and reads the output shapes back."""
-        from webkeras.layers.keras_tensor import infer_output_shapes
-
         with symbolic_scope():
             shapes = infer_output_shapes(self, input_shape)
         self._clear_losses()
@@ -490,9 +482,9 @@ class Layer(SavingHooks):
         if not config:
             return
         if config.get("input_shape") is not None:
-            self._maybe_build(_shape_tuples(config["input_shape"]))
+            self._maybe_build(shape_tuples(config["input_shape"]))
         elif config.get("shapes_dict"):
-            shapes = {k: _shape_tuples(v) for k, v in config["shapes_dict"].items()}
+            shapes = {k: shape_tuples(v) for k, v in config["shapes_dict"].items()}
             self.build(**shapes)
             self.built = True
 
@@ -516,92 +508,14 @@ def _marking_built(build):
     return build_wrapper
 
 
-def _shape_tuples(shape):
-    """A shape read from JSON (lists) as the tuples `build` gets at a first call."""
-    if isinstance(shape, (list, tuple)) and all(d is None or isinstance(d, int) for d in shape):
-        return tuple(shape)
-    if isinstance(shape, dict):
-        return {k: _shape_tuples(v) for k, v in shape.items()}
-    if isinstance(shape, (list, tuple)):
-        return [_shape_tuples(s) for s in shape]
-    return shape
-
-
-def get_mask(x):
-    if isinstance(x, KerasTensor):
-        return getattr(x, "_keras_mask", None)
-    if isinstance(x, Tensor):
-        return _masks.get(x)
-    return None
-
-
-def set_mask(x, mask):
-    if isinstance(x, Tensor) and mask is not None:
-        _masks[x] = mask
-    return x
-
-
-def _placeholder_input(x):
-    """Zeros standing for a KerasTensor in shape inference (batch 2 when unknown)."""
-    shape = tuple(2 if d is None else d for d in x.shape)
-    return ops.convert_to_tensor(np.zeros(shape, dtype=x.dtype))
-
-
-def _placeholder_mask(mask):
-    """An all-True mask standing for a symbolic one (masked steps would divide by zero)."""
-    if not isinstance(mask, KerasTensor):
-        return mask
-    return ops.convert_to_tensor(np.ones(tuple(2 if d is None else d for d in mask.shape), bool))
-
-
-def _broadcast_mask(mask, outputs):
-    flat = tree.flatten(outputs)
-    if isinstance(mask, (list, tuple)):
-        masks = list(mask)
-        return masks + [None] * (len(flat) - len(masks))
-    return [mask] + [None] * (len(flat) - 1)
-
-
-_PARAMS = {}
 # Positional parameters of add_weight: Keras 3's, and tf.keras 2's (name first).
 _WEIGHT_ARGS = ("shape", "initializer", "dtype")
 _LEGACY_WEIGHT_ARGS = ("name", "shape", "dtype", "initializer", "regularizer", "trainable",
                        "constraint")
 
 
-def _call_params(fn):
-    """Names of `fn`'s parameters ('**' when it takes **kwargs), cached per function."""
-    if fn not in _PARAMS:
-        try:
-            params = inspect.signature(fn).parameters.values()
-        except (TypeError, ValueError):
-            params = []
-        names = {p.name for p in params}
-        if any(p.kind == p.VAR_KEYWORD for p in params):
-            names.add("**")
-        _PARAMS[fn] = frozenset(names)
-    return _PARAMS[fn]
-
-
-def _first_param(fn):
-    try:
-        names = [p.name for p in inspect.signature(fn).parameters.values()]
-    except (TypeError, ValueError):
-        return "inputs"
-    return names[1] if len(names) > 1 else "inputs"
-
-
 def _overrides(layer, method):
     return getattr(type(layer), method) is not getattr(Layer, method)
-
-
-def _unique(items):
-    seen, out = set(), []
-    for item in items:
-        if id(item) not in seen:
-            seen.add(id(item))
-            out.append(item)
-    return out
 
 
 def _contains_trackable(value):
@@ -610,10 +524,3 @@ def _contains_trackable(value):
     if isinstance(value, (list, tuple, dict)):
         return any(isinstance(v, (Layer, Variable)) for v in tree.flatten(value))
     return False
-
-
-def _to_tensor(x):
-    if isinstance(x, Tensor):
-        return x
-    x = np.asarray(x)
-    return ops.convert_to_tensor(x.astype(np.float32) if x.dtype == np.float64 else x)

@@ -58,7 +58,7 @@ class Model(Trainer, Layer):
         """Subclassed models without a `build` are built by calling them once on zeros."""
         if type(self).call is not Model.call and not self.built:
             from webkeras.layers.keras_tensor import infer_output_shapes
-            from webkeras.layers.layer import symbolic_scope
+            from webkeras.layers.keras_tensor import symbolic_scope
 
             with symbolic_scope():
                 infer_output_shapes(self, input_shape)

@@ -14,7 +14,8 @@ import numpy as np
 from webkeras import ops
 from webkeras.backend import Variable
 from webkeras.layers.input_spec import InputSpec
-from webkeras.layers.layer import Layer, in_symbolic_scope
+from webkeras.layers.keras_tensor import in_symbolic_scope
+from webkeras.layers.layer import Layer
 from webkeras.utils import random_state
 
 
