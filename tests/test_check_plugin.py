@@ -146,7 +146,7 @@ def test_example_passes_and_a_perturbed_copy_fails_with_the_worst_element(tmp_pa
     original = load_model(models / "my_model.keras").predict(x, verbose=0)
     perturbed = shifted_copy(models / "my_model.keras").predict(x, verbose=0)
     match = re.search(r"The tab \(numpy\) does not match native webkeras for model "
-                      r"'(\w+)' \(1 of 1 outputs\):\n\s+output 'dense' \(8, 10\): worst element "
+                      r"'(\w+)' \(1 of 1 outputs\):\nE\s+output 'dense' \(8, 10\): worst element "
                       r"\[(\d+), (\d+)\]: native (\S+), tab (\S+), \|diff\| (\S+) > atol "
                       r"0.0001 \((\d+) of 80 elements over\)", report)
     assert match, report
