@@ -26,6 +26,7 @@ from webkeras.server.browser import CHROMIUM, serve_app
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILT_MODELS = default_build_dir() / "models"
+REFERENCE = REPO_ROOT / "tests" / "reference" / "saving"
 CNN_URL = "/models/mnist_cnn/model.json"
 MLP_URL = "/models/fresh_mlp.keras"  # untrained: fit has something to learn
 # Tab (WebGPU on SwiftShader, or NumPy in wasm) against native NumPy + BLAS, same weights.
@@ -49,6 +50,7 @@ def models_dir(tmp_path_factory):
                             keras.layers.Dense(32, activation="relu"),
                             keras.layers.Dense(10, activation="softmax")], name="fresh_mlp")
     mlp.save(root / "fresh_mlp.keras")
+    shutil.copy(REFERENCE / "functional.keras", root / "functional.keras")  # 2 in, 2 out
     return root
 
 
@@ -277,6 +279,53 @@ def test_set_trainable_freezes_a_layer_in_fit(api_page, trained):
     np.testing.assert_array_equal(after[0], before[0])  # frozen
     assert np.abs(after[2] - before[2]).max() > 0  # trained
     assert api_page.evaluate("window.mlp.layers[1].trainable") is True
+
+
+def test_fit_validation_split(api_page, trained):
+    history = api_page.evaluate(
+        """async () => { await window.mlp.compile({optimizer: "sgd",
+                                                   loss: "sparse_categorical_crossentropy",
+                                                   metrics: ["accuracy"]});
+             return window.mlp.fit(window.train.x, window.train.y,
+                                   {epochs: 1, batchSize: 64, validationSplit: 0.25}); }""")
+    assert sorted(history["history"]) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert history["params"]["steps"] == 6  # 384 of the 512 images train
+
+
+def test_several_inputs_and_outputs_as_lists_and_by_name(api_page):
+    """The reference functional model (inputs a, b; outputs out1, out2): evaluate with lists
+    and with objects keyed by name gives native Keras's numbers; fit by name trains both."""
+    native = load_model(REFERENCE / "functional.keras")
+    with np.load(REFERENCE / "functional.npz") as arrays:
+        xs = [arrays["x0"], arrays["x1"]]
+    rng = np.random.default_rng(TEST_SEED)
+    ys = [rng.normal(size=(3, 2)).astype("float32"), rng.normal(size=(3, 1)).astype("float32")]
+    native.compile(optimizer="sgd", loss=["mse", "mse"])
+    expected = native.evaluate(xs, ys, verbose=0)
+    tensors = [[[{"data": a.ravel().tolist(), "shape": list(a.shape)} for a in group]
+                for group in (xs, ys)]]
+    got = api_page.evaluate(
+        """async ([[xs, ys]]) => {
+             const typed = (list) => list.map(({data, shape}) =>
+               ({data: new Float32Array(data), shape}));
+             const [x, y] = [typed(xs), typed(ys)];
+             const model = window.functional = await window.load("/models/functional.keras");
+             await model.compile({optimizer: "sgd", loss: ["mse", "mse"]});
+             const asLists = await model.evaluate(x, y);
+             const byName = await model.evaluate({a: x[0], b: x[1]}, {out1: y[0], out2: y[1]},
+                                                 {returnDict: true});
+             const history = await model.fit({a: x[0], b: x[1]}, {out1: y[0], out2: y[1]},
+                                             {epochs: 2});
+             return {asLists, byName, history}; }""", tensors)
+    assert got["asLists"] == pytest.approx(expected, abs=TOLERANCE)
+    assert got["byName"] == pytest.approx(
+        {"loss": expected[0], "out1_loss": expected[1], "out2_loss": expected[2]},
+        abs=TOLERANCE)
+    assert sorted(got["history"]["history"]) == ["loss", "out1_loss", "out2_loss"]
+    error = reject_message(api_page, "window.functional.fit(arg, arg)",
+                           xs[0].tolist())
+    assert error == ("fit: the model has 2 inputs; pass x as a list of 2 arrays or an object "
+                     "keyed by their names."), error
 
 
 # -- errors ---------------------------------------------------------------------------------
