@@ -295,13 +295,13 @@ def test_small_shards(tmp_path, shard_size):
 
 
 def test_reads_keras3_style_topology_and_prefixed_names(tmp_path):
-    from webkeras.models.model_config import _jsonable, serialize_layer
+    from webkeras.models.model_config import jsonable, serialize_layer
 
     model, inputs = build("mlp")
     tfjs.save_tfjs(model, tmp_path)
     artifact = _manifest(tmp_path)
     # Keras 3 config (batch_shape, DTypePolicy dicts, module keys) and prefixed weight names.
-    artifact[fmt.TOPOLOGY_KEY] = {fmt.MODEL_CONFIG_KEY: _jsonable(serialize_layer(model))}
+    artifact[fmt.TOPOLOGY_KEY] = {fmt.MODEL_CONFIG_KEY: jsonable(serialize_layer(model))}
     for spec in artifact[fmt.MANIFEST_KEY][0]["weights"]:
         spec["name"] = "sequential/" + spec["name"]
     (tmp_path / fmt.MODEL_JSON).write_text(json.dumps(artifact))
@@ -310,7 +310,7 @@ def test_reads_keras3_style_topology_and_prefixed_names(tmp_path):
 
 
 def test_models_sharing_layers_round_trip(tmp_path):
-    from webkeras.models.model_config import _jsonable, serialize_layer
+    from webkeras.models.model_config import jsonable, serialize_layer
 
     rng = np.random.default_rng(5)
     outputs = {}
@@ -323,7 +323,7 @@ def test_models_sharing_layers_round_trip(tmp_path):
             "output_layers")
         restored = [tfjs.load_tfjs(tmp_path / name)]
         # tensorflowjs_converter writes Keras 3's own config for a Keras 3 model.
-        artifact[fmt.TOPOLOGY_KEY] = {fmt.MODEL_CONFIG_KEY: _jsonable(serialize_layer(model))}
+        artifact[fmt.TOPOLOGY_KEY] = {fmt.MODEL_CONFIG_KEY: jsonable(serialize_layer(model))}
         (tmp_path / name / fmt.MODEL_JSON).write_text(json.dumps(artifact))
         restored.append(tfjs.load_tfjs(tmp_path / name))
         for copy in restored:

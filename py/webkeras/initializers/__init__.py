@@ -69,7 +69,7 @@ class VarianceScaling(Initializer):
             values = rng.uniform(-limit, limit, size=shape)
         elif self.distribution == "truncated_normal":
             stddev = math.sqrt(scale) / 0.87962566103423978
-            values = _truncated_normal(rng, shape, stddev)
+            values = truncated_normal_values(rng, shape, stddev)
         else:
             values = rng.normal(0.0, math.sqrt(scale), size=shape)
         return ops.convert_to_tensor(np.asarray(values, dtype=dtype))
@@ -79,7 +79,7 @@ class VarianceScaling(Initializer):
                 "seed": self.seed}
 
 
-def _truncated_normal(rng, shape, stddev):
+def truncated_normal_values(rng, shape, stddev):
     values = rng.normal(0.0, 1.0, size=shape)
     outside = np.abs(values) > 2
     while outside.any():
@@ -168,7 +168,7 @@ class TruncatedNormal(Initializer):
 
     def __call__(self, shape, dtype="float32"):
         rng = random_state.make_rng(self.seed)
-        values = self.mean + _truncated_normal(rng, shape, self.stddev)
+        values = self.mean + truncated_normal_values(rng, shape, self.stddev)
         return ops.convert_to_tensor(np.asarray(values, dtype=dtype))
 
     def get_config(self):

@@ -2,7 +2,7 @@
 
 import inspect
 
-from webkeras.losses.loss import _snake_case
+from webkeras.utils.naming import to_snake_case
 from webkeras.metrics.accuracy import (  # noqa: F401
     Accuracy,
     BinaryAccuracy,
@@ -75,7 +75,7 @@ _CLASSES = (
     CosineSimilarity, LogCoshError,
 )
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({_snake_case(cls.__name__): cls for cls in _CLASSES})
+ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 ALL_OBJECTS_DICT.update({
     "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
     "mse": MeanSquaredError, "MSE": MeanSquaredError,

@@ -3,6 +3,7 @@
 from webkeras import initializers, ops
 from webkeras.backend import Variable
 from webkeras.losses.loss import squeeze_or_expand_to_same_rank
+from webkeras.utils.naming import to_snake_case
 
 
 class Metric:
@@ -28,9 +29,7 @@ class Metric:
     """
 
     def __init__(self, dtype=None, name=None):
-        from webkeras.losses.loss import _snake_case
-
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self._dtype = dtype or "float32"
         self._variables = []
         self._metrics = []

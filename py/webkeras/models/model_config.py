@@ -14,13 +14,13 @@ KERAS_TENSOR_CLASS = "__keras_tensor__"
 FUNCTIONAL_MODULE = "keras.src.models.functional"
 
 
-def _jsonable(value):
+def jsonable(value):
     if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     return value
 
 
@@ -62,7 +62,7 @@ def serialize_layer(layer):
     if build_config is not None:
         from webkeras.saving.serialization_lib import serialize_keras_object
 
-        config["build_config"] = _jsonable(serialize_keras_object(build_config))
+        config["build_config"] = jsonable(serialize_keras_object(build_config))
     return config
 
 
@@ -306,7 +306,7 @@ class _Missing:
 
 # -- JSON ----------------------------------------------------------------------------------------
 def model_to_json(model, **kwargs):
-    return json.dumps(_jsonable(serialize_layer(model)), **kwargs)
+    return json.dumps(jsonable(serialize_layer(model)), **kwargs)
 
 
 def model_from_json(json_string, custom_objects=None, safe_mode=True):
@@ -352,7 +352,7 @@ def model_to_yaml(model, **kwargs):
         raise TypeError(f"to_yaml() got unexpected keyword arguments {unknown}. It takes "
                         f"{list(YAML_DUMP_OPTIONS)}, as `yaml.dump` does; the YAML is always "
                         "block style with 2-space indents.")
-    return yaml_io.dump(_jsonable(serialize_layer(model)), **kwargs)
+    return yaml_io.dump(jsonable(serialize_layer(model)), **kwargs)
 
 
 def model_from_yaml(yaml_string, custom_objects=None, safe_mode=True):

@@ -62,10 +62,10 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal values, with those more than two standard deviations out drawn again."""
-    from webkeras.initializers import _truncated_normal
+    from webkeras.initializers import truncated_normal_values
 
     dtype = _float_dtype(dtype, "truncated_normal")
-    values = _truncated_normal(draw_rng(seed), _shape(shape), 1.0)
+    values = truncated_normal_values(draw_rng(seed), _shape(shape), 1.0)
     return _affine(values, stddev, mean, dtype)
 
 

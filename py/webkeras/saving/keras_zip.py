@@ -33,13 +33,13 @@ BUILD_CONFIG_KEY = "build_config"
 RATIO_CHECK_BYTES = 1024 ** 2
 
 def model_config_dict(model):
-    from webkeras.models.model_config import _jsonable, serialize_layer
+    from webkeras.models.model_config import jsonable, serialize_layer
     from webkeras.saving.serialization_lib import serialize_keras_object
 
-    config = _jsonable(serialize_layer(model))
+    config = jsonable(serialize_layer(model))
     compiled = model.get_compile_config() if hasattr(model, "get_compile_config") else None
     if compiled is not None:
-        config[compile_config.COMPILE_CONFIG_KEY] = _jsonable(serialize_keras_object(compiled))
+        config[compile_config.COMPILE_CONFIG_KEY] = jsonable(serialize_keras_object(compiled))
     return config
 
 

@@ -100,19 +100,19 @@ def _write_optimizer(f, optimizer):
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True):
     """Writes `model` (config, weights, compile config, optimizer state) to `.h5`."""
-    from webkeras.models.model_config import _jsonable, serialize_layer
+    from webkeras.models.model_config import jsonable, serialize_layer
 
     h5py = weights_h5._h5py()
 
     def write(tmp):
         with h5py.File(tmp, "w") as f:
-            config = legacy_layer_config(_jsonable(serialize_layer(model)))
+            config = legacy_layer_config(jsonable(serialize_layer(model)))
             f.attrs[MODEL_CONFIG_ATTR] = json.dumps(config)
             f.attrs[BACKEND_ATTR] = BACKEND
             f.attrs[VERSION_ATTR] = KERAS_VERSION
             training = compile_config.legacy_training_config(model)
             if training is not None:
-                f.attrs[compile_config.TRAINING_CONFIG_ATTR] = json.dumps(_jsonable(training))
+                f.attrs[compile_config.TRAINING_CONFIG_ATTR] = json.dumps(jsonable(training))
             write_weights_group(f.create_group(MODEL_WEIGHTS_KEY), model)
             if include_optimizer and weights_h5._optimizer_built(model):
                 _write_optimizer(f, model.optimizer)

@@ -93,11 +93,11 @@ def named_weights(model):
 
 def model_topology(model):
     """The `modelTopology` object (tf.keras 2 form) for `model`."""
-    from webkeras.models.model_config import _jsonable, serialize_layer
+    from webkeras.models.model_config import jsonable, serialize_layer
     from webkeras.saving.keras_zip import KERAS_VERSION
 
     return {fmt.KERAS_VERSION_KEY: KERAS_VERSION, fmt.BACKEND_KEY: fmt.TFJS_BACKEND,
-            fmt.MODEL_CONFIG_KEY: topology.to_tfjs_model(_jsonable(serialize_layer(model)))}
+            fmt.MODEL_CONFIG_KEY: topology.to_tfjs_model(jsonable(serialize_layer(model)))}
 
 
 def save_tfjs(model, directory, quantize=None, shard_size=fmt.DEFAULT_SHARD_SIZE,
