@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from webkeras.saving import compile_config, weights_h5
+from webkeras.saving.weight_names import ordered_variables, weight_names
 from webkeras.saving.keras_zip import KERAS_VERSION
 from webkeras.utils import file_errors, file_limits
 from webkeras.utils.file_errors import ModelFileError
@@ -37,25 +38,6 @@ def _strings(values):
 
 def _decode(values):
     return [v.decode("utf8") if isinstance(v, bytes) else str(v) for v in values]
-
-
-def _weight_names(layer, variables):
-    names, seen = [], set()
-    for variable in variables:
-        name = getattr(variable, "path", None) or variable.name
-        if not name.startswith(layer.name + "/"):
-            name = f"{layer.name}/{name}"
-        while name in seen:
-            name += "_"
-        seen.add(name)
-        names.append(name)
-    return names
-
-
-def _layer_variables(layer):
-    """Every variable of `layer` and its sub-layers, trainable first (Keras's order)."""
-    variables = layer.weights
-    return [v for v in variables if v.trainable] + [v for v in variables if not v.trainable]
 
 
 def _top_layers(model):
@@ -82,8 +64,8 @@ def write_weights_group(group, model):
     group.attrs[LAYER_NAMES_ATTR] = _strings([layer.name for layer in layers])
     for layer in layers:
         sub = group.create_group(layer.name)
-        variables = _layer_variables(layer)
-        names = _weight_names(layer, variables)
+        variables = ordered_variables(layer)
+        names = weight_names(layer, variables)
         sub.attrs[WEIGHT_NAMES_ATTR] = _strings(names)
         for name, variable in zip(names, variables):
             sub.create_dataset(name, data=np.asarray(variable.numpy()))
@@ -180,7 +162,7 @@ def read_weights_group(group, model, skip_mismatch=False, by_name=False, source=
         pairs = _pairs_by_order(file_layers, saved, layers, source)
     assignments = []
     for k, layer, name in pairs:
-        variables, values = _layer_variables(layer), saved[name]
+        variables, values = ordered_variables(layer), saved[name]
         if len(variables) != len(values):
             counts = (f"Layer expects {len(variables)} weight(s). Received {len(values)} "
                       f"saved weight(s) (in {source})")

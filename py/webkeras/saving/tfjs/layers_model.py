@@ -14,6 +14,7 @@ import warnings
 from webkeras.models.model_config import model_from_file_config
 from webkeras.saving.tfjs import format as fmt
 from webkeras.saving.tfjs import topology, weights
+from webkeras.saving.weight_names import ordered_variables, weight_names
 from webkeras.saving.weights_h5 import read_state
 from webkeras.utils import file_errors, file_limits
 
@@ -28,25 +29,6 @@ def _version():
 
 def _top_layers(model):
     return [layer for layer in getattr(model, "layers", []) if layer is not model]
-
-
-def _layer_variables(layer):
-    variables = layer.weights
-    return [v for v in variables if v.trainable] + [v for v in variables if not v.trainable]
-
-
-def weight_names(layer):
-    """Manifest names of `layer`'s variables, trainable first."""
-    names, seen = [], set()
-    for variable in _layer_variables(layer):
-        name = getattr(variable, "path", None) or variable.name
-        if not name.startswith(layer.name + "/"):
-            name = f"{layer.name}/{name}"
-        while name in seen:
-            name += "_"
-        seen.add(name)
-        names.append(name)
-    return names
 
 
 def _leaf_layers(model):
@@ -64,7 +46,7 @@ def _tfjs_named(layer):
     own layers' names."""
     leaves = list(_leaf_layers(layer)) if _top_layers(layer) else [layer]
     return ([name for leaf in leaves for name in weight_names(leaf)],
-            [variable for leaf in leaves for variable in _layer_variables(leaf)])
+            [variable for leaf in leaves for variable in ordered_variables(leaf)])
 
 
 def named_weights(model):
@@ -86,7 +68,7 @@ def named_weights(model):
                 "`tf.loadLayersModel` refuses ('Duplicate weight name'). They are written as "
                 f"'{layer.name}/...', which webkeras's `load_tfjs` reads; give the layers "
                 "unique names to load the model in TF.js.", UserWarning, stacklevel=3)
-            names, variables = weight_names(layer), _layer_variables(layer)
+            names, variables = weight_names(layer), ordered_variables(layer)
         pairs.extend(zip(names, (v.numpy() for v in variables)))
     return pairs
 
@@ -191,7 +173,7 @@ class _SavedNames:
 
 
 def _match_layer(layer, index, source):
-    variables = _layer_variables(layer)
+    variables = ordered_variables(layer)
     exact = dict(zip(weight_names(layer), variables))
     found = index.candidates(layer.name)
     if len(found) != len(variables):
