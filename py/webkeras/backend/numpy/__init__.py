@@ -8,6 +8,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from webkeras.backend.base import Backend
 from webkeras.backend.numpy import wasm_kernels
+from webkeras.backend.numpy.blas_threads import BlasThreads
 
 _UNARY = {
     "neg": np.negative,
@@ -58,6 +59,14 @@ class NumpyBackend(Backend):
         super().__init__()
         # Under Pyodide: our WASM SIMD kernels for the hot primitives (None natively).
         self.simd = wasm_kernels.kernels()
+        self.blas = BlasThreads()
+
+    def _product(self, a, b):
+        """np.matmul with the BLAS thread count chosen for its size (see blas_threads)."""
+        batch = math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+        flops = 2 * batch * a.shape[-2] * a.shape[-1] * b.shape[-1]
+        with self.blas.for_product(flops):
+            return np.matmul(a, b)
 
     def from_numpy(self, array):
         array = np.asarray(array)
@@ -124,8 +133,8 @@ class NumpyBackend(Backend):
             out = self.simd.matmul(a, b, transpose_a, transpose_b)
             if out is not None:
                 return out
-        return np.matmul(np.swapaxes(a, -1, -2) if transpose_a else a,
-                         np.swapaxes(b, -1, -2) if transpose_b else b)
+        return self._product(np.swapaxes(a, -1, -2) if transpose_a else a,
+                             np.swapaxes(b, -1, -2) if transpose_b else b)
 
     def reshape(self, x, shape):
         return np.reshape(x, shape)
@@ -204,7 +213,7 @@ class NumpyBackend(Backend):
             if out is not None:
                 return out
         patches = _patches(x, kernel.shape[:-2], strides, dilation, groups)
-        y = np.matmul(patches, _group_kernel(kernel, groups))  # (groups, rows, filters/groups)
+        y = self._product(patches, _group_kernel(kernel, groups))  # (groups, rows, filters/groups)
         out = _conv_out(x.shape, kernel.shape[:-2], strides, dilation)
         return _ungroup_rows(y, (x.shape[0],) + out)
 
@@ -217,7 +226,7 @@ class NumpyBackend(Backend):
         rows = math.prod(grad.shape[:-1])
         # col2im: one product gives every tap's contribution, then add each tap's block back.
         g = grad.reshape(rows, groups, -1).transpose(1, 0, 2)
-        cols = np.matmul(g, np.swapaxes(_group_kernel(kernel, groups), -1, -2))
+        cols = self._product(g, np.swapaxes(_group_kernel(kernel, groups), -1, -2))
         taps, per_group = math.prod(size), kernel.shape[-2]
         cols = cols.reshape(groups, rows, taps, per_group).transpose(1, 2, 0, 3)
         cols = cols.reshape(grad.shape[:-1] + (taps, channels))
@@ -233,7 +242,7 @@ class NumpyBackend(Backend):
                 return out
         patches = _patches(x, kernel_shape[:-2], strides, dilation, groups)
         g = grad.reshape(-1, groups, grad.shape[-1] // groups).transpose(1, 0, 2)
-        dk = np.matmul(np.swapaxes(patches, -1, -2), g)  # (groups, taps * per_group, fg)
+        dk = self._product(np.swapaxes(patches, -1, -2), g)  # (groups, taps * per_group, fg)
         taps, per_group = math.prod(kernel_shape[:-2]), kernel_shape[-2]
         dk = dk.reshape(groups, taps, per_group, -1).transpose(1, 2, 0, 3)
         return np.ascontiguousarray(dk).reshape(kernel_shape)
