@@ -16,9 +16,13 @@ const SITE_PACKAGES = "/lib/python3.12/site-packages";
 // Pyodide's own test (stack_switching): the old and the new JSPI API.
 const JSPI = "Suspending" in WebAssembly || "Suspender" in WebAssembly;
 
+/** The body, or an error with `missing` set (the server has no such file, or no answer). */
 async function fetchBytes(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`GET ${url} -> ${response.status}`);
+  const response = await fetch(url).catch((error) => ({ error }));
+  if (!response.ok) {
+    const error = new Error(`GET ${url} -> ${response.status || response.error.message}`);
+    throw Object.assign(error, { missing: true });
+  }
   return new Uint8Array(await response.arrayBuffer());
 }
 
@@ -27,8 +31,8 @@ async function checkedBytes(url, { size, sha256 }) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
   if (bytes.length !== size || hex !== sha256) {
-    throw new Error(`${url}: ${bytes.length} bytes, sha256 ${hex}; the manifest says ` +
-      `${size} bytes, sha256 ${sha256}`);
+    throw new Error(`${url} is damaged: ${bytes.length} bytes, sha256 ${hex}; the manifest ` +
+      `says ${size} bytes, sha256 ${sha256}`);
   }
   return bytes;
 }
@@ -69,9 +73,8 @@ export async function startInterpreter(indexURL, downloads) {
     pyodide.runPython("import random\nrandom.seed()");
     return { pyodide, snapshot: true, note: null };
   } catch (error) {
-    const { value } = await downloads.snapshot;
-    const note = value ? `the boot snapshot was not used (${error.message || error})`
-      : `no boot snapshot (${error.message || error}); run \`make setup\``;
+    const note = error.missing ? `no boot snapshot (${error.message}); run \`make setup\``
+      : `the boot snapshot was not used (${error.message || error})`;
     return { pyodide: await loadPyodide({ indexURL }), snapshot: false, note };
   }
 }
