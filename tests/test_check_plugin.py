@@ -187,6 +187,7 @@ def test_missing_chromium_is_named_with_how_to_set_it(tmp_path, models):
             "chromium`) or set WEBKERAS_CHROMIUM") in result.stdout
 
 
+@pytest.mark.slow
 @needs_browser
 def test_without_a_webgpu_adapter_webgpu_is_skipped_unless_asked_for(tmp_path, models):
     (tmp_path / "test_keras_model.py").write_text(example_for(models / "my_model.keras"))
