@@ -51,8 +51,12 @@ def convert(args):
 
 def check(args):
     # Playwright and Flask (the test extras) load only for this command.
-    from .testing.check import run
-
+    try:
+        from .testing.check import run
+    except ImportError as error:
+        print(f"webkeras check: needs Flask and Playwright ({error}): "
+              "pip install 'webkeras[test]'", file=sys.stderr)
+        return 2
     return run(args)
 
 

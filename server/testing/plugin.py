@@ -71,15 +71,19 @@ def webkeras_browser(request, tmp_path_factory):
     """The webkeras server and headless Chromium, started once for the session."""
     # Flask and Playwright are the test extras' dependencies, not webkeras's: imported only
     # when a test asks for a tab, so pytest keeps working where they are not installed.
-    from .tab import open_browser
+    try:
+        from playwright.sync_api import sync_playwright
+
+        from .tab import open_browser
+    except ImportError as error:
+        pytest.fail(f"webkeras's `tab` needs Flask and Playwright ({error}): "
+                    "pip install 'webkeras[test]'", pytrace=False)
 
     if request.config.pluginmanager.has_plugin("playwright"):
         # pytest-playwright owns the session's Playwright; a second one cannot start.
         playwright = request.getfixturevalue("playwright")
         manager = None
     else:
-        from playwright.sync_api import sync_playwright
-
         manager = sync_playwright()
         playwright = manager.start()
     try:
