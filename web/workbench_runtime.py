@@ -443,7 +443,7 @@ def inspect_upload(path):
             with np.load(path, allow_pickle=False) as arrays:
                 listed = ", ".join(f"{key} {arrays[key].shape} {arrays[key].dtype}"
                                    for key in arrays.files)
-            text = f"{path}: arrays {listed}"
+            text = f"{path}: arrays {listed or '(none)'}"
         elif suffix == ".npy":
             array = np.load(path, allow_pickle=False)
             text = f"{path}: an array {array.shape} {array.dtype}"
