@@ -278,6 +278,7 @@ class Browser:
         if backend not in BACKENDS:
             raise ValueError(f"Unknown tab backend {backend!r}: expected one of {BACKENDS}.")
         if backend not in self.tabs:
+            # A backend that failed to boot fails every test that asks for it, without retrying.
             try:
                 self.tabs[backend] = Tab(self, self.context.new_page(), backend)
             except TabError as error:
