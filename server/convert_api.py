@@ -20,8 +20,9 @@ before the answer goes out, and loaded in safe mode. Each file part of the form 
 straight into that folder as it arrives: no upload is ever whole in the server's memory. A
 model with a Lambda layer is refused before it is loaded at all, so no code from an upload
 runs. Everything after reading the form (unzipping, parsing, converting) runs in a child
-process with a time and a memory limit (server/isolation.py), at most `WEBKERAS_CONVERT_MAX_CONCURRENT` at once; a request that finds
-no free slot within `WEBKERAS_CONVERT_QUEUE_S` gets 503 with Retry-After.
+process with a time and a memory limit (server/isolation.py), at most
+`WEBKERAS_CONVERT_MAX_CONCURRENT` at once; a request that finds no free slot within
+`WEBKERAS_CONVERT_QUEUE_S` gets 503 with Retry-After.
 """
 
 import io
