@@ -24,6 +24,10 @@ ARITHMETIC_OPS = ("add", "sub", "mul", "div", "maximum", "minimum", "pow")
 COMPARISON_OPS = ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal")
 BINARY_OPS = ARITHMETIC_OPS + COMPARISON_OPS
 REDUCE_OPS = ("sum", "mean", "max", "min")
+# The cells `rnn_scan` runs a whole sequence of (Keras's cells with their default activations:
+# tanh, and sigmoid gates). "gru" applies the reset gate after the recurrent product (Keras 3's
+# reset_after=True); "gru_reset_before" before it (reset_after=False).
+RECURRENT_CELLS = ("simple_rnn", "lstm", "gru", "gru_reset_before")
 
 
 class Backend:
@@ -203,6 +207,30 @@ class Backend:
         Max: each window's gradient goes to its maximum; ties in a window share it equally
         (as the `max` reduction's VJP does). Average: spread over the window's counted entries.
         """
+        raise NotImplementedError
+
+    # -- recurrence ---------------------------------------------------------------------------
+    def rnn_scan(self, cell, inputs, states, recurrent_kernel, recurrent_bias, mask,
+                 recurrent_dropout, go_backwards, zero_output_for_mask):
+        """A whole sequence of one of RECURRENT_CELLS -> (packed, residuals).
+
+        inputs: (batch, steps, gates * units), the input projection x W + b already added;
+        states: the initial states, (batch, units) each (h; LSTM: h, c); recurrent_kernel
+        (units, gates * units); recurrent_bias: "gru" only (else None), (gates * units,);
+        mask: None or "bool" (batch, steps), a step it clears keeps the states and repeats the
+        previous output (zeros with `zero_output_for_mask`; the output before the first step
+        is zeros); recurrent_dropout: None or (batch, units), multiplies h before the
+        recurrent product (not where h is carried). go_backwards walks the steps from the last.
+
+        packed: (batch, steps + len(states), units), the outputs in the order the steps ran,
+        then the final states. residuals: whatever `rnn_scan_grad` needs, opaque to ops.
+        """
+        raise NotImplementedError
+
+    def rnn_scan_grad(self, residuals, grad, needs):
+        """VJP of `rnn_scan`: `grad` is packed's gradient; `needs` four bools (inputs, states,
+        recurrent_kernel, recurrent_bias). -> (d_inputs, [d_state, ...], d_recurrent_kernel,
+        d_recurrent_bias), None where not needed (or no bias)."""
         raise NotImplementedError
 
     # -- synchronisation ---------------------------------------------------------------------

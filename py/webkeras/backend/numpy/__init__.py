@@ -7,7 +7,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from webkeras.backend.base import Backend
-from webkeras.backend.numpy import wasm_kernels
+from webkeras.backend.numpy import recurrence, wasm_kernels
 from webkeras.backend.numpy.blas_threads import BlasThreads
 
 _UNARY = {
@@ -286,6 +286,15 @@ class NumpyBackend(Backend):
         crop = (slice(None),) + tuple(slice(a, a + d) for d, (a, _) in
                                       zip(x.shape[1:-1], pads))
         return np.ascontiguousarray(dx[crop])
+
+    def rnn_scan(self, cell, inputs, states, recurrent_kernel, recurrent_bias, mask,
+                 recurrent_dropout, go_backwards, zero_output_for_mask):
+        return recurrence.rnn_scan(self.matmul, cell, inputs, states, recurrent_kernel,
+                                   recurrent_bias, mask, recurrent_dropout, go_backwards,
+                                   zero_output_for_mask)
+
+    def rnn_scan_grad(self, residuals, grad, needs):
+        return recurrence.rnn_scan_grad(self.matmul, residuals, grad, needs)
 
 
 def _erf(x):

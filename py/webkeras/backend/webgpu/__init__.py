@@ -441,5 +441,12 @@ class WebGPUBackend(Backend):
         # No sort kernel yet: sorting is rare in a train step.
         return self.host.argsort(x, axis, descending)
 
+    def rnn_scan(self, *args):
+        # On the host for now (correct first); see HostPath.
+        return self.host.rnn_scan(*args)
+
+    def rnn_scan_grad(self, residuals, grad, needs):
+        return self.host.rnn_scan_grad(residuals, grad, needs)
+
     def flush(self):
         self.driver.flush()

@@ -3,6 +3,7 @@
 from webkeras import activations, constraints, initializers, ops, regularizers
 from webkeras.layers.layer import Layer
 from webkeras.layers.rnn.rnn import DropoutRNNCell
+from webkeras.ops.recurrent import rnn_sequence
 from webkeras.utils import random_state
 
 _ser = {"initializer": initializers.serialize, "regularizer": regularizers.serialize,
@@ -63,6 +64,41 @@ class _Cell(DropoutRNNCell, Layer):
             self.bias = self.add_weight(
                 shape=self._bias_shape(), name="bias", initializer=self._bias_initializer(),
                 regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+
+    @property
+    def fused_cell(self):
+        """The fused primitive's cell (ops.recurrent) when it computes this cell exactly: the
+        built-in class itself (a subclass may change `call`) with Keras's default activations.
+        None: the RNN runs the per-step loop."""
+        if type(self) not in _FUSED or self.activation is not activations.tanh:
+            return None
+        if getattr(self, "recurrent_activation", activations.sigmoid) is not activations.sigmoid:
+            return None
+        return _FUSED[type(self)](self)
+
+    def _input_and_recurrent_bias(self):
+        return self.bias, None
+
+    def call_sequence(self, sequences, states, mask=None, training=False, go_backwards=False,
+                      zero_output_for_mask=False):
+        """Every step at once (see `fused_cell`) -> (outputs in step order, final states)."""
+        batch, steps, features = sequences.shape
+        # The masks in the per-step path's order (input first), from the same generator.
+        input_mask = self.input_dropout_mask((batch, features), sequences.dtype, training)
+        recurrent_mask = self.recurrent_dropout_mask((batch, self.units), sequences.dtype,
+                                                     training)
+        if input_mask is not None:
+            sequences = sequences * ops.expand_dims(input_mask, 1)
+        input_bias, recurrent_bias = self._input_and_recurrent_bias()
+        # One (batch * steps, features) product: its kernel gradient is one product too.
+        projected = ops.matmul(ops.reshape(sequences, (batch * steps, features)), self.kernel)
+        if input_bias is not None:
+            projected = projected + input_bias
+        projected = ops.reshape(projected, (batch, steps, self.gates * self.units))
+        return rnn_sequence(self.fused_cell, projected, states, self.recurrent_kernel,
+                            recurrent_bias, mask=mask, recurrent_dropout=recurrent_mask,
+                            go_backwards=go_backwards,
+                            zero_output_for_mask=zero_output_for_mask)
 
     def get_config(self):
         config = {**Layer.get_config(self), "units": self.units,
@@ -148,14 +184,16 @@ class GRUCell(_Cell):
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
+    def _input_and_recurrent_bias(self):
+        if self.bias is not None and self.reset_after:
+            return self.bias[0], self.bias[1]
+        return self.bias, None
+
     def call(self, inputs, states, training=False):
         h_tm1 = states[0] if isinstance(states, (list, tuple)) else states
         inputs = self.dropout_inputs(inputs, training)
         h_dropped = self.dropout_state(h_tm1, training)
-        if self.bias is not None and self.reset_after:
-            input_bias, recurrent_bias = self.bias[0], self.bias[1]
-        else:
-            input_bias, recurrent_bias = self.bias, None
+        input_bias, recurrent_bias = self._input_and_recurrent_bias()
         matrix_x = ops.matmul(inputs, self.kernel)
         if input_bias is not None:
             matrix_x = matrix_x + input_bias
@@ -183,3 +221,7 @@ class GRUCell(_Cell):
         return {**super().get_config(),
                 "recurrent_activation": activations.serialize(self.recurrent_activation),
                 "reset_after": self.reset_after}
+
+
+_FUSED = {SimpleRNNCell: lambda cell: "simple_rnn", LSTMCell: lambda cell: "lstm",
+          GRUCell: lambda cell: "gru" if cell.reset_after else "gru_reset_before"}

@@ -1,8 +1,11 @@
 """RNN: runs a cell over the time axis (masking, go_backwards, return_sequences/state).
 
 Cells follow Keras 3: `cell.call(inputs_t, states, training)` -> `(output_t, new_states)`,
-with `state_size` and `output_size`. The loop is plain Python over ops, so gradients come
-from the ops' VJPs (backpropagation through time).
+with `state_size` and `output_size`. One rule picks the path: a cell whose `fused_cell` is set
+(the built-in SimpleRNNCell / LSTMCell / GRUCell, exactly those classes, with Keras's default
+activations) runs the whole sequence as one primitive (`cell.call_sequence`, ops.recurrent);
+any other cell runs the per-step loop here, plain Python over ops, whose gradients come from the
+ops' VJPs (backpropagation through time). Both give the same numbers.
 
 With `stateful=True` the last states of a batch are the initial states of the next (for a
 fixed batch size): they live in non-trainable variables (`layer.states`, not weights) and
@@ -31,20 +34,30 @@ class DropoutRNNCell:
         keep = rng.random(shape) >= rate
         return ops.convert_to_tensor(np.asarray(keep / (1.0 - rate), dtype=dtype))
 
-    def dropout_inputs(self, inputs, training):
+    def input_dropout_mask(self, shape, dtype, training):
+        """This sequence's input dropout mask (drawn on first use), or None."""
         if not training or not 0 < self.dropout < 1:
-            return inputs
+            return None
         if getattr(self, "_dropout_mask", None) is None:
-            self._dropout_mask = self._make_mask(self.dropout, inputs.shape, inputs.dtype)
-        return inputs * self._dropout_mask
+            self._dropout_mask = self._make_mask(self.dropout, shape, dtype)
+        return self._dropout_mask
+
+    def recurrent_dropout_mask(self, shape, dtype, training):
+        """This sequence's recurrent dropout mask (drawn on first use), or None."""
+        if not training or not 0 < self.recurrent_dropout < 1:
+            return None
+        if getattr(self, "_recurrent_dropout_mask", None) is None:
+            self._recurrent_dropout_mask = self._make_mask(self.recurrent_dropout, shape,
+                                                           dtype)
+        return self._recurrent_dropout_mask
+
+    def dropout_inputs(self, inputs, training):
+        mask = self.input_dropout_mask(inputs.shape, inputs.dtype, training)
+        return inputs if mask is None else inputs * mask
 
     def dropout_state(self, h, training):
-        if not training or not 0 < self.recurrent_dropout < 1:
-            return h
-        if getattr(self, "_recurrent_dropout_mask", None) is None:
-            self._recurrent_dropout_mask = self._make_mask(self.recurrent_dropout, h.shape,
-                                                           h.dtype)
-        return h * self._recurrent_dropout_mask
+        mask = self.recurrent_dropout_mask(h.shape, h.dtype, training)
+        return h if mask is None else h * mask
 
 
 class RNN(Layer):
@@ -160,6 +173,16 @@ class RNN(Layer):
         states = [ops.convert_to_tensor(s) for s in states]
         if hasattr(self.cell, "reset_dropout_masks"):
             self.cell.reset_dropout_masks()
+        if getattr(self.cell, "fused_cell", None) is not None:
+            outputs, states = self.cell.call_sequence(
+                sequences, states, mask=mask, training=training,
+                go_backwards=self.go_backwards, zero_output_for_mask=self.zero_output_for_mask)
+            return self._finish(outputs, outputs[:, steps - 1], states, batch)
+        outputs, states, previous = self._step_loop(sequences, states, mask, training)
+        return self._finish(outputs, previous, states, batch)
+
+    def _step_loop(self, sequences, states, mask, training):
+        batch, steps = sequences.shape[0], sequences.shape[1]
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         outputs, previous = [], ops.zeros((batch, self._output_size), sequences.dtype)
         # As Keras 3: `training` only goes to a cell whose `call` takes it.
@@ -173,12 +196,16 @@ class RNN(Layer):
                 output = ops.where(keep, output, fallback)
             states, previous = list(new_states), output
             outputs.append(output)
+        return (ops.stack(outputs, axis=1) if self.return_sequences else None), states, previous
+
+    def _finish(self, outputs, last_output, states, batch):
+        """Keeps a stateful RNN's states; the layer's result (outputs when return_sequences)."""
         if self.stateful and not in_symbolic_scope():
             if self._states is None:
                 self._create_state_variables(batch)
             for variable, state in zip(self._states, states):
                 variable.assign(ops.stop_gradient(state))
-        result = ops.stack(outputs, axis=1) if self.return_sequences else previous
+        result = outputs if self.return_sequences else last_output
         if self.return_state:
             return [result] + states
         return result
