@@ -23,14 +23,16 @@ async function make() {
   // 1. A normal interpreter imports the packages: which standard-library modules they pull
   //    in, and their bytecode (unchecked-hash .pyc, one zip per package).
   const full = await loadPyodide({ indexURL, ...quiet });
+  // What a bare interpreter has imported: the tab's worker imports everything else after the
+  // restore (the package loader's modules included).
+  full.runPython("import sys\nbare_modules = set(sys.modules)");
   await loadPackages(full);
   const stdlibModules = JSON.parse(full.runPython(`
 import json, sys
-before = set(sys.modules)
 import numpy, yaml, webkeras
 from webkeras.backend.numpy import wasm_kernels
 wasm_kernels.kernels()
-json.dumps(sorted(name for name in set(sys.modules) - before
+json.dumps(sorted(name for name in set(sys.modules) - bare_modules
                   if name.partition(".")[0] in sys.stdlib_module_names))
 `));
   full.runPython(`

@@ -7,7 +7,7 @@ import functools
 import json
 
 from webkeras.layers.keras_tensor import KerasTensor
-from webkeras.utils import file_errors, file_limits, tree, yaml_io
+from webkeras.utils import file_errors, file_limits, tree
 from webkeras.utils.file_errors import ModelFileError, UnknownObjectError
 
 KERAS_TENSOR_CLASS = "__keras_tensor__"
@@ -343,6 +343,8 @@ def model_from_file_config(config, custom_objects=None, safe_mode=True, source="
 
 
 # -- YAML (tf.keras 2's `to_yaml` / `model_from_yaml`) -------------------------------------------
+# yaml_io (PyYAML) is imported on first use: it is a fifth of `import webkeras` in the tab,
+# whose every page load pays the import.
 YAML_DUMP_OPTIONS = ("sort_keys", "allow_unicode")
 
 
@@ -352,6 +354,8 @@ def model_to_yaml(model, **kwargs):
         raise TypeError(f"to_yaml() got unexpected keyword arguments {unknown}. It takes "
                         f"{list(YAML_DUMP_OPTIONS)}, as `yaml.dump` does; the YAML is always "
                         "block style with 2-space indents.")
+    from webkeras.utils import yaml_io
+
     return yaml_io.dump(jsonable(serialize_layer(model)), **kwargs)
 
 
@@ -376,6 +380,8 @@ def model_from_yaml(yaml_string, custom_objects=None, safe_mode=True):
     >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(5)])
     >>> clone = keras.models.model_from_yaml(model.to_yaml())
     """
+    from webkeras.utils import yaml_io
+
     source = "the model YAML"
     if not hasattr(yaml_string, "read"):
         file_limits.check("config_bytes", len(yaml_string), source)
