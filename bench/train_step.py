@@ -1,4 +1,4 @@
-"""Milliseconds per train step of the MNIST MLP (784-128-10, batch 128, Adam) or LeNet.
+"""Milliseconds per train step of the MNIST MLP (784-128-10, batch 128, Adam), LeNet or IMDB LSTM.
 
 Measures, in one run: webkeras's NumPy backend and WebGPU backend natively (wgpu-py); in headless
 Chromium (SwiftShader) when the build is there, webkeras's WebGPU and NumPy backends (with and
@@ -8,11 +8,12 @@ fresh profile; and real Keras 3 + JAX when `make bench-peers` has made `.venv-pe
 table with ratios against Keras-JAX (the native peer), TF.js webgpu (the browser peer) and TF.js
 wasm (the browser's CPU peer).
 
-    python bench/train_step.py [--model mlp|lenet] [--steps N] [--skip-browser]
+    python bench/train_step.py [--model mlp|lenet|imdb] [--steps N] [--skip-browser]
 
 `--model lenet`: Conv2D 32 5x5 relu, MaxPool 2, Conv2D 64 5x5 relu, MaxPool 2, Flatten, Dense
 500 relu, Dense 10 softmax; 28x28x1, batch 32, SGD (TF.js wasm cannot train it: it lacks
-Conv2DBackpropFilter, and its row says so).
+Conv2DBackpropFilter, and its row says so). `--model imdb` (M3): Embedding 20000x128, LSTM 128,
+Dense 1 sigmoid; 80 token ids per sample, batch 32, Adam, binary cross-entropy.
 """
 
 import argparse
@@ -57,7 +58,35 @@ MODELS = {
     tf.layers.dense({ units: 500, activation: "relu" }),
     tf.layers.dense({ units: 10, activation: "softmax" })]""",
     },
+    "imdb": {
+        "title": "IMDB LSTM (Embedding 20000x128, LSTM 128, Dense 1), length 80, batch 32, Adam",
+        "x": (32, 80),
+        "optimizer": "adam",
+        "tokens": 20000,
+        "keras": """[keras.Input((80,)), keras.layers.Embedding(20000, 128),
+    keras.layers.LSTM(128), keras.layers.Dense(1, activation="sigmoid")]""",
+        "tfjs": """[
+    tf.layers.embedding({ inputShape: [80], inputDim: 20000, outputDim: 128 }),
+    tf.layers.lstm({ units: 128 }),
+    tf.layers.dense({ units: 1, activation: "sigmoid" })]""",
+    },
 }
+# Inputs, labels and loss: float features and 10 classes, or (`tokens`) token ids and 2 classes.
+FEATURES = {"x_py": "rng.random({x_shape}, dtype=np.float32)",
+            "y_py": "rng.integers(0, 10, {batch})", "loss": "sparse_categorical_crossentropy",
+            "x_js": "tf.randomUniform(X_SHAPE)",
+            "y_js": "tf.floor(tf.randomUniform([BATCH, 1], 0, 10))",
+            "loss_js": "sparseCategoricalCrossentropy"}
+TOKENS = {"x_py": "rng.integers(1, {tokens}, {x_shape})",
+          "y_py": "rng.integers(0, 2, ({batch}, 1)).astype(np.float32)",
+          "loss": "binary_crossentropy",
+          "x_js": "tf.floor(tf.randomUniform(X_SHAPE, 1, TOKENS))",
+          "y_js": "tf.floor(tf.randomUniform([BATCH, 1], 0, 2))", "loss_js": "binaryCrossentropy"}
+
+
+def model_data(model):
+    spec = MODELS[model]
+    return TOKENS if "tokens" in spec else FEATURES
 
 # One step loop for every contender: `setup` imports a Keras (webkeras on some backend, or real
 # Keras 3 on JAX) as `keras`; the snippet leaves its result as JSON in RESULT.
@@ -67,11 +96,10 @@ import numpy as np
 {setup}
 steps = {steps}
 rng = np.random.default_rng(0)
-x = rng.random({x_shape}, dtype=np.float32)
-y = rng.integers(0, 10, {batch})
+x = {x_py}
+y = {y_py}
 model = keras.Sequential({layers})
-model.compile(optimizer={optimizer!r}, loss="sparse_categorical_crossentropy",
-              metrics=["accuracy"])
+model.compile(optimizer={optimizer!r}, loss={loss!r}, metrics=["accuracy"])
 for _ in range(3):
     model.train_on_batch(x, y)
 times = []
@@ -93,11 +121,10 @@ KERAS_JAX_SETUP = "import os\nos.environ['KERAS_BACKEND'] = 'jax'\nimport keras"
 # The same model, data shapes and loop in TF.js (placeholders X_SHAPE, BATCH, LAYERS, OPTIMIZER),
 # after bench._browser.TFJS_SET_BACKEND has started `backend`; returns each step's ms.
 TFJS_STEP = """
-  const x = tf.randomUniform(X_SHAPE);
-  const y = tf.floor(tf.randomUniform([BATCH, 1], 0, 10));
+  const x = X_DATA;
+  const y = Y_DATA;
   const model = tf.sequential({ layers: LAYERS });
-  model.compile({ optimizer: OPTIMIZER, loss: "sparseCategoricalCrossentropy",
-                  metrics: ["accuracy"] });
+  model.compile({ optimizer: OPTIMIZER, loss: LOSS, metrics: ["accuracy"] });
   const [first] = await model.trainOnBatch(x, y);
   for (let i = 0; i < 2; i++) await model.trainOnBatch(x, y);
   const times = [];
@@ -116,14 +143,19 @@ TFJS_CPU_PEER = "TF.js 4.22 wasm (Chromium)"
 
 
 def step_snippet(model, setup, steps):
-    spec = MODELS[model]
-    return STEP.format(setup=setup, steps=int(steps), x_shape=spec["x"], batch=spec["x"][0],
-                       layers=spec["keras"], optimizer=spec["optimizer"])
+    spec, data = MODELS[model], model_data(model)
+    shapes = {"x_shape": spec["x"], "batch": spec["x"][0], "tokens": spec.get("tokens")}
+    return STEP.format(setup=setup, steps=int(steps), x_py=data["x_py"].format(**shapes),
+                       y_py=data["y_py"].format(**shapes), layers=spec["keras"],
+                       optimizer=spec["optimizer"], loss=data["loss"])
 
 
 def tfjs_step(model):
-    spec = MODELS[model]
-    return (TFJS_STEP.replace("X_SHAPE", json.dumps(list(spec["x"])))
+    spec, data = MODELS[model], model_data(model)
+    return (TFJS_STEP.replace("X_DATA", data["x_js"]).replace("Y_DATA", data["y_js"])
+            .replace("LOSS", json.dumps(data["loss_js"]))
+            .replace("TOKENS", str(spec.get("tokens")))
+            .replace("X_SHAPE", json.dumps(list(spec["x"])))
             .replace("BATCH", str(spec["x"][0])).replace("LAYERS", spec["tfjs"])
             .replace("OPTIMIZER", json.dumps(spec["optimizer"])))
 
