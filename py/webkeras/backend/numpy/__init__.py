@@ -6,9 +6,11 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from webkeras.backend import recurrence
 from webkeras.backend.base import Backend
-from webkeras.backend.numpy import recurrence, wasm_kernels
+from webkeras.backend.numpy import wasm_kernels
 from webkeras.backend.numpy.blas_threads import BlasThreads
+from webkeras.backend.numpy.recurrence_arrays import NumpyArrays
 
 _UNARY = {
     "neg": np.negative,
@@ -60,6 +62,7 @@ class NumpyBackend(Backend):
         # Under Pyodide: our WASM SIMD kernels for the hot primitives (None natively).
         self.simd = wasm_kernels.kernels()
         self.blas = BlasThreads()
+        self.recurrence_arrays = NumpyArrays(self)
 
     def _product(self, a, b):
         """np.matmul with the BLAS thread count chosen for its size (see blas_threads)."""
@@ -289,12 +292,12 @@ class NumpyBackend(Backend):
 
     def rnn_scan(self, cell, inputs, states, recurrent_kernel, recurrent_bias, mask,
                  recurrent_dropout, go_backwards, zero_output_for_mask):
-        return recurrence.rnn_scan(self.matmul, cell, inputs, states, recurrent_kernel,
-                                   recurrent_bias, mask, recurrent_dropout, go_backwards,
-                                   zero_output_for_mask)
+        return recurrence.rnn_scan(self.recurrence_arrays, cell, inputs, states,
+                                   recurrent_kernel, recurrent_bias, mask, recurrent_dropout,
+                                   go_backwards, zero_output_for_mask)
 
     def rnn_scan_grad(self, residuals, grad, needs):
-        return recurrence.rnn_scan_grad(self.matmul, residuals, grad, needs)
+        return recurrence.rnn_scan_grad(self.recurrence_arrays, residuals, grad, needs)
 
 
 def _erf(x):

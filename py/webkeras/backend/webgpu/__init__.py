@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 
+from webkeras.backend import recurrence
 from webkeras.backend.base import COMPARISON_OPS, Backend
 from webkeras.backend.webgpu import layout
 from webkeras.backend.webgpu.array import (
@@ -441,12 +442,15 @@ class WebGPUBackend(Backend):
         # No sort kernel yet: sorting is rare in a train step.
         return self.host.argsort(x, axis, descending)
 
-    def rnn_scan(self, *args):
-        # On the host for now (correct first); see HostPath.
-        return self.host.rnn_scan(*args)
+    def rnn_scan(self, cell, inputs, states, recurrent_kernel, recurrent_bias, mask,
+                 recurrent_dropout, go_backwards, zero_output_for_mask):
+        # Composed of this backend's kernels, on the device (no readback); one kernel later.
+        return recurrence.rnn_scan(recurrence.Arrays(self), cell, inputs, states,
+                                   recurrent_kernel, recurrent_bias, mask, recurrent_dropout,
+                                   go_backwards, zero_output_for_mask)
 
     def rnn_scan_grad(self, residuals, grad, needs):
-        return self.host.rnn_scan_grad(residuals, grad, needs)
+        return recurrence.rnn_scan_grad(recurrence.Arrays(self), residuals, grad, needs)
 
     def flush(self):
         self.driver.flush()

@@ -4,8 +4,7 @@ Each method reads its operands back to NumPy, computes with the NumPy backend an
 result (one readback per call). Used for convolution and pooling on software adapters, where
 the CPU's BLAS beats the emulated GPU (webgpu/conv.py), and for scatter_add with more indices
 than a kernel thread may loop over (webgpu/gather_ops.py). Every primitive has a kernel but
-argsort (sorting is rare in a train step) and the fused recurrence (rnn_scan: its residuals stay
-on the host between the forward and the backward pass).
+argsort (sorting is rare in a train step).
 """
 
 from webkeras.backend.numpy import NumpyBackend
@@ -46,25 +45,3 @@ class HostPath:
         return self.from_numpy(_host.pool_grad(self.to_numpy(x), self.to_numpy(y),
                                                self.to_numpy(grad), mode, pool_size, strides,
                                                pads))
-
-    def rnn_scan(self, cell, inputs, states, recurrent_kernel, recurrent_bias, mask,
-                 recurrent_dropout, go_backwards, zero_output_for_mask):
-        host = self._host_arrays
-        packed, residuals = _host.rnn_scan(
-            cell, self.to_numpy(inputs), host(states), self.to_numpy(recurrent_kernel),
-            *host([recurrent_bias, mask, recurrent_dropout]), go_backwards,
-            zero_output_for_mask)
-        return self.from_numpy(packed), residuals
-
-    def rnn_scan_grad(self, residuals, grad, needs):
-        d_inputs, d_states, d_kernel, d_bias = _host.rnn_scan_grad(
-            residuals, self.to_numpy(grad), needs)
-        upload = self._device_arrays
-        return (*upload([d_inputs]), upload(d_states) if d_states is not None else None,
-                *upload([d_kernel, d_bias]))
-
-    def _host_arrays(self, arrays):
-        return [None if a is None else self.to_numpy(a) for a in arrays]
-
-    def _device_arrays(self, arrays):
-        return [None if a is None else self.from_numpy(a) for a in arrays]

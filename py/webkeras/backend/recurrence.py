@@ -1,0 +1,288 @@
+"""The fused recurrence, written once for every backend: a whole sequence of an LSTM / GRU /
+SimpleRNN cell, forward and backward, as `Backend.rnn_scan` / `rnn_scan_grad` define them.
+
+One Python loop over the time steps makes a handful of array calls per step, against a dozen
+recorded ops per step (and as many VJPs) on the layers' per-step path. The arrays stay on the
+backend (a WebGPU step reads nothing back); every product is the backend's `matmul` (its WASM
+SIMD kernels in the tab). The formulas are the cells' own, so both paths agree up to rounding.
+
+`Arrays` is the handful of array calls the loop needs, made of a backend's primitives; the
+NumPy backend overrides them with plain NumPy (views, no copies).
+"""
+
+
+class Arrays:
+    """The loop's array calls on a backend's own primitives."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self._ones = {}
+
+    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+        return self.backend.matmul(a, b, transpose_a, transpose_b)
+
+    def add(self, a, b):
+        return self.backend.binary("add", a, b)
+
+    def sub(self, a, b):
+        return self.backend.binary("sub", a, b)
+
+    def mul(self, a, b):
+        return self.backend.binary("mul", a, b)
+
+    def one_minus(self, x):
+        dtype = self.backend.dtype(x)
+        if dtype not in self._ones:
+            self._ones[dtype] = self.backend.full((1, 1), 1.0, dtype)
+        return self.backend.binary("sub", self._ones[dtype], x)
+
+    def tanh(self, x):
+        return self.backend.unary("tanh", x)
+
+    def sigmoid(self, x):
+        return self.backend.unary("sigmoid", x)
+
+    def where(self, condition, a, b):
+        return self.backend.where(condition, a, b)
+
+    def zeros(self, shape, dtype):
+        return self.backend.full(shape, 0.0, dtype)
+
+    def columns(self, x, start, stop):
+        """x[:, start:stop] of a matrix."""
+        rows = self.backend.shape(x)[0]
+        return self.backend.strided_slice(x, [slice(0, rows, 1), slice(start, stop, 1)])
+
+    def step(self, x, t, keep_axis=False):
+        """x[:, t] of a (batch, steps, ...) array; (batch, 1) when keep_axis (masks)."""
+        shape = self.backend.shape(x)
+        out = self.backend.strided_slice(
+            x, [slice(0, shape[0], 1), slice(t, t + 1, 1)] + [slice(0, n, 1) for n in shape[2:]])
+        return out if keep_axis else self.backend.reshape(out, shape[:1] + shape[2:])
+
+    def concatenate(self, arrays, axis):
+        return self.backend.concatenate(list(arrays), axis)
+
+    def stack_steps(self, arrays):
+        """(batch, width) arrays -> (batch, len(arrays), width)."""
+        return self.backend.concatenate(
+            [self.backend.reshape(a, (self.backend.shape(a)[0], 1, self.backend.shape(a)[1]))
+             for a in arrays], 1)
+
+    def sum_rows(self, x):
+        return self.backend.reduce("sum", x, (0,), False)
+
+    def shape(self, x):
+        return self.backend.shape(x)
+
+    def dtype(self, x):
+        return self.backend.dtype(x)
+
+
+class _SimpleRNN:
+    """h = tanh(x + hd U)."""
+
+    def kernel(self, xp, recurrent_kernel):
+        return recurrent_kernel
+
+    def forward(self, xp, x, states, hd, kernel, bias):
+        h = xp.tanh(xp.add(x, xp.matmul(hd, kernel)))
+        return [h], h
+
+    def backward(self, xp, d_new, states, hd, h, kernel):
+        d_pre = xp.mul(d_new[0], xp.one_minus(xp.mul(h, h)))
+        return d_pre, [None], xp.matmul(d_pre, kernel, transpose_b=True), [(hd, d_pre)]
+
+
+class _LSTM:
+    """Gates i, f, c, o (Keras's order); x holds the input projection and the bias."""
+
+    def kernel(self, xp, recurrent_kernel):
+        return recurrent_kernel
+
+    def forward(self, xp, x, states, hd, kernel, bias):
+        u = xp.shape(kernel)[0]
+        z = xp.add(x, xp.matmul(hd, kernel))
+        i_f = xp.sigmoid(xp.columns(z, 0, 2 * u))
+        i, f = xp.columns(i_f, 0, u), xp.columns(i_f, u, 2 * u)
+        g = xp.tanh(xp.columns(z, 2 * u, 3 * u))
+        o = xp.sigmoid(xp.columns(z, 3 * u, 4 * u))
+        c = xp.add(xp.mul(f, states[1]), xp.mul(i, g))
+        tanh_c = xp.tanh(c)
+        return [xp.mul(o, tanh_c), c], (i, f, g, o, tanh_c)
+
+    def backward(self, xp, d_new, states, hd, cache, kernel):
+        i, f, g, o, tanh_c = cache
+        dh, mul = d_new[0], xp.mul
+        dc = xp.add(d_new[1], mul(mul(dh, o), xp.one_minus(mul(tanh_c, tanh_c))))
+        d_pre = xp.concatenate([
+            mul(mul(dc, g), mul(i, xp.one_minus(i))),
+            mul(mul(dc, states[1]), mul(f, xp.one_minus(f))),
+            mul(mul(dc, i), xp.one_minus(mul(g, g))),
+            mul(mul(dh, tanh_c), mul(o, xp.one_minus(o)))], 1)
+        return (d_pre, [None, mul(dc, f)], xp.matmul(d_pre, kernel, transpose_b=True),
+                [(hd, d_pre)])
+
+
+def _update(xp, dh, states, z, hh):
+    """GRU's h = z h_prev + (1 - z) hh, and its gradients by z (pre-sigmoid) and by hh's
+    pre-activation."""
+    dz = xp.mul(xp.mul(dh, xp.sub(states[0], hh)), xp.mul(z, xp.one_minus(z)))
+    da = xp.mul(xp.mul(dh, xp.one_minus(z)), xp.one_minus(xp.mul(hh, hh)))
+    return dz, da
+
+
+class _GRU:
+    """Gates z, r, h (Keras's order), the reset gate after the recurrent product (Keras 3's
+    default): hh = tanh(x_h + r * (hd U_h + b_h)), h = z h_prev + (1 - z) hh."""
+
+    def kernel(self, xp, recurrent_kernel):
+        return recurrent_kernel
+
+    def forward(self, xp, x, states, hd, kernel, bias):
+        u = xp.shape(kernel)[0]
+        inner = xp.matmul(hd, kernel)
+        if bias is not None:
+            inner = xp.add(inner, bias)
+        zr = xp.sigmoid(xp.add(xp.columns(x, 0, 2 * u), xp.columns(inner, 0, 2 * u)))
+        z, r = xp.columns(zr, 0, u), xp.columns(zr, u, 2 * u)
+        inner_h = xp.columns(inner, 2 * u, 3 * u)
+        hh = xp.tanh(xp.add(xp.columns(x, 2 * u, 3 * u), xp.mul(r, inner_h)))
+        h = xp.add(xp.mul(z, states[0]), xp.mul(xp.one_minus(z), hh))
+        return [h], (z, r, inner_h, hh)
+
+    def backward(self, xp, d_new, states, hd, cache, kernel):
+        z, r, inner_h, hh = cache
+        dz, da = _update(xp, d_new[0], states, z, hh)
+        dr = xp.mul(xp.mul(da, inner_h), xp.mul(r, xp.one_minus(r)))
+        d_x = xp.concatenate([dz, dr, da], 1)
+        d_inner = xp.concatenate([dz, dr, xp.mul(da, r)], 1)
+        return (d_x, [xp.mul(d_new[0], z)], xp.matmul(d_inner, kernel, transpose_b=True),
+                [(hd, d_inner)])
+
+
+class _GRUResetBefore:
+    """GRU with reset_after=False: hh = tanh(x_h + (r * hd) U_h), one bias (in x)."""
+
+    def kernel(self, xp, recurrent_kernel):
+        u = xp.shape(recurrent_kernel)[0]
+        return xp.columns(recurrent_kernel, 0, 2 * u), xp.columns(recurrent_kernel, 2 * u, 3 * u)
+
+    def forward(self, xp, x, states, hd, kernel, bias):
+        kernel_zr, kernel_h = kernel
+        u = xp.shape(kernel_h)[0]
+        zr = xp.sigmoid(xp.add(xp.columns(x, 0, 2 * u), xp.matmul(hd, kernel_zr)))
+        z, r = xp.columns(zr, 0, u), xp.columns(zr, u, 2 * u)
+        reset_h = xp.mul(r, hd)
+        hh = xp.tanh(xp.add(xp.columns(x, 2 * u, 3 * u), xp.matmul(reset_h, kernel_h)))
+        h = xp.add(xp.mul(z, states[0]), xp.mul(xp.one_minus(z), hh))
+        return [h], (z, r, reset_h, hh)
+
+    def backward(self, xp, d_new, states, hd, cache, kernel):
+        z, r, reset_h, hh = cache
+        kernel_zr, kernel_h = kernel
+        dz, da = _update(xp, d_new[0], states, z, hh)
+        d_reset_h = xp.matmul(da, kernel_h, transpose_b=True)
+        d_zr = xp.concatenate([dz, xp.mul(xp.mul(d_reset_h, hd), xp.mul(r, xp.one_minus(r)))],
+                              1)
+        dhd = xp.add(xp.mul(d_reset_h, r), xp.matmul(d_zr, kernel_zr, transpose_b=True))
+        return (xp.concatenate([d_zr, da], 1), [xp.mul(d_new[0], z)], dhd,
+                [(hd, d_zr), (reset_h, da)])
+
+
+CELLS = {"simple_rnn": _SimpleRNN(), "lstm": _LSTM(), "gru": _GRU(),
+         "gru_reset_before": _GRUResetBefore()}
+
+
+class Residuals:
+    """What the backward pass needs from the forward one (opaque to ops)."""
+
+    __slots__ = ("cell", "order", "kernel", "has_bias", "mask", "dropout", "zero_output",
+                 "records")
+
+
+def rnn_scan(xp, cell, inputs, states, recurrent_kernel, recurrent_bias, mask,
+             recurrent_dropout, go_backwards, zero_output_for_mask):
+    """See `Backend.rnn_scan`: -> (packed outputs, Residuals). `xp`: an `Arrays`."""
+    step = CELLS[cell]
+    batch, steps = xp.shape(inputs)[:2]
+    kernel = step.kernel(xp, recurrent_kernel)
+    states = list(states)
+    previous = None  # the output before the first step: zeros
+    order = range(steps - 1, -1, -1) if go_backwards else range(steps)
+    records, outputs = [], []
+    for t in order:
+        hd = states[0] if recurrent_dropout is None else xp.mul(states[0], recurrent_dropout)
+        new_states, cache = step.forward(xp, xp.step(inputs, t), states, hd, kernel,
+                                         recurrent_bias)
+        output = new_states[0]
+        if mask is not None:
+            keep = xp.step(mask, t, keep_axis=True)
+            new_states = [xp.where(keep, n, s) for n, s in zip(new_states, states)]
+            if zero_output_for_mask or previous is None:
+                previous = xp.zeros(xp.shape(output), xp.dtype(output))
+            output = xp.where(keep, output, previous)
+        outputs.append(output)
+        records.append((states, hd, cache))
+        states, previous = new_states, output
+    res = Residuals()
+    res.cell, res.order, res.kernel = cell, order, kernel
+    res.has_bias, res.mask, res.dropout = recurrent_bias is not None, mask, recurrent_dropout
+    res.zero_output, res.records = zero_output_for_mask, records
+    return xp.stack_steps(outputs + states), res
+
+
+def rnn_scan_grad(xp, res, grad, needs):
+    """See `Backend.rnn_scan_grad`: -> (d_inputs, [d_state...], d_kernel, d_bias)."""
+    step, records = CELLS[res.cell], res.records
+    steps = len(records)
+    n_states = xp.shape(grad)[1] - steps
+    d_states = [xp.step(grad, steps + i) for i in range(n_states)]
+    d_by_time = [None] * steps
+    carry = None  # a masked step's output gradient, passed on to the output before it
+    terms = []
+    for k in range(steps - 1, -1, -1):
+        t = res.order[k]
+        states, hd, cache = records[k]
+        d_out = xp.step(grad, k)
+        if carry is not None:
+            d_out = xp.add(d_out, carry)
+        d_new = [xp.add(d_out, d_states[0])] + d_states[1:]
+        passed = [None] * n_states
+        if res.mask is not None:
+            keep = xp.step(res.mask, t, keep_axis=True)
+            zeros = xp.zeros(xp.shape(d_out), xp.dtype(d_out))
+            passed = [xp.where(keep, zeros, d) for d in d_states]
+            d_new = [xp.where(keep, d, zeros) for d in d_new]
+            carry = None if res.zero_output else xp.where(keep, zeros, d_out)
+        d_x, direct, dhd, step_terms = step.backward(xp, d_new, states, hd, cache, res.kernel)
+        d_by_time[t] = d_x
+        terms.append(step_terms)
+        if res.dropout is not None:
+            dhd = xp.mul(dhd, res.dropout)
+        d_states = [_sum(xp, [direct[i], passed[i], dhd if i == 0 else None])
+                    for i in range(n_states)]
+        d_states = [d if d is not None else xp.zeros(xp.shape(d_out), xp.dtype(d_out))
+                    for d in d_states]
+    d_kernel = d_bias = None
+    if needs[2] or (needs[3] and res.has_bias):
+        # One product per kernel block over all the steps, not one per step.
+        blocks = [(xp.concatenate([s[j][0] for s in terms], 0),
+                   xp.concatenate([s[j][1] for s in terms], 0)) for j in range(len(terms[0]))]
+        if needs[2]:
+            products = [xp.matmul(left, right, transpose_a=True) for left, right in blocks]
+            d_kernel = products[0] if len(products) == 1 else xp.concatenate(products, 1)
+        if needs[3] and res.has_bias:
+            d_bias = xp.sum_rows(blocks[0][1])
+    d_inputs = xp.stack_steps(d_by_time) if needs[0] else None
+    return d_inputs, (d_states if needs[1] else None), d_kernel, d_bias
+
+
+def _sum(xp, arrays):
+    arrays = [a for a in arrays if a is not None]
+    if not arrays:
+        return None
+    total = arrays[0]
+    for a in arrays[1:]:
+        total = xp.add(total, a)
+    return total
