@@ -165,6 +165,14 @@ def test_heaps_in_memory_and_empty_files_are_checked(tmp_path):
     damaged = with_object_size(path.read_bytes(), free_space, 0)
     with pytest.raises(keras.saving.ModelFileError, match="declares size 0"):
         h5_global_heap.check_global_heaps(io.BytesIO(damaged), "the HDF5 data")
+    # A file object with neither a buffer nor a file descriptor behind it.
+    stream = io.BufferedReader(io.BytesIO(damaged))
+    stream.seek(100)
+    with pytest.raises(keras.saving.ModelFileError, match="declares size 0"):
+        h5_global_heap.check_global_heaps(stream, "the HDF5 data")
+    assert stream.tell() == 100
+    with open(path, "rb") as f:
+        h5_global_heap.check_global_heaps(f, "'m.h5'")
     empty = tmp_path / "empty.h5"
     empty.write_bytes(b"")
     # No superblock: nothing to check here; h5py refuses the file itself.

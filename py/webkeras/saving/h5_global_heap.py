@@ -107,8 +107,18 @@ def _file_bytes(source):
     if hasattr(source, "getvalue"):
         yield source.getvalue()
     elif hasattr(source, "read"):
-        with _mapped(source.fileno()) as data:
+        try:
+            fileno = source.fileno()
+        except OSError:
+            # A file object with no file behind it: its bytes, read from the start.
+            position = source.tell()
+            source.seek(0)
+            data = source.read()
+            source.seek(position)
             yield data
+        else:
+            with _mapped(fileno) as data:
+                yield data
     else:
         with open(os.fspath(source), "rb") as handle, _mapped(handle.fileno()) as data:
             yield data
