@@ -161,11 +161,8 @@ def test_weights_after_20_adam_steps_agree(backend_name, cell):
     fused = L.RNN(fused_cls(5, seed=11, **extra, **kwargs), go_backwards=cell == "gru")
     step = L.RNN(step_cls(5, seed=11, **extra, **kwargs), go_backwards=cell == "gru")
     fused_weights, step_weights = _imdb_like(fused, step, backend_name)
-    # Issue #17's bounds. On WebGPU the per-step path runs the adapter's tanh / exp kernels and
-    # the fused one the host's, which round differently (lavapipe: ~1e-6 apart after 20 steps).
-    atol = 1e-6 if backend_name == "numpy" else 1e-5
     for a, b in zip(fused_weights, step_weights):
-        np.testing.assert_allclose(a, b, rtol=0, atol=atol)
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
 
 def test_lstm_layer_trains_fused_with_bidirectional_and_stateful():
