@@ -46,9 +46,11 @@ def models_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
     shutil.copytree(BUILT_MODELS / "mnist_cnn", root / "mnist_cnn")  # /handwriting's model
     keras.utils.set_random_seed(TEST_SEED)
-    mlp = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                            keras.layers.Dense(32, activation="relu"),
-                            keras.layers.Dense(10, activation="softmax")], name="fresh_mlp")
+    # Named layers: default names count every layer this process made before (test order).
+    mlp = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(name="flatten"),
+                            keras.layers.Dense(32, activation="relu", name="dense"),
+                            keras.layers.Dense(10, activation="softmax", name="dense_1")],
+                           name="fresh_mlp")
     mlp.save(root / "fresh_mlp.keras")
     shutil.copy(REFERENCE / "functional.keras", root / "functional.keras")  # 2 in, 2 out
     return root
