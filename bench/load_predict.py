@@ -3,12 +3,15 @@ webkeras's JS API (/webkeras.js; WebGPU kernels, and NumPy in wasm) against TF.j
 (`tf.loadLayersModel` + `predict`, webgpu and wasm backends), same browser, same server, same
 model files (build/models/mnist_cnn, written by webkeras; `make setup` trains it).
 
-    .venv/bin/python bench/load_predict.py [--repeats 30]
+    .venv/bin/python bench/load_predict.py [--repeats 30] [--starts 3] [--json out.json]
 
-Each contender starts in a fresh browser profile, so "load" includes everything a first visit
-pays: webkeras boots Pyodide + NumPy + webkeras in a worker; TF.js starts its backend. Then
-`predict` on one real MNIST test image, repeated (median ms), and on a batch of 32 (images/s).
-Predictions are checked against each other (same argmax, max |diff|).
+Each contender starts in a fresh browser profile and visits the page twice: the first visit
+pays everything from an empty HTTP cache (webkeras boots Pyodide + NumPy + webkeras in a
+worker; TF.js starts its backend), the second has the HTTP cache warm (what a returning user
+gets). "Load + first predict" is the median over `--starts` fresh profiles. Then `predict` on
+one real MNIST test image, repeated (median ms), and on a batch of 32 (images/s), from the warm
+visit. Predictions are checked against each other (same argmax, max |diff|). Last, the /train
+page's time to ready (ms from navigation until Train can be pressed), empty and warm.
 """
 
 import argparse
@@ -33,6 +36,14 @@ from bench._browser import (
 
 MODEL_URL = "/models/mnist_cnn/model.json"
 BATCH = 32
+VISITS = ("empty cache", "warm cache")
+# ms since navigation until the /train page says Ready (web/train.js's window.webkeras.ready).
+TRAIN_READY_JS = """() => new Promise((resolve) => {
+  const poll = () => (window.webkeras && window.webkeras.ready ? resolve(performance.now())
+    : setTimeout(poll, 5));
+  poll();
+})"""
+TRAIN_BACKENDS = ("webgpu", "numpy")
 
 # Both run in the page; `images` is a flat Float32Array of BATCH 28x28 images.
 WEBKERAS_JS = """async ([url, backend, images, repeats, batch]) => {
@@ -107,60 +118,144 @@ def mnist_images():
 
 
 def run_contender(playwright, url, kind, backend, images, repeats):
-    with fresh_page(playwright, url, "/") as page:
-        if kind == "tfjs":
-            add_tfjs(page)
-        code = WEBKERAS_JS if kind == "webkeras" else TFJS_JS
-        return page.evaluate(
-            f"async (args) => {{ args[2] = new Float32Array(args[2]); return ({code})(args); }}",
-            [MODEL_URL, backend, images, repeats, BATCH])
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--json", default=None, help="also write the results here")
-    args = parser.parse_args()
-    models = default_build_dir() / "models" / "mnist_cnn" / "model.json"
-    if not models.is_file():
-        sys.exit(f"{models} is missing: run `make setup`")
-    images = mnist_images()
+    """One fresh profile, VISITS in turn: {visit name: result}."""
+    code = WEBKERAS_JS if kind == "webkeras" else TFJS_JS
     results = {}
-    with browser_session() as (playwright, url):
-        for name, kind, backend in CONTENDERS:
-            print(f"  {name}…", file=sys.stderr, flush=True)
-            results[name] = attempt(run_contender, playwright, url, kind, backend, images,
-                                    args.repeats)
+    with fresh_page(playwright, url, "/") as page:
+        for visit in VISITS:
+            if visit != VISITS[0]:
+                page.goto(url + "/")
+            if kind == "tfjs":
+                add_tfjs(page)
+            results[visit] = page.evaluate(
+                f"async (args) => {{ args[2] = new Float32Array(args[2]); "
+                f"return ({code})(args); }}", [MODEL_URL, backend, images, repeats, BATCH])
+    return results
 
-    peer = results.get("TF.js 4.22 webgpu", {})
+
+def train_ready(playwright, url, backend):
+    """/train's time to ready (ms) for each of VISITS, in one fresh profile."""
+    path = f"/train?backend={backend}"
+    results = {}
+    with fresh_page(playwright, url, path) as page:
+        for visit in VISITS:
+            if visit != VISITS[0]:
+                page.goto(url + path)
+            results[visit] = page.evaluate(TRAIN_READY_JS)
+    return results
+
+
+def median_of(runs, visit, key):
+    values = [run[visit][key] for run in runs if "error" not in run]
+    return statistics.median(values) if values else None
+
+
+def measure(starts, repeats, images):
+    """{contender: [per-start result]}, {/train backend: [per-start result]}."""
+    contenders = {name: [] for name, _, _ in CONTENDERS}
+    train = {backend: [] for backend in TRAIN_BACKENDS}
+    with browser_session() as (playwright, url):
+        for start in range(starts):
+            for name, kind, backend in CONTENDERS:
+                print(f"  {name} ({start + 1}/{starts})…", file=sys.stderr, flush=True)
+                contenders[name].append(attempt(run_contender, playwright, url, kind, backend,
+                                                images, repeats))
+            for backend in TRAIN_BACKENDS:
+                print(f"  /train {backend} ({start + 1}/{starts})…", file=sys.stderr, flush=True)
+                train[backend].append(attempt(train_ready, playwright, url, backend))
+    return contenders, train
+
+
+def one_line(text):
+    """An error (a traceback, often) as one table cell."""
+    return " ".join(str(text).split()).replace("|", "/")
+
+
+def ms(value):
+    return "–" if value is None else f"{value:.0f}"
+
+
+def ratio(value, peer):
+    return "" if value is None or not peer else f"{value / peer:.2f}×"
+
+
+def print_startup(contenders, starts):
+    # Each webkeras backend against the TF.js backend of its kind (GPU, CPU).
+    peers = {"webgpu": "TF.js 4.22 webgpu", "numpy": "TF.js 4.22 wasm",
+             "wasm": "TF.js 4.22 wasm"}
+    print(f"\nJS API load + first predict (ms, median of {starts} fresh profiles); ratio vs "
+          "the TF.js backend of the same kind (webgpu / CPU wasm), lower is faster\n")
+    print("| contender | empty cache | warm cache | of which boot (warm) | vs TF.js, empty | "
+          "vs TF.js, warm | errors |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for name, _, backend in CONTENDERS:
+        runs = contenders[name]
+        peer = contenders[peers[backend]]
+        cold, warm = (median_of(runs, visit, "loadAndFirstMs") for visit in VISITS)
+        errors = "; ".join(one_line(run["error"]) for run in runs if "error" in run)
+        print(f"| {name} | {ms(cold)} | {ms(warm)} | {ms(median_of(runs, VISITS[1], 'bootMs'))}"
+              f" | {ratio(cold, median_of(peer, VISITS[0], 'loadAndFirstMs'))}"
+              f" | {ratio(warm, median_of(peer, VISITS[1], 'loadAndFirstMs'))} | {errors} |")
+
+
+def print_train_ready(train, starts):
+    print(f"\n/train time to ready (ms from navigation until Train can be pressed, median of "
+          f"{starts} fresh profiles)\n")
+    print("| page | empty cache | warm cache |")
+    print("|---|---:|---:|")
+    for backend, runs in train.items():
+        values = [[run[visit] for run in runs if "error" not in run] for visit in VISITS]
+        cells = [ms(statistics.median(v)) if v else "error" for v in values]
+        print(f"| /train?backend={backend} | {cells[0]} | {cells[1]} |")
+
+
+def print_predict(contenders, repeats):
+    warm = {name: next((run[VISITS[1]] for run in runs if "error" not in run),
+                       runs[0]) for name, runs in contenders.items()}
+    peer = warm.get("TF.js 4.22 webgpu", {})
     reference = np.asarray(peer.get("batch", []), np.float32).reshape(-1, 10)
-    print(f"\nMNIST CNN ({models.parent.name}), batch-1 predict repeated {args.repeats}x, "
+    print(f"\nMNIST CNN predict (warm visit), batch-1 predict repeated {repeats}x, "
           f"batch {BATCH}; ratios vs TF.js webgpu (lower is faster)\n")
-    print("| contender | backend | load + first predict ms | of which boot ms | predict ms "
-          "(batch 1, median) | images/s (batch 32) | vs TF.js webgpu (predict) | "
-          "max abs diff vs TF.js webgpu |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| contender | backend | predict ms (batch 1, median) | images/s (batch 32) | "
+          "vs TF.js webgpu (predict) | max abs diff vs TF.js webgpu |")
+    print("|---|---|---:|---:|---:|---|")
     for name, _, _ in CONTENDERS:
-        r = results[name]
+        r = warm[name]
         if "error" in r:
-            print(f"| {name} | – | error: {r['error']} | | | | | |")
+            print(f"| {name} | – | error: {one_line(r['error'])} | | | |")
             continue
         median = statistics.median(r["times"])
-        ratio = ""
-        if "times" in peer:
-            ratio = f"{median / statistics.median(peer['times']):.2f}×"
+        vs = ratio(median, statistics.median(peer["times"]) if "times" in peer else None)
         diff = ""
         batch = np.asarray(r["batch"], np.float32).reshape(-1, 10)
         if reference.size:
             same = (batch.argmax(1) == reference.argmax(1)).mean()
             diff = f"{np.abs(batch - reference).max():.1e} (argmax agree {same:.0%})"
-        print(f"| {name} | {r['backend']} | {r['loadAndFirstMs']:.0f} | {r['bootMs']:.0f} | "
-              f"{median:.1f} | {BATCH / r['batchMs'] * 1000:.0f} | {ratio} | {diff} |")
-    if args.json:
-        Path(args.json).write_text(json.dumps(
-            {k: {kk: vv for kk, vv in v.items() if kk not in ("first", "batch")}
-             for k, v in results.items()}, indent=1))
+        print(f"| {name} | {r['backend']} | {median:.1f} | {BATCH / r['batchMs'] * 1000:.0f} | "
+              f"{vs} | {diff} |")
 
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--starts", type=int, default=3, help="fresh profiles per contender")
+    parser.add_argument("--json", default=None, help="also write the results here")
+    args = parser.parse_args()
+    models = default_build_dir() / "models" / "mnist_cnn" / "model.json"
+    if not models.is_file():
+        sys.exit(f"{models} is missing: run `make setup`")
+    contenders, train = measure(args.starts, args.repeats, mnist_images())
+    print(f"MNIST CNN ({models.parent.name}) in headless Chromium, webkeras vs TF.js 4.22")
+    print_startup(contenders, args.starts)
+    print_train_ready(train, args.starts)
+    print_predict(contenders, args.repeats)
+    if args.json:
+        def lean(run):
+            return {visit: {k: v for k, v in result.items() if k not in ("first", "batch")}
+                    if isinstance(result, dict) else result for visit, result in run.items()}
+        Path(args.json).write_text(json.dumps(
+            {"contenders": {k: [lean(r) for r in v] for k, v in contenders.items()},
+             "train": train}, indent=1))
 
 if __name__ == "__main__":
     main()
