@@ -209,6 +209,9 @@ const handlers = {
   error({ message }) {
     showError(message);
   },
+  "device-lost": ({ message }) => {
+    showError(`${message} Reload with ?backend=numpy to train on the CPU.`);
+  },
   saved({ path, bytes, seconds }) {
     savedPath = path;
     ui.savedInfo.textContent =

@@ -43,6 +43,8 @@ function startRuntime(backend, onProgress) {
   );
   // After "ready", nothing waits on an error event: show it.
   client.on("error", ({ message }) => console.error("webkeras worker:", message));
+  client.on("device-lost", ({ message }) => console.error(`webkeras: ${message} Calls on ` +
+    "the WebGPU backend fail from now on; reload, or init({backend: \"numpy\"}) in a new page."));
   return { client, ready, addBootListener: (fn) => fn && bootListeners.push(fn) };
 }
 

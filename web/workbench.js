@@ -117,6 +117,12 @@ const events = {
     terminal.block(message, "stderr");
     setStatus("Error (see the output).", "error");
   },
+  "device-lost": ({ message }) => {
+    terminal.block(`${message} Restarting on the CPU (NumPy backend); your code and files ` +
+      "are kept.", "stderr");
+    chooseBackend("numpy");
+    restart();
+  },
   stdout({ stream, text }) {
     terminal.write(text, stream);
   },
@@ -251,6 +257,13 @@ function stop() {
   setStatus("Interrupting…", "stopping");
 }
 
+/** The backend the next (re)start boots, kept in the address for a reload. */
+function chooseBackend(name) {
+  ui.backendSelect.value = name;
+  query.set("backend", name);
+  history.replaceState(null, "", `${location.pathname}?${query}${location.hash}`);
+}
+
 function restart() {
   client.terminate("restarted");
   clearTimeout(stopTimer);
@@ -332,8 +345,7 @@ ui.examples.addEventListener("change", () => {
   if (id) loadExample(id).catch((error) => setStatus(error.message, "error"));
 });
 ui.backendSelect.addEventListener("change", () => {
-  query.set("backend", ui.backendSelect.value);
-  history.replaceState(null, "", `${location.pathname}?${query}${location.hash}`);
+  chooseBackend(ui.backendSelect.value);
   restart();
 });
 // For tests and the console.

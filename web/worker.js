@@ -172,10 +172,13 @@ async function boot({ backend = "webgpu", interruptBuffer = null }) {
   if (backend === "auto") backend = granted ? "webgpu" : "numpy";
   if (granted) {
     const { adapter, device } = granted;
-    device.lost.then((info) => {
-      if (info.reason === "destroyed") return;
-      post("error", { message: `WebGPU device lost: ${info.message}` });
-    });
+    // The worker never destroys its device: any loss (driver reset, GPU process crash, code
+    // that called destroy()) leaves the WebGPU backend without a device. The page decides how
+    // to go on (the workbench restarts on NumPy, the JS API's next call does).
+    device.lost.then((info) => post("device-lost", {
+      message: `The WebGPU device was lost (${info.reason || "unknown"}` +
+        `${info.message ? `: ${info.message}` : ""}).`,
+    }));
     self.webkerasGPU = new GPUBridge(adapter, device, () => pyodide._module.HEAPU8);
     mark("gpu");
   }
