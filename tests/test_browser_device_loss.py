@@ -1,10 +1,12 @@
-"""A WebGPU device lost mid-training (#19): the workbench says so and restarts on the NumPy
-backend, keeping the code, and the same training then runs there.
+"""The tab without a GPU (#19). A WebGPU device lost mid-training: the workbench says so and
+restarts on the NumPy backend, keeping the code, and the same training then runs there. A
+browser without a WebGPU adapter: the page says why it runs on the CPU, and runs.
 
 The loss is real: the training code destroys the worker's GPUDevice from a callback (the one
 way a page can lose its device on purpose), so the browser resolves `device.lost` exactly as it
 does for a driver reset."""
 
+from conftest import local_chromium
 from test_browser_workbench import RUN_TIMEOUT_MS, open_workbench, run_editor, set_code, wait_ready
 
 TRAIN = """\
@@ -44,3 +46,20 @@ def test_a_lost_device_restarts_the_workbench_on_numpy(open_page):
     state, output = run_editor(page)
     assert state == "done", output
     assert "trained on numpy final loss" in output, output
+
+
+def test_without_webgpu_the_workbench_says_so_and_runs_on_numpy(
+        playwright, server_url, tmp_path, monkeypatch, requires_runtime):
+    # These flags leave Chromium's WebGPU without an adapter (see server/browser.py).
+    monkeypatch.setenv("WEBKERAS_CHROMIUM_ARGS", "--disable-gpu --disable-software-rasterizer")
+    with local_chromium(playwright, server_url, tmp_path / "profile") as context:
+        page = context.new_page()
+        page.goto(f"{server_url}/workbench?backend=auto")
+        wait_ready(page)
+        output = page.evaluate("window.workbench.output()")
+        assert "No WebGPU here, so Python runs on the CPU" in output, output
+        assert "no WebGPU adapter" in output, output
+        assert page.text_content("#backend").startswith("numpy")
+        set_code(page, "import keras\nprint('backend', keras.backend.backend())")
+        state, output = run_editor(page)
+        assert state == "done" and "backend numpy" in output, output

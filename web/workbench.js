@@ -96,7 +96,7 @@ const events = {
     ui.bootText.textContent = text;
     ui.bootProgress.value = percent;
   },
-  async ready({ backend, bootSeconds, interruptible }) {
+  async ready({ backend, bootSeconds, interruptible, noGPU }) {
     const booted = client;
     // The kept files go into the working directory before the first run.
     await files.restore().catch((error) => terminal.block(
@@ -108,6 +108,8 @@ const events = {
       (interruptible ? "" : " (Stop can only stop fits: this page is not cross-origin isolated)");
     ui.backend.textContent = backend;
     ui.backend.dataset.backend = backend;
+    if (noGPU) terminal.block(`No WebGPU here, so Python runs on the CPU (NumPy in WebAssembly): ` +
+      `${noGPU}`, "system");
     setRunning(running);
     if (HAS_JSPI) setStatus("Ready.", "ready");
     else setStatus("This browser lacks JSPI (WebAssembly.Suspending): datasets and the WebGPU " +

@@ -145,7 +145,8 @@ async function boot({ backend = "webgpu", interruptBuffer = null }) {
   const mark = (stage) => (stages[stage] = Math.round(performance.now() - started));
   // Independent of Pyodide: start them now, await them when needed.
   let gpu = backend === "webgpu" || backend === "auto" ? requestGPU() : null;
-  if (backend === "auto") gpu = gpu.catch((error) => (console.info(error.message), null));
+  let noGPU = null; // why "auto" runs on NumPy, for the page to say
+  if (backend === "auto") gpu = gpu.catch((error) => ((noGPU = error.message), null));
   const runtime = fetchJSON("/api/runtime");
   const downloads = startBootDownloads(PYODIDE_URL);
   gpu?.catch(() => {}); // reported below, where it is awaited
@@ -190,7 +191,7 @@ async function boot({ backend = "webgpu", interruptBuffer = null }) {
   const seconds = (performance.now() - started) / 1000;
   bootProgress("ready", 100, `Ready (booted in ${seconds.toFixed(1)} s)`);
   post("ready", { bootSeconds: seconds, backend, stages,
-    interruptible: Boolean(interruptBuffer), snapshot: interpreter.snapshot,
+    interruptible: Boolean(interruptBuffer), snapshot: interpreter.snapshot, noGPU,
     bytecode: bytecode.packages });
 }
 
