@@ -76,9 +76,9 @@ def run(function, args, timeout_s, memory_bytes):
         try:
             kind, value = receiver.recv()
         except EOFError:
-            # Killed without a word: the kernel's answer to a process over its memory.
-            raise LimitExceeded(f"it needed more than {memory_bytes:,} bytes of memory") \
-                from None
+            # Killed without a word: by the kernel over its memory, or from outside.
+            raise LimitExceeded("its process was killed, most likely needing more than "
+                                f"{memory_bytes:,} bytes of memory") from None
     finally:
         receiver.close()
         if child.is_alive():
