@@ -19,10 +19,11 @@ import numpy as np
 import pytest
 import webkeras as keras
 from conftest import TEST_SEED, create_app, default_build_dir, local_chromium
-from test_browser_predict import draw, third_party_page
+# The same requirements (runtime, the built MNIST CNN, Chromium) as the JS API predict tests.
+from test_browser_predict import draw, pytestmark, third_party_page  # noqa: F401
 from webkeras.saving import load_model
 from webkeras.saving.tfjs import load_tfjs
-from webkeras.server.browser import CHROMIUM, serve_app
+from webkeras.server.browser import serve_app
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILT_MODELS = default_build_dir() / "models"
@@ -32,13 +33,6 @@ MLP_URL = "/models/fresh_mlp.keras"  # untrained: fit has something to learn
 # Tab (WebGPU on SwiftShader, or NumPy in wasm) against native NumPy + BLAS, same weights.
 TOLERANCE = 1e-4
 
-pytestmark = [
-    pytest.mark.skipif(not (BUILT_MODELS / "mnist_cnn" / "model.json").is_file(),
-                       reason=f"{BUILT_MODELS}/mnist_cnn is missing: run `make setup`"),
-    pytest.mark.skipif(not (default_build_dir() / "pyodide" / "pyodide.mjs").is_file(),
-                       reason="the Pyodide runtime is missing: run `make setup`"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing"),
-]
 
 
 @pytest.fixture(scope="module")
