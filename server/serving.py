@@ -12,7 +12,10 @@ from werkzeug.serving import WSGIRequestHandler
 
 # Seconds a connection may stay silent before the server drops it.
 DEFAULT_TIMEOUT_S = 60
-THREADS = 8
+# Threads per gunicorn worker: a conversion waiting for one of its slots holds a thread, and
+# with 8 the cheap requests (static files, dataset ranges) queued behind them (make loadtest:
+# p50 ~1 s); threads only wait on I/O or the conversion child, so many cost little.
+THREADS = 32
 
 
 def handler_with_timeout(timeout_s):
