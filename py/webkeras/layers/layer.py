@@ -94,6 +94,10 @@ class Layer(SavingHooks):
         if (not name.startswith("_") and name not in self._tracked
                 and (_contains_trackable(value) or isinstance(value, (list, dict)))):
             self._tracked.append(name)
+        # A Variable set as an attribute takes its place among the layer's variables when it is
+        # set, as Keras 3 tracks it (one made in __init__ comes before build's weights).
+        if isinstance(value, Variable) and "_own_variables" in self.__dict__:
+            self._own_variables.append(value)
         object.__setattr__(self, name, value)
 
     def _sublayers(self):

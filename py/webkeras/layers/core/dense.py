@@ -60,6 +60,11 @@ class Dense(Layer):
                                         constraint=self.bias_constraint)
         self.built = True
 
+    def _state_variables(self):
+        # Keras 3's Dense saves and loads its kernel and bias only (a subclass's own
+        # variables need its own hooks there too, and its files hold exactly these two).
+        return [self.kernel] + ([self.bias] if self.bias is not None else [])
+
     def call(self, inputs):
         x = ops.matmul(inputs, self.kernel)
         if self.bias is not None:

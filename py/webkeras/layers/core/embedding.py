@@ -35,6 +35,10 @@ class Embedding(Layer):
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
 
+    def _state_variables(self):
+        # As Keras 3's Embedding: its files hold the embeddings only.
+        return [self.embeddings]
+
     def call(self, inputs):
         return ops.take(self.embeddings, ops.cast(inputs, "int32"), axis=0)
 
