@@ -9,7 +9,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from webkeras.backend import recurrence
 from webkeras.backend.base import Backend
 from webkeras.backend.numpy import wasm_kernels
-from webkeras.backend.numpy.blas_threads import BlasThreads
+from webkeras.backend.numpy.blas_threads import blas_threads
 from webkeras.backend.numpy.recurrence_arrays import NumpyArrays
 
 _UNARY = {
@@ -61,14 +61,13 @@ class NumpyBackend(Backend):
         super().__init__()
         # Under Pyodide: our WASM SIMD kernels for the hot primitives (None natively).
         self.simd = wasm_kernels.kernels()
-        self.blas = BlasThreads()
         self.recurrence_arrays = NumpyArrays(self)
 
     def _product(self, a, b):
         """np.matmul with the BLAS thread count chosen for its size (see blas_threads)."""
         batch = math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
         flops = 2 * batch * a.shape[-2] * a.shape[-1] * b.shape[-1]
-        with self.blas.for_product(flops):
+        with blas_threads.for_product(flops):
             return np.matmul(a, b)
 
     def from_numpy(self, array):

@@ -57,3 +57,7 @@ class BlasThreads:
         finally:
             for controller, count in zip(self._blas, previous):
                 controller.set_num_threads(count)
+
+
+#: The process's BLAS is one library, so every NumPy backend shares one chooser.
+blas_threads = BlasThreads()
