@@ -43,6 +43,18 @@ function setBusy(value) {
   ui.fit.disabled ||= state.examples.length === 0;
 }
 
+/** Runs `work` with the buttons disabled; its error is shown on the page. */
+async function whileBusy(work) {
+  setBusy(true);
+  try {
+    await work();
+  } catch (error) {
+    showError(error.message);
+  } finally {
+    setBusy(false);
+  }
+}
+
 // -- drawing and predicting -----------------------------------------------------------------
 const pad = new DigitPad(ui.pad, { onStroke: (phase) => phase === "end" && predict() });
 
@@ -163,10 +175,9 @@ async function fineTune() {
     ui.fitStatus.textContent = "Epochs: a whole number, 1 or more.";
     return;
   }
-  setBusy(true);
-  clearLoss();
-  const started = performance.now();
-  try {
+  await whileBusy(async () => {
+    clearLoss();
+    const started = performance.now();
     const { x, y } = trainingData();
     const history = await model.fit(x, y, {
       epochs, batchSize: BATCH_SIZE, shuffle: true,
@@ -182,30 +193,20 @@ async function fineTune() {
     ui.fitStatus.textContent = `Fine-tuned on ${y.length} images in ${seconds.toFixed(1)} s: ` +
       `loss ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)}. Draw again.`;
     await predict();
-  } catch (error) {
-    showError(error.message);
-  } finally {
-    setBusy(false);
-  }
+  });
 }
 
-async function reset() {
-  setBusy(true);
-  try {
+function reset() {
+  return whileBusy(async () => {
     await model.setWeights(originalWeights);
     clearLoss();
     ui.fitStatus.textContent = "Back to the shipped weights.";
     await predict();
-  } catch (error) {
-    showError(error.message);
-  } finally {
-    setBusy(false);
-  }
+  });
 }
 
-async function download() {
-  setBusy(true);
-  try {
+function download() {
+  return whileBusy(async () => {
     const file = await model.save(`${model.name}_handwriting.keras`);
     const link = document.createElement("a");
     link.href = URL.createObjectURL(file);
@@ -213,11 +214,7 @@ async function download() {
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
     state.downloads += 1;
-  } catch (error) {
-    showError(error.message);
-  } finally {
-    setBusy(false);
-  }
+  });
 }
 
 ui.fit.addEventListener("click", fineTune);
