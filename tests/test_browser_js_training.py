@@ -20,7 +20,7 @@ import pytest
 import webkeras as keras
 from conftest import TEST_SEED, create_app, default_build_dir, local_chromium
 # The same requirements (runtime, the built MNIST CNN, Chromium) as the JS API predict tests.
-from test_browser_predict import draw, pytestmark, third_party_page  # noqa: F401
+from test_browser_predict import draw, pytestmark, serve_test_pages  # noqa: F401
 from webkeras.saving import load_model
 from webkeras.saving.tfjs import load_tfjs
 from webkeras.server.browser import serve_app
@@ -60,8 +60,7 @@ def mnist():
 @pytest.fixture(scope="module")
 def server(models_dir):
     app = create_app(models_dir=models_dir)
-    app.add_url_rule("/test-pages/<path:filename>", "test_pages",
-                     lambda filename: third_party_page(REPO_ROOT / "tests" / "pages", filename))
+    serve_test_pages(app)
     with serve_app(app) as url:
         yield url
 

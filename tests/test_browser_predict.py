@@ -62,12 +62,17 @@ def third_party_page(folder, filename):
     return response
 
 
+def serve_test_pages(app):
+    """tests/pages/ at /test-pages/ on this test's server only, as pages of another site."""
+    app.add_url_rule("/test-pages/<path:filename>", "test_pages",
+                     lambda filename: third_party_page(REPO_ROOT / "tests" / "pages", filename))
+
+
 @pytest.fixture(scope="module")
 def server(models_dir):
     app = create_app(models_dir=models_dir)
     # Pages outside the app, served by this test's server only.
-    app.add_url_rule("/test-pages/<path:filename>", "test_pages",
-                     lambda filename: third_party_page(REPO_ROOT / "tests" / "pages", filename))
+    serve_test_pages(app)
     app.add_url_rule("/examples/<path:filename>", "examples",
                      lambda filename: third_party_page(EXAMPLE_PAGE.parent, filename))
     with serve_app(app) as url:
