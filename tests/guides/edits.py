@@ -27,6 +27,16 @@ MNIST_CUT = (
     "(x_train[:2000], y_train[:2000]), (x_test[:500], y_test[:500])\n"
 )
 
+# The flattened-MNIST start two guides share: the data cut, and reshapes of any length.
+MNIST_MLP_EDITS = [
+    ("(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n",
+     "(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n" + MNIST_CUT),
+    ("x_train = x_train.reshape(60000, 784)",
+     "# [harness] data cut: any number of samples\nx_train = x_train.reshape(-1, 784)"),
+    ("x_test = x_test.reshape(10000, 784)",
+     "# [harness] data cut: any number of samples\nx_test = x_test.reshape(-1, 784)"),
+]
+
 CIFAR_STANDIN = (
     "# [harness] download stand-in: CIFAR-10 is not shipped; random data of its shapes\n"
     "(x_train, y_train), (x_test, y_test) = (\n"
@@ -79,13 +89,7 @@ EDITS = {
     "training_with_built_in_methods": [
         ("import torch\nimport tensorflow as tf\n",
          "# [harness] the tf.data / torch DataLoader sections are cut below\n"),
-        ("(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n",
-         "(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n"
-         + MNIST_CUT),
-        ("x_train = x_train.reshape(60000, 784)",
-         "# [harness] data cut: any number of samples\nx_train = x_train.reshape(-1, 784)"),
-        ("x_test = x_test.reshape(10000, 784)",
-         "# [harness] data cut: any number of samples\nx_test = x_test.reshape(-1, 784)"),
+        *MNIST_MLP_EDITS,
         ("x_val = x_train[-10000:]\ny_val = y_train[-10000:]\n"
          "x_train = x_train[:-10000]\ny_train = y_train[:-10000]\n",
          "# [harness] data cut: 500 of the 2,000 samples for validation\n"
@@ -106,13 +110,7 @@ EDITS = {
             "model.fit(train_dataset", NEEDS_TF),
     ],
     "functional_api": [
-        ("(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n",
-         "(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()\n"
-         + MNIST_CUT),
-        ("x_train = x_train.reshape(60000, 784)",
-         "# [harness] data cut: any number of samples\nx_train = x_train.reshape(-1, 784)"),
-        ("x_test = x_test.reshape(10000, 784)",
-         "# [harness] data cut: any number of samples\nx_test = x_test.reshape(-1, 784)"),
+        *MNIST_MLP_EDITS,
         ("batch_size=64, epochs=2, validation_split=0.2)",
          "batch_size=64, epochs=1, validation_split=0.2)  # [harness] epochs"),
         ("title_data = np.random.randint(num_words, size=(1280, 10))",
