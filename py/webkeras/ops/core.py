@@ -71,13 +71,6 @@ def cast(x, dtype):
     return record(out, [x], lambda g, needs: (cast(g, source_dtype),))
 
 
-def output_alias(out):
-    """A record-free alias of `out`'s data for its own VJP to close over: a closure over `out`
-    itself would make a reference cycle (out -> node -> vjp -> out) and keep device buffers
-    alive until the garbage collector runs."""
-    return Tensor(out.data, out.backend)
-
-
 def make(data, inputs=(), vjp=None):
     """Wrap a backend result as a Tensor and record its VJP (`vjp(g, needs)`, see tape)."""
     out = Tensor(data, get_backend())
@@ -114,5 +107,8 @@ def _clip(x, low, high):
 
 
 def stop_gradient(x):
+    """A record-free alias of `x`'s data. Also what a VJP closes over instead of its own
+    output: a closure over the output would make a reference cycle (out -> node -> vjp ->
+    out) and keep device buffers alive until the garbage collector runs."""
     x = convert_to_tensor(x)
     return Tensor(x.data, x.backend)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from webkeras.ops.core import cast, convert_to_tensor, is_float_dtype, make, output_alias
+from webkeras.ops.core import cast, convert_to_tensor, is_float_dtype, make, stop_gradient
 from webkeras.ops.numpy import _unary, clip, log, mean, sum
 from webkeras.ops.tape import record
 
@@ -22,7 +22,7 @@ def _last_axis_op(op, x, axis, vjp):
     if x.ndim == 0 or axis not in (-1, x.ndim - 1):
         return _over_axes(op, x, axis, vjp)
     out = make(getattr(x.backend, op)(x.data))
-    value = output_alias(out)
+    value = stop_gradient(out)
     return record(out, (x,), lambda g, needs: (vjp(g, value),))
 
 

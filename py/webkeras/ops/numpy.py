@@ -9,8 +9,8 @@ from webkeras.ops.core import (
     convert_to_tensor,
     is_float_dtype,
     make,
-    output_alias,
     result_dtype,
+    stop_gradient,
 )
 from webkeras.ops.tape import record
 
@@ -159,7 +159,7 @@ def _unary(op, x, vjp=None):
         x = cast(x, "float32")
     out = make(x.backend.unary(op, x.data))
     if vjp is not None:
-        value = output_alias(out)
+        value = stop_gradient(out)
         record(out, (x,), lambda g, needs: (vjp(g, x, value),))
     return out
 
