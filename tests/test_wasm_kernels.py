@@ -22,8 +22,10 @@ MAX_REL_ERR = 1e-5
 PARITY = REPO_ROOT / "tests" / "pages" / "wasm_kernels_parity.py"
 WHEEL = REPO_ROOT / "build" / "pyodide" / "webkeras-0.1.0-py3-none-any.whl"
 BUILT = REPO_ROOT / "build" / "wasm"
-KERNELS = ["sgemm", "sgemm strided", "sgemm accumulate", "matmul", "conv", "conv_input_grad",
-           "conv_kernel_grad", "pool", "pool_grad", "adam_update"]
+KERNELS = ["sgemm", "sgemm strided", "sgemm accumulate", "matmul", "conv", "conv direct",
+           "conv_input_grad", "conv_kernel_grad", "grouped conv", "depthwise conv",
+           "depthwise conv_input_grad", "depthwise conv_kernel_grad", "relu", "add_bias", "pool",
+           "pool_grad", "adam_update", "refused"]
 
 # A few train steps of an MLP and a small CNN (conv, pooling, dense), first with NumPy alone,
 # then with the kernels, from the same weights and data: the losses must agree.
@@ -49,6 +51,7 @@ TRAIN_BOTH_WAYS = textwrap.dedent(
                                     layers.Dense(10, activation="softmax")])
     cnn = lambda: keras.Sequential([
         keras.Input((28, 28, 1)), layers.Conv2D(8, 5, activation="relu"), layers.MaxPooling2D(2),
+        layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu"),
         layers.Conv2D(16, 3, padding="same", activation="relu"), layers.AveragePooling2D(2),
         layers.Flatten(), layers.Dense(10, activation="softmax")])
     out = {}

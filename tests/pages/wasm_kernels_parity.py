@@ -9,12 +9,14 @@ import json
 
 import numpy as np
 
-from webkeras.backend.numpy import NumpyBackend, wasm_kernels
+from webkeras.backend.numpy import NumpyBackend, wasm_conv, wasm_kernels
 
 kernels = wasm_kernels.load(wasm_kernels.module_path(VARIANT))  # noqa: F821 (the caller's)
-saved = wasm_kernels.MIN_GEMM_WORK, wasm_kernels.MAX_PATCH_FLOATS, wasm_kernels.MIN_UPDATE_SIZE
+saved = (wasm_kernels.MIN_GEMM_WORK, wasm_kernels.MIN_UPDATE_SIZE, wasm_kernels.MIN_ELEMENTWISE,
+         wasm_conv.MIN_CONV_WORK, wasm_conv.MAX_PATCH_FLOATS, wasm_conv.MAX_DIRECT_DEPTH)
 # every case through the kernels, however small
-wasm_kernels.MIN_GEMM_WORK = wasm_kernels.MIN_UPDATE_SIZE = 0
+wasm_kernels.MIN_GEMM_WORK = wasm_kernels.MIN_UPDATE_SIZE = wasm_kernels.MIN_ELEMENTWISE = 0
+wasm_conv.MIN_CONV_WORK = 0
 reference = NumpyBackend()
 reference.simd = None  # the plain NumPy path, in float64
 rng = np.random.default_rng(0)
@@ -112,13 +114,18 @@ CONVS = [  # (x shape, kernel shape, strides, dilation)
     ((4, 31, 3), (5, 3, 8), (2,), (1,)),
     ((2, 1031, 2), (7, 2, 3), (1,), (3,)),
 ]
-for chunked in (False, True):
-    wasm_kernels.MAX_PATCH_FLOATS = 500 if chunked else 1 << 22
+# groups=1 forward both ways: im2col + GEMM (also in chunks of images), and the implicit GEMM
+PATHS = [  # (kernel, im2col chunking, MAX_DIRECT_DEPTH, MAX_PATCH_FLOATS)
+    ("conv", "", 0, 1 << 22), ("conv", " chunked", 0, 500), ("conv direct", "", 1 << 30, 0)]
+for name, chunking, depth, patch_floats in PATHS:
+    wasm_conv.MAX_DIRECT_DEPTH, wasm_conv.MAX_PATCH_FLOATS = depth, patch_floats
     for x_shape, k_shape, strides, dilation in CONVS:
-        case = f"x{x_shape} k{k_shape} s{strides} d{dilation}" + (" chunked" if chunked else "")
+        case = f"x{x_shape} k{k_shape} s{strides} d{dilation}{chunking}"
         x, kernel = f32(*x_shape), f32(*k_shape)
         y64 = reference.conv(x.astype(np.float64), kernel.astype(np.float64), strides, dilation, 1)
-        record("conv", case, kernels.conv(x, kernel, strides, dilation, 1), y64)
+        record(name, case, kernels.conv(x, kernel, strides, dilation, 1), y64)
+        if name == "conv direct":  # the gradients take the im2col path whatever the depth
+            continue
         g = f32(*y64.shape)
         want = reference.conv_input_grad(g.astype(np.float64), kernel.astype(np.float64), x_shape,
                                          strides, dilation, 1)
@@ -128,12 +135,62 @@ for chunked in (False, True):
                                           strides, dilation, 1)
         record("conv_kernel_grad", case,
                kernels.conv_kernel_grad(x, g, k_shape, strides, dilation, 1), want)
-wasm_kernels.MAX_PATCH_FLOATS = saved[1]
+wasm_conv.MAX_PATCH_FLOATS, wasm_conv.MAX_DIRECT_DEPTH = saved[4:]
+
+# -- grouped and depthwise convolution (kernel (..., channels / groups, filters)): forward, and
+# both gradients where the kernel's input has one channel per group (depthwise, multiplier m)
+GROUPED = [  # (x shape, kernel shape, strides, dilation, groups)
+    ((2, 9, 11, 6), (3, 3, 2, 9), (1, 1), (1, 1), 3),
+    ((3, 13, 7, 8), (3, 2, 4, 10), (2, 1), (1, 2), 2),
+    ((2, 50, 12), (3, 4, 6), (1,), (1,), 3),
+    ((1, 6, 6, 1031), (2, 2, 1, 1031), (1, 1), (1, 1), 1031),
+    ((2, 17, 19, 13), (3, 3, 1, 13), (1, 1), (1, 1), 13),
+    ((2, 15, 12, 5), (3, 3, 1, 10), (2, 2), (1, 2), 5),
+    ((1, 8, 8, 4), (2, 2, 1, 12), (1, 1), (1, 1), 4),
+    ((3, 1031, 7), (5, 1, 7), (1,), (1,), 7),
+    ((2, 5, 5, 17), (1, 1, 1, 17), (1, 1), (1, 1), 17),
+    ((1, 3, 3, 1), (3, 3, 1, 1), (1, 1), (1, 1), 1),
+    ((4, 30, 30, 32), (3, 3, 1, 32), (2, 2), (1, 1), 32),
+]
+for x_shape, k_shape, strides, dilation, groups in GROUPED:
+    depthwise = k_shape[-2] == 1 and groups > 1
+    name = "depthwise conv" if depthwise else "grouped conv"
+    case = f"x{x_shape} k{k_shape} s{strides} d{dilation} groups={groups}"
+    x, kernel = f32(*x_shape), f32(*k_shape)
+    x64, k64 = x.astype(np.float64), kernel.astype(np.float64)
+    y64 = reference.conv(x64, k64, strides, dilation, groups)
+    record(name, case, kernels.conv(x, kernel, strides, dilation, groups), y64)
+    if not depthwise:
+        continue
+    g = f32(*y64.shape)
+    g64 = g.astype(np.float64)
+    record("depthwise conv_input_grad", case,
+           kernels.conv_input_grad(g, kernel, x_shape, strides, dilation, groups),
+           reference.conv_input_grad(g64, k64, x_shape, strides, dilation, groups))
+    record("depthwise conv_kernel_grad", case,
+           kernels.conv_kernel_grad(x, g, k_shape, strides, dilation, groups),
+           reference.conv_kernel_grad(x64, g64, k_shape, strides, dilation, groups))
 # a strided (non-contiguous) input view
 x = f32(2, 30, 30, 3)[:, ::2, 1::2]
 kernel = f32(3, 3, 3, 4)
 record("conv", "strided view", kernels.conv(x, kernel, (1, 1), (1, 1), 1),
        reference.conv(x.astype(np.float64), kernel.astype(np.float64), (1, 1), (1, 1), 1))
+kernel = f32(3, 3, 1, 3)
+record("depthwise conv", "strided view", kernels.conv(x, kernel, (1, 1), (1, 1), 3),
+       reference.conv(x.astype(np.float64), kernel.astype(np.float64), (1, 1), (1, 1), 3))
+
+# -- the element-wise passes after a layer's product: ReLU (NaN stays NaN) and bias addition
+for shape in [(1,), (7,), (1031,), (3, 1000, 17), (2, 26, 26, 16)]:
+    x = f32(*shape)
+    if x.size > 10:
+        x.reshape(-1)[::5] = np.nan
+    record("relu", f"{shape}", np.nan_to_num(kernels.relu(x), nan=1e3),
+           np.nan_to_num(np.maximum(x.astype(np.float64), 0), nan=1e3))
+for x_shape, b_shape in [((1, 1), (1,)), ((5, 7), (7,)), ((1031, 3), (1, 3)),
+                         ((2, 3, 4, 1031), (1031,)), ((32, 26, 26, 16), (16,)), ((13,), (13,))]:
+    x, bias = f32(*x_shape), f32(*b_shape)
+    record("add_bias", f"x{x_shape} + b{b_shape}", kernels.add_bias(x, bias),
+           x.astype(np.float64) + bias)
 
 # -- pooling, forward and gradient; small integers make ties in max windows
 POOLS = [  # (x shape, pool size, strides, pads)
@@ -176,6 +233,16 @@ for shape, lr in [((1,), 1e-3), ((7, 3), 0.01), ((1031,), 1e-3), ((784, 128), 1e
     for name, got, want in zip(("var", "m", "v"), mine, state):
         record("adam_update", f"{shape} lr={lr} {name}", got, want)
 
-(wasm_kernels.MIN_GEMM_WORK, wasm_kernels.MAX_PATCH_FLOATS,
- wasm_kernels.MIN_UPDATE_SIZE) = saved
+# what they leave to NumPy: other broadcasts, strided views, other dtypes; grouped gradients
+x = f32(6, 8)
+refused = {"add_bias (6, 1)": kernels.add_bias(x, f32(6, 1)),
+           "add_bias (1, 6, 8)": kernels.add_bias(x, f32(1, 6, 8)),
+           "relu view": kernels.relu(x[:, ::2]), "relu float64": kernels.relu(x.astype(np.float64)),
+           "grouped conv_input_grad": kernels.conv_input_grad(
+               f32(2, 7, 9, 9), f32(3, 3, 2, 9), (2, 9, 11, 6), (1, 1), (1, 1), 3)}
+results["refused"] = {"cases": len(refused), "max_rel_err": 0.0,
+                      "failures": [name for name, out in refused.items() if out is not None]}
+
+(wasm_kernels.MIN_GEMM_WORK, wasm_kernels.MIN_UPDATE_SIZE, wasm_kernels.MIN_ELEMENTWISE,
+ wasm_conv.MIN_CONV_WORK, wasm_conv.MAX_PATCH_FLOATS, wasm_conv.MAX_DIRECT_DEPTH) = saved
 json.dumps({"module": kernels.path, "kernels": results})

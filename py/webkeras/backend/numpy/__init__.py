@@ -94,9 +94,18 @@ class NumpyBackend(Backend):
         return np.full(shape, value, dtype=dtype)
 
     def unary(self, op, x):
+        if op == "relu" and self.simd is not None:
+            out = self.simd.relu(x)
+            if out is not None:
+                return out
         return np.asarray(_UNARY[op](x), dtype=x.dtype)
 
     def binary(self, op, a, b):
+        # A layer's bias added to its output, as Dense and the convolutions do.
+        if op == "add" and self.simd is not None:
+            out = self.simd.add_bias(a, b)
+            if out is not None:
+                return out
         out = _BINARY[op](a, b)
         return np.asarray(out) if out.dtype == bool else np.asarray(out, dtype=a.dtype)
 

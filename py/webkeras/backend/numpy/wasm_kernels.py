@@ -29,6 +29,8 @@ import warnings
 
 import numpy as np
 
+from webkeras.backend.numpy.wasm_conv import ConvKernels, out_spatial, window_2d
+
 #: The builds, best first: file names in webkeras/kernels/wasm/.
 MODULES = {"relaxed_simd": "webkeras_relaxed_simd.wasm", "simd128": "webkeras_simd128.wasm"}
 #: `0` turns the kernels off (NumPy everywhere), e.g. to compare; a key of MODULES picks a build.
@@ -40,8 +42,8 @@ _RELAXED_PROBE = bytes.fromhex("0061736d01000000" "0105016000017b" "03020100" "0
 MIN_GEMM_WORK = 32768
 #: Below this many elements an optimizer update stays in NumPy.
 MIN_UPDATE_SIZE = 1024
-#: Most floats one im2col buffer holds (16 MiB): longer batches go through in chunks of images.
-MAX_PATCH_FLOATS = 1 << 22
+#: Below this many elements ReLU and bias additions stay in NumPy.
+MIN_ELEMENTWISE = 2048
 
 _F32 = np.dtype(np.float32)
 _FLOAT = _F32.itemsize
@@ -155,41 +157,11 @@ def _batch_of_matrices(x, transposed):
     return stack, layout[0], transposed != layout[1], stride
 
 
-def _window_2d(spatial, size, strides, dilation):
-    """(h, w, kh, kw, sy, sx, dy, dx) of a 1-D or 2-D window geometry (1-D as height 1), or
-    None for other ranks."""
-    if len(size) == 1:
-        return (1, spatial[0], 1, size[0], 1, strides[0], 1, dilation[0])
-    if len(size) == 2:
-        return (*spatial, *size, *strides, *dilation)
-    return None
-
-
-def _conv_geometry(x_shape, kernel_shape, strides, dilation, groups):
-    """(batch, h, w, c, kh, kw, sy, sx, dy, dx, oh, ow, filters) of a groups=1 1-D/2-D
-    convolution, or None."""
-    window = _window_2d(x_shape[1:-1], kernel_shape[:-2], strides, dilation)
-    if groups != 1 or window is None:
-        return None
-    h, w, kh, kw, sy, sx, dy, dx = window
-    oh = (h - (kh - 1) * dy - 1) // sy + 1
-    ow = (w - (kw - 1) * dx - 1) // sx + 1
-    if oh <= 0 or ow <= 0:
-        return None
-    return (x_shape[0], h, w, x_shape[-1], kh, kw, sy, sx, dy, dx, oh, ow, kernel_shape[-1])
-
-
-def _pointwise(geometry):
-    """A 1x1 kernel at stride 1: the input's rows are already the patches."""
-    _, _, _, _, kh, kw, sy, sx, *_ = geometry
-    return kh == kw == sy == sx == 1
-
-
 def _floats(*arrays):
     return all(a.dtype == _F32 for a in arrays)
 
 
-class Kernels:
+class Kernels(ConvKernels):
     """Python wrappers over one loaded module; each returns None for a case it leaves to NumPy."""
 
     def __init__(self, lib, path):
@@ -207,10 +179,10 @@ class Kernels:
         self._batched.restype = None
         self._work = np.empty(lib.wk_sgemm_workspace(), dtype=np.float32)
         self._work_ptr = self._work.ctypes.data
-        geometry = [i32] * 13
-        for name in ("wk_im2col", "wk_col2im"):
-            getattr(lib, name).argtypes = [ptr, *geometry, ptr]
-            getattr(lib, name).restype = None
+        self._declare_conv(ptr, i32)
+        lib.wk_relu.argtypes = [ptr, i32, ptr]
+        lib.wk_add_bias.argtypes = [ptr, i32, i32, ptr, ptr]
+        lib.wk_relu.restype = lib.wk_add_bias.restype = None
         lib.wk_pool2d.argtypes = [ptr] + [i32] * 13 + [ptr]
         lib.wk_pool2d_grad.argtypes = [ptr, ptr, ptr] + [i32] * 13 + [ptr]
         lib.wk_pool2d.restype = lib.wk_pool2d_grad.restype = None
@@ -265,76 +237,9 @@ class Kernels:
                       tb, stride_b, out.ctypes.data, max(n, 1), m * n, self._work_ptr)
         return out
 
-    # -- convolution: im2col (or col2im) per chunk of images, then one GEMM per chunk ---------
-    def _chunks(self, geometry):
-        """(first image, images) chunks whose patches fit MAX_PATCH_FLOATS."""
-        batch, _, _, c, kh, kw, *_, oh, ow, _ = geometry
-        per_image = oh * ow * kh * kw * c
-        step = max(1, MAX_PATCH_FLOATS // max(per_image, 1))
-        return [(b0, min(step, batch - b0)) for b0 in range(0, batch, step)]
-
-    def _big_enough(self, geometry):
-        batch, _, _, c, kh, kw, *_, oh, ow, filters = geometry
-        return batch * oh * ow * kh * kw * c * filters >= MIN_GEMM_WORK
-
-    def conv(self, x, kernel, strides, dilation, groups):
-        """The backend's conv (channels-last, padded x) for float32 1-D/2-D, groups=1."""
-        geometry = _conv_geometry(x.shape, kernel.shape, strides, dilation, groups)
-        if geometry is None or not _floats(x, kernel) or not self._big_enough(geometry):
-            return None
-        batch, *window, oh, ow, filters = geometry
-        x = np.ascontiguousarray(x)
-        k2 = kernel.reshape(-1, filters)
-        if _pointwise(geometry):
-            return self.sgemm(x.reshape(-1, x.shape[-1]), k2).reshape(x.shape[:-1] + (filters,))
-        per_image = oh * ow
-        out = np.empty((batch * per_image, filters), dtype=np.float32)
-        for b0, nb in self._chunks(geometry):
-            patches = np.empty((nb * per_image, k2.shape[0]), dtype=np.float32)
-            self.lib.wk_im2col(x.ctypes.data, b0, nb, *window, oh, ow, patches.ctypes.data)
-            self.sgemm(patches, k2, out=out[b0 * per_image:(b0 + nb) * per_image])
-        return out.reshape((batch,) + _out_spatial(x, oh, ow) + (filters,))
-
-    def conv_input_grad(self, grad, kernel, input_shape, strides, dilation, groups):
-        """The backend's conv_input_grad (col2im of grad @ kernel^T) for the cases conv takes."""
-        geometry = _conv_geometry(tuple(input_shape), kernel.shape, strides, dilation, groups)
-        if geometry is None or not _floats(grad, kernel) or not self._big_enough(geometry):
-            return None
-        batch, *window, oh, ow, filters = geometry
-        g2 = np.ascontiguousarray(grad).reshape(-1, filters)
-        k2 = kernel.reshape(-1, filters)
-        if _pointwise(geometry):
-            return self.sgemm(g2, k2, transpose_b=True).reshape(tuple(input_shape))
-        per_image = oh * ow
-        dx = np.zeros(input_shape, dtype=np.float32)
-        for b0, nb in self._chunks(geometry):
-            cols = self.sgemm(g2[b0 * per_image:(b0 + nb) * per_image], k2, transpose_b=True)
-            self.lib.wk_col2im(cols.ctypes.data, b0, nb, *window, oh, ow, dx.ctypes.data)
-        return dx
-
-    def conv_kernel_grad(self, x, grad, kernel_shape, strides, dilation, groups):
-        """The backend's conv_kernel_grad (patches^T @ grad, summed over chunks)."""
-        geometry = _conv_geometry(x.shape, tuple(kernel_shape), strides, dilation, groups)
-        if geometry is None or not _floats(x, grad) or not self._big_enough(geometry):
-            return None
-        batch, *window, oh, ow, filters = geometry
-        x = np.ascontiguousarray(x)
-        g2 = np.ascontiguousarray(grad).reshape(-1, filters)
-        if _pointwise(geometry):
-            dk = self.sgemm(x.reshape(-1, x.shape[-1]), g2, transpose_a=True)
-            return dk.reshape(tuple(kernel_shape))
-        per_image = oh * ow
-        dk = np.empty((math.prod(kernel_shape[:-1]), filters), dtype=np.float32)
-        for i, (b0, nb) in enumerate(self._chunks(geometry)):
-            patches = np.empty((nb * per_image, dk.shape[0]), dtype=np.float32)
-            self.lib.wk_im2col(x.ctypes.data, b0, nb, *window, oh, ow, patches.ctypes.data)
-            self.sgemm(patches, g2[b0 * per_image:(b0 + nb) * per_image], transpose_a=True,
-                       out=dk, accumulate=i > 0)
-        return dk.reshape(tuple(kernel_shape))
-
     # -- pooling ------------------------------------------------------------------------------
     def _pool_geometry(self, x, pool_size, strides, pads):
-        window = _window_2d(x.shape[1:-1], pool_size, strides, (1,) * len(pool_size))
+        window = window_2d(x.shape[1:-1], pool_size, strides, (1,) * len(pool_size))
         if window is None or x.dtype != _F32:
             return None
         h, w, ph, pw, sy, sx, _, _ = window
@@ -352,7 +257,7 @@ class Kernels:
             return None
         x = np.ascontiguousarray(x)
         oh, ow = geometry[-2:]
-        y = np.empty((x.shape[0],) + _out_spatial(x, oh, ow) + (x.shape[-1],), dtype=np.float32)
+        y = np.empty((x.shape[0],) + out_spatial(x, oh, ow) + (x.shape[-1],), dtype=np.float32)
         self.lib.wk_pool2d(x.ctypes.data, *geometry, mode == "avg", y.ctypes.data)
         return y
 
@@ -366,6 +271,28 @@ class Kernels:
         self.lib.wk_pool2d_grad(x.ctypes.data, y.ctypes.data, grad.ctypes.data, *geometry,
                                 mode == "avg", dx.ctypes.data)
         return dx
+
+    # -- element-wise passes over a layer's output ---------------------------------------------
+    def relu(self, x):
+        """The backend's relu for a C-contiguous float32 array, else None."""
+        if x.dtype != _F32 or x.size < MIN_ELEMENTWISE or not x.flags.c_contiguous:
+            return None
+        y = np.empty_like(x)
+        self.lib.wk_relu(x.ctypes.data, x.size, y.ctypes.data)
+        return y
+
+    def add_bias(self, x, bias):
+        """x + bias for a C-contiguous float32 `x` and a float32 `bias` that broadcasts along
+        x's last axis only (shape (n,), (1, n), ...), else None."""
+        if (x.dtype != _F32 or bias.dtype != _F32 or x.size < MIN_ELEMENTWISE or not x.ndim
+                or bias.ndim > x.ndim or bias.size != x.shape[-1] or bias.shape[-1:] != x.shape[-1:]
+                or not x.flags.c_contiguous):
+            return None
+        bias = np.ascontiguousarray(bias)
+        y = np.empty_like(x)
+        self.lib.wk_add_bias(x.ctypes.data, x.size // x.shape[-1], x.shape[-1],
+                             bias.ctypes.data, y.ctypes.data)
+        return y
 
     # -- optimizer updates --------------------------------------------------------------------
     def adam_update(self, var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step):
@@ -381,7 +308,3 @@ class Kernels:
                          var.size, float(alpha), 1 - beta_1, 1 - beta_2, epsilon)
         return True
 
-
-def _out_spatial(x, oh, ow):
-    """The output's spatial shape for a 1-D (x: batch, w, c) or 2-D input."""
-    return (ow,) if x.ndim == 3 else (oh, ow)

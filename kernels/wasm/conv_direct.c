@@ -1,0 +1,196 @@
+/* Convolution without im2col, channels-last (1-D runs as height 1): grouped convolution as an
+ * implicit GEMM, and depthwise convolution (one input channel per group) with its gradients.
+ *
+ * x is (batch, h, w, c), already padded; output (b, oy, ox) reads, for each tap (ky, kx), the
+ * channels at x[b, oy*sy + ky*dy, ox*sx + kx*dx, :]. The kernel is (kh, kw, c / groups,
+ * filters); group g reads channels [g*cg, (g+1)*cg) and writes filters [g*fg, (g+1)*fg).
+ *
+ * The implicit GEMM reads its A operand (the patches) straight from x: a register block is
+ * PIX adjacent output positions x FB filters, its rows being PIX pointers into x. That saves
+ * im2col's pass over kh*kw copies of the input, which dominates when the patch row is short
+ * (few channels), and it is what makes grouped convolution one call. */
+#include "simd.h"
+
+#define PIX 4
+#define FB 8
+
+/* Floats wk_conv_direct's `packed` must hold. */
+int wk_conv_direct_packed_size(int taps, int c, int filters, int groups) {
+    int fg = filters / groups;
+    return groups * taps * (c / groups) * ((fg + FB - 1) / FB) * FB;
+}
+
+/* Group g's kernel columns in panels of FB (zero padded): packed[g][panel][tap*cg + ch][FB]. */
+static void pack_kernel(const float *kernel, int depth, int filters, int groups, float *packed) {
+    int fg = filters / groups, panels = (fg + FB - 1) / FB;
+    for (int g = 0; g < groups; g++) {
+        for (int p = 0; p < panels; p++) {
+            int j0 = g * fg + p * FB, cols = fg - p * FB < FB ? fg - p * FB : FB;
+            for (int r = 0; r < depth; r++, packed += FB) {
+                const float *src = kernel + (long)r * filters + j0;
+                for (int j = 0; j < FB; j++) packed[j] = j < cols ? src[j] : 0.0f;
+            }
+        }
+    }
+}
+
+/* y[b, oy, ox, :] for every output position; `packed`: wk_conv_direct_packed_size floats. */
+void wk_conv_direct(const float *x, int batch, int h, int w, int c, int kh, int kw, int sy,
+                    int sx, int dy, int dx, int oh, int ow, const float *kernel, int filters,
+                    int groups, float *packed, float *y) {
+    int cg = c / groups, fg = filters / groups, depth = kh * kw * cg;
+    int panels = (fg + FB - 1) / FB;
+    pack_kernel(kernel, depth, filters, groups, packed);
+    for (int b = 0; b < batch; b++) {
+        for (int oy = 0; oy < oh; oy++) {
+            const float *row = x + ((long)b * h + (long)oy * sy) * w * c;
+            float *out_row = y + ((long)b * oh + oy) * ow * filters;
+            for (int ox = 0; ox < ow; ox += PIX) {
+                int n = ow - ox < PIX ? ow - ox : PIX;
+                /* Past the row's end the block repeats its first position (results dropped). */
+                const float *p[PIX];
+                for (int r = 0; r < PIX; r++) p[r] = row + (long)(ox + (r < n ? r : 0)) * sx * c;
+                for (int g = 0; g < groups; g++) {
+                    for (int panel = 0; panel < panels; panel++) {
+                        const float *bp = packed + ((long)g * panels + panel) * depth * FB;
+                        v4f c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0};
+                        v4f c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
+                        for (int ky = 0; ky < kh; ky++) {
+                            for (int kx = 0; kx < kw; kx++) {
+                                long at = ((long)ky * dy * w + (long)kx * dx) * c + g * cg;
+                                const float *a0 = p[0] + at, *a1 = p[1] + at;
+                                const float *a2 = p[2] + at, *a3 = p[3] + at;
+                                for (int ch = 0; ch < cg; ch++, bp += FB) {
+                                    v4f b0 = *(const v4f *)bp, b1 = *(const v4f *)(bp + 4);
+                                    v4f s0 = SPLAT(a0[ch]), s1 = SPLAT(a1[ch]);
+                                    v4f s2 = SPLAT(a2[ch]), s3 = SPLAT(a3[ch]);
+                                    c00 = MADD(s0, b0, c00);
+                                    c01 = MADD(s0, b1, c01);
+                                    c10 = MADD(s1, b0, c10);
+                                    c11 = MADD(s1, b1, c11);
+                                    c20 = MADD(s2, b0, c20);
+                                    c21 = MADD(s2, b1, c21);
+                                    c30 = MADD(s3, b0, c30);
+                                    c31 = MADD(s3, b1, c31);
+                                }
+                            }
+                        }
+                        int j0 = g * fg + panel * FB;
+                        int cols = fg - panel * FB < FB ? fg - panel * FB : FB;
+                        float *dst = out_row + (long)ox * filters + j0;
+                        v4f acc[PIX][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
+                        for (int r = 0; r < n; r++, dst += filters) {
+                            if (cols == FB) {
+                                STOREU(dst, acc[r][0]);
+                                STOREU(dst + 4, acc[r][1]);
+                            } else {
+                                float tile[FB] __attribute__((aligned(16)));
+                                *(v4f *)tile = acc[r][0];
+                                *(v4f *)(tile + 4) = acc[r][1];
+                                for (int j = 0; j < cols; j++) dst[j] = tile[j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* -- depthwise: groups == c, one input channel per group, `m` filters each (filter ch*m + j) */
+
+/* x[b, oy*sy + ky*dy, ox*sx + kx*dx, 0] for tap (ky, kx) of output (b, oy, ox). */
+static const float *tap_at(const float *x, int b, int h, int w, int c, int oy, int ox, int ky,
+                           int kx, int sy, int sx, int dy, int dx) {
+    return x + (((long)b * h + (long)oy * sy + (long)ky * dy) * w + (long)ox * sx +
+                (long)kx * dx) * c;
+}
+
+void wk_depthwise_conv(const float *x, int batch, int h, int w, int c, int kh, int kw, int sy,
+                       int sx, int dy, int dx, int oh, int ow, const float *kernel, int m,
+                       float *y) {
+    int filters = c * m;
+    for (int b = 0; b < batch; b++) {
+        for (int oy = 0; oy < oh; oy++) {
+            for (int ox = 0; ox < ow; ox++, y += filters) {
+                const float *x0 = tap_at(x, b, h, w, c, oy, ox, 0, 0, sy, sx, dy, dx);
+                int f = 0;
+                if (m == 1) {
+                    for (; f + 4 <= filters; f += 4) {
+                        v4f acc = {0};
+                        for (int ky = 0; ky < kh; ky++)
+                            for (int kx = 0; kx < kw; kx++) {
+                                long at = ((long)ky * dy * w + (long)kx * dx) * c + f;
+                                const float *k = kernel + (long)(ky * kw + kx) * filters + f;
+                                acc = MADD(LOADU(x0 + at), LOADU(k), acc);
+                            }
+                        STOREU(y + f, acc);
+                    }
+                }
+                for (; f < filters; f++) {
+                    float acc = 0.0f;
+                    for (int ky = 0; ky < kh; ky++)
+                        for (int kx = 0; kx < kw; kx++)
+                            acc += x0[((long)ky * dy * w + (long)kx * dx) * c + f / m] *
+                                   kernel[(long)(ky * kw + kx) * filters + f];
+                    y[f] = acc;
+                }
+            }
+        }
+    }
+}
+
+/* dx += the gradient `g` (batch, oh, ow, c*m) sent back through wk_depthwise_conv; dx (shaped
+ * like x) must hold zeros beforehand. */
+void wk_depthwise_conv_input_grad(const float *g, int batch, int h, int w, int c, int kh,
+                                  int kw, int sy, int sx, int dy, int dx, int oh, int ow,
+                                  const float *kernel, int m, float *out) {
+    int filters = c * m;
+    for (int b = 0; b < batch; b++) {
+        for (int oy = 0; oy < oh; oy++) {
+            for (int ox = 0; ox < ow; ox++, g += filters) {
+                for (int ky = 0; ky < kh; ky++) {
+                    for (int kx = 0; kx < kw; kx++) {
+                        float *d = (float *)tap_at(out, b, h, w, c, oy, ox, ky, kx, sy, sx, dy,
+                                                   dx);
+                        const float *k = kernel + (long)(ky * kw + kx) * filters;
+                        int ch = 0;
+                        if (m == 1)
+                            for (; ch + 4 <= c; ch += 4)
+                                STOREU(d + ch, MADD(LOADU(g + ch), LOADU(k + ch), LOADU(d + ch)));
+                        for (; ch < c; ch++) {
+                            float sum = 0.0f;
+                            for (int j = 0; j < m; j++) sum += g[ch * m + j] * k[ch * m + j];
+                            d[ch] += sum;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* dk (kh, kw, 1, c*m) = the kernel gradient of wk_depthwise_conv for output gradient g;
+ * dk must hold zeros beforehand. */
+void wk_depthwise_conv_kernel_grad(const float *x, const float *g, int batch, int h, int w,
+                                   int c, int kh, int kw, int sy, int sx, int dy, int dx,
+                                   int oh, int ow, int m, float *dk) {
+    int filters = c * m;
+    for (int b = 0; b < batch; b++) {
+        for (int oy = 0; oy < oh; oy++) {
+            for (int ox = 0; ox < ow; ox++, g += filters) {
+                for (int ky = 0; ky < kh; ky++) {
+                    for (int kx = 0; kx < kw; kx++) {
+                        const float *s = tap_at(x, b, h, w, c, oy, ox, ky, kx, sy, sx, dy, dx);
+                        float *k = dk + (long)(ky * kw + kx) * filters;
+                        int f = 0;
+                        if (m == 1)
+                            for (; f + 4 <= filters; f += 4)
+                                STOREU(k + f, MADD(LOADU(s + f), LOADU(g + f), LOADU(k + f)));
+                        for (; f < filters; f++) k[f] += s[f / m] * g[f];
+                    }
+                }
+            }
+        }
+    }
+}
