@@ -25,7 +25,7 @@ ARCHIVE_FORMATS = ("tar", "zip")
 FETCH_FAILURE = "URL fetch failure on {}: {} -- {}"
 DOWNLOAD_CHUNK_BYTES = 1 << 16
 
-__all__ = ["FetchError", "extract_archive", "get_file", "validate_file"]
+__all__ = ["FetchError", "cached_file_path", "extract_archive", "get_file", "validate_file"]
 
 
 class FetchError(Exception):
@@ -130,6 +130,12 @@ def get_file(
     if not extract_archive(download_target, extraction_dir, "tar" if untar else archive_format):
         warnings.warn(f"Could not extract archive {download_target}.", stacklevel=2)
     return extraction_dir
+
+
+def cached_file_path(fname, cache_subdir="datasets", cache_dir=None):
+    """Where `get_file(fname, ..., cache_subdir=..., cache_dir=...)` keeps the file, whether
+    or not it is there yet: for code that must not download (the applications' weights)."""
+    return os.path.join(_cache_dir(cache_dir, cache_subdir), _file_name(fname, None))
 
 
 def validate_file(fpath, file_hash, algorithm="auto"):
