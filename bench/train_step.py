@@ -9,6 +9,11 @@ table with ratios against Keras-JAX (the native peer), TF.js webgpu (the browser
 wasm (the browser's CPU peer).
 
     python bench/train_step.py [--model mlp|lenet|imdb] [--steps N] [--skip-browser]
+                               [--skip-webgpu]
+
+Natively the NumPy backend runs twice: with traced steps (`jit_compile=True`: the step's
+backend calls recorded once and replayed, trainers/step_plan.py) and eager ones
+(`jit_compile=False`). Keras-JAX and the tab keep their default (`"auto"`).
 
 `--model lenet`: Conv2D 32 5x5 relu, MaxPool 2, Conv2D 64 5x5 relu, MaxPool 2, Flatten, Dense
 500 relu, Dense 10 softmax; 28x28x1, batch 32, SGD (TF.js wasm cannot train it: it lacks
@@ -99,7 +104,7 @@ rng = np.random.default_rng(0)
 x = {x_py}
 y = {y_py}
 model = keras.Sequential({layers})
-model.compile(optimizer={optimizer!r}, loss={loss!r}, metrics=["accuracy"])
+model.compile(optimizer={optimizer!r}, loss={loss!r}, metrics=["accuracy"]{compile_args})
 for _ in range(3):
     model.train_on_batch(x, y)
 times = []
@@ -142,12 +147,16 @@ TFJS_PEER = "TF.js 4.22 webgpu (Chromium, SwiftShader)"
 TFJS_CPU_PEER = "TF.js 4.22 wasm (Chromium)"
 
 
-def step_snippet(model, setup, steps):
+def step_snippet(model, setup, steps, jit_compile=None):
+    """The step loop; `jit_compile` (webkeras: traced or eager steps) given to compile()
+    when not None (Keras-JAX keeps its default, XLA)."""
     spec, data = MODELS[model], model_data(model)
     shapes = {"x_shape": spec["x"], "batch": spec["x"][0], "tokens": spec.get("tokens")}
+    compile_args = "" if jit_compile is None else f", jit_compile={jit_compile!r}"
     return STEP.format(setup=setup, steps=int(steps), x_py=data["x_py"].format(**shapes),
                        y_py=data["y_py"].format(**shapes), layers=spec["keras"],
-                       optimizer=spec["optimizer"], loss=data["loss"])
+                       optimizer=spec["optimizer"], loss=data["loss"],
+                       compile_args=compile_args)
 
 
 def tfjs_step(model):
@@ -215,17 +224,23 @@ def main():
     parser.add_argument("--model", choices=sorted(MODELS), default="mlp")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--skip-webgpu", action="store_true",
+                        help="leave out the native WebGPU row (slow on software Vulkan)")
     args = parser.parse_args()
 
-    def snippet(setup):
-        return step_snippet(args.model, setup, args.steps)
+    def snippet(setup, jit_compile=None):
+        return step_snippet(args.model, setup, args.steps, jit_compile)
 
+    numpy_setup = WEBKERAS_SETUP.format(backend="numpy")
     results = {
-        "webkeras numpy (native)": run_python(
-            sys.executable, snippet(WEBKERAS_SETUP.format(backend="numpy"))),
-        "webkeras webgpu (native, wgpu-py)": run_python(
-            sys.executable, snippet(WEBKERAS_SETUP.format(backend="webgpu"))),
+        "webkeras numpy (native), traced steps": run_python(
+            sys.executable, snippet(numpy_setup, jit_compile=True)),
+        "webkeras numpy (native), eager steps": run_python(
+            sys.executable, snippet(numpy_setup, jit_compile=False)),
     }
+    if not args.skip_webgpu:
+        results["webkeras webgpu (native, wgpu-py)"] = run_python(
+            sys.executable, snippet(WEBKERAS_SETUP.format(backend="webgpu")))
     if not args.skip_browser:
         results.update(browser_step_ms(args.model, args.steps))
     peers_python = ROOT / ".venv-peers" / "bin" / "python"

@@ -4,8 +4,12 @@ Batches are host arrays until `_to_tensors` converts each one once; metric resul
 back only when logs are needed (per batch only for callbacks that read batch logs).
 """
 
+import os
+import warnings
+
 import numpy as np
 
+from webkeras import backend
 from webkeras import metrics as metrics_module
 from webkeras import ops
 from webkeras import optimizers as optimizers_module
@@ -17,6 +21,7 @@ from webkeras.trainers.compile_utils import (CompileLoss, CompileMetrics, flatte
                                              output_names_for)
 from webkeras.trainers.data_adapter import split_validation, unpack_x_y_sample_weight
 from webkeras.trainers.epoch_iterator import EpochIterator
+from webkeras.trainers.step_plan import StepPlans
 from webkeras.utils import tree
 
 
@@ -28,6 +33,9 @@ class Trainer:
     _compile_loss = None
     _compile_metrics = None
     _loss_tracker = None
+    _jit_compile = None
+    _step_plans = None
+    run_eagerly = False
 
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
@@ -41,6 +49,11 @@ class Trainer:
             metrics: list of metrics (single output), or a list of lists / dict by output
                 name. Not weighted by `sample_weight`.
             weighted_metrics: like `metrics`, weighted by `sample_weight` / `class_weight`.
+            run_eagerly: run every step op by op (never traced).
+            jit_compile: True, False or "auto": trace each step once per input signature
+                and replay the recorded backend calls (see `trainers/step_plan.py`). A step
+                that cannot be traced runs eagerly with a warning ("auto") or raises
+                (True). "auto" traces on the NumPy backend.
 
         tf.keras 2's `sample_weight_mode` (per-timestep weights are recognised by their shape)
         and `experimental_run_tf_function` are accepted and ignored.
@@ -49,6 +62,21 @@ class Trainer:
                                                   "experimental_run_tf_function")]
         if unknown:
             raise TypeError(f"compile() got an unexpected keyword argument '{unknown[0]}'")
+        if jit_compile not in ("auto", True, False):
+            raise ValueError("`jit_compile` must be 'auto', True or False. Received: "
+                             f"jit_compile={jit_compile!r}")
+        auto = jit_compile == "auto"
+        if auto:
+            jit_compile = not run_eagerly and self._resolve_auto_jit_compile()
+        if jit_compile and run_eagerly:
+            jit_compile = False
+            warnings.warn("If `run_eagerly` is True, then `jit_compile` cannot also be True. "
+                          "Disabling `jit_compile`.", stacklevel=2)
+        self.run_eagerly = bool(run_eagerly)
+        self.jit_compile = jit_compile
+        if auto and self._step_plans is not None:
+            # "auto" runs a step that cannot be traced eagerly; True makes that an error.
+            self._step_plans.strict = False
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
@@ -58,6 +86,35 @@ class Trainer:
         self._added_metrics = {}
         self.compiled = True
         self.stop_training = False
+
+    # -- traced steps ------------------------------------------------------------------------
+    @property
+    def jit_compile(self):
+        """Whether steps are traced and replayed (see `compile`)."""
+        if self._jit_compile is None:
+            self._jit_compile = self._resolve_auto_jit_compile()
+        return self._jit_compile
+
+    @jit_compile.setter
+    def jit_compile(self, value):
+        self._jit_compile = value
+        # New plans: a plan belongs to the compiled state (optimizer, losses, metrics).
+        self._step_plans = StepPlans(self, strict=value is True) if value else None
+
+    def _resolve_auto_jit_compile(self):
+        # Measured faster than eager on the NumPy backend (bench/train_step.py); the WebGPU
+        # backend's replay (one command buffer per step) is not written yet.
+        # WEBKERAS_JIT_COMPILE=0 makes "auto" eager (to run a test suite both ways).
+        if os.environ.get("WEBKERAS_JIT_COMPILE", "auto") == "0":
+            return False
+        return backend.backend() == "numpy"
+
+    def _run_step(self, kind, batch):
+        """`<kind>_step` on a host batch: replayed from a plan when `jit_compile` is on."""
+        data = _to_tensors(batch)
+        if self._step_plans is None:
+            return getattr(self, f"{kind}_step")(data)
+        return self._step_plans.run(kind, data)
 
     # -- one step ----------------------------------------------------------------------------
     def _output_names_for(self, y_pred):
@@ -120,12 +177,16 @@ class Trainer:
             metrics.extend((self._added_metrics or {}).values())
         return metrics
 
-    def get_metrics_result(self):
-        """`{log name: result tensor}` for every metric, in sorted key order."""
+    def _metrics_by_log_name(self):
+        """[(log name, metric)] for every metric (a later one of the same name wins)."""
         log_names = {}
         if self._compile_metrics is not None:
             log_names = {id(m): name for _, m, name, _ in self._compile_metrics.entries}
-        logs = {log_names.get(id(m), m.name): m.result() for m in self.metrics}
+        return [(log_names.get(id(m), m.name), m) for m in self.metrics]
+
+    def get_metrics_result(self):
+        """`{log name: result tensor}` for every metric, in sorted key order."""
+        logs = {name: m.result() for name, m in self._metrics_by_log_name()}
         return {key: logs[key] for key in sorted(logs)}
 
     def reset_metrics(self):
@@ -165,7 +226,9 @@ class Trainer:
                 names += [name for _, _, name, _ in self._compile_metrics.entries]
         if self._compile_loss is not None:
             names += [m.name for m in self._compile_loss.metrics]
-        extra = [n for n in self.get_metrics_result() if n not in names] if self.compiled else []
+        # The log names without computing the results (this runs after every *_on_batch).
+        log_names = sorted({name for name, _ in self._metrics_by_log_name()})
+        extra = [n for n in log_names if n not in names] if self.compiled else []
         return names + extra
 
     # -- loops -------------------------------------------------------------------------------
@@ -212,7 +275,7 @@ class Trainer:
             steps_run = 0
             for step, batch in iterator.enumerate_epoch():
                 cbs.on_train_batch_begin(step)
-                logs = self.train_step(_to_tensors(batch))
+                logs = self._run_step("train", batch)
                 cbs.on_train_batch_end(step, logs)
                 steps_run += 1
                 if self.stop_training:
@@ -254,7 +317,7 @@ class Trainer:
         cbs.on_test_begin()
         for step, batch in iterator.enumerate_epoch():
             cbs.on_test_batch_begin(step)
-            logs = self.test_step(_to_tensors(batch))
+            logs = self._run_step("test", batch)
             cbs.on_test_batch_end(step, logs)
         logs = _pythonify(self.get_metrics_result())
         cbs.on_test_end(logs)
@@ -277,7 +340,7 @@ class Trainer:
         cbs.on_predict_begin()
         for step, batch in iterator.enumerate_epoch():
             cbs.on_predict_batch_begin(step)
-            out = tree.map_structure(_to_numpy, self.predict_step(_to_tensors(batch)))
+            out = tree.map_structure(_to_numpy, self._run_step("predict", batch))
             outputs.append(out)
             cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
@@ -319,19 +382,19 @@ class Trainer:
 
             weights = class_weight_to_sample_weights(tree.flatten(y)[0], class_weight)
             sample_weight = weights if sample_weight is None else weights * sample_weight
-        logs = _pythonify(self.train_step(_to_tensors((x, y, sample_weight))))
+        logs = _pythonify(self._run_step("train", (x, y, sample_weight)))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
         self._check_batch(x, y, sample_weight)
         self.reset_metrics()
-        logs = _pythonify(self.test_step(_to_tensors((x, y, sample_weight))))
+        logs = _pythonify(self._run_step("test", (x, y, sample_weight)))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
         self._check_batch(x)
-        return tree.map_structure(_to_numpy, self.predict_step(_to_tensors((x,))))
+        return tree.map_structure(_to_numpy, self._run_step("predict", (x,)))
 
     def _check_data(self, iterator, name):
         """The checks that need the whole data: samples, and sparse labels in range."""

@@ -16,6 +16,12 @@ def _check_rate(rate):
     return rate
 
 
+def _draw(layer, sample):
+    """`sample(generator)` from the layer's seeded generator or the global one, as a host
+    draw (a traced step draws again at each replay)."""
+    return random_state.host_draw(lambda: sample(layer._rng or random_state.make_rng()))
+
+
 class Dropout(Layer):
     """Sets inputs to 0 with probability `rate` in training and scales the rest by
     `1 / (1 - rate)`; the identity at inference.
@@ -43,9 +49,9 @@ class Dropout(Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
-        rng = self._rng or random_state.make_rng()
-        keep = rng.random(self._noise_shape(inputs)) >= self.rate
-        scale = np.asarray(keep / (1.0 - self.rate), dtype=inputs.dtype)
+        shape, dtype, rate = self._noise_shape(inputs), inputs.dtype, self.rate
+        scale = _draw(self, lambda rng: np.asarray((rng.random(shape) >= rate) / (1.0 - rate),
+                                                   dtype=dtype))
         return inputs * ops.convert_to_tensor(scale)
 
     def compute_output_shape(self, input_shape):
@@ -103,8 +109,8 @@ class GaussianNoise(Layer):
     def call(self, inputs, training=False):
         if not training or self.stddev == 0:
             return inputs
-        rng = self._rng or random_state.make_rng()
-        noise = rng.normal(0.0, self.stddev, size=inputs.shape).astype(inputs.dtype)
+        shape, dtype, stddev = inputs.shape, inputs.dtype, self.stddev
+        noise = _draw(self, lambda rng: rng.normal(0.0, stddev, size=shape).astype(dtype))
         return inputs + ops.convert_to_tensor(noise)
 
     def compute_output_shape(self, input_shape):
@@ -126,9 +132,9 @@ class GaussianDropout(Layer):
     def call(self, inputs, training=False):
         if not training or not 0 < self.rate < 1:
             return inputs
-        rng = self._rng or random_state.make_rng()
+        shape, dtype = inputs.shape, inputs.dtype
         stddev = np.sqrt(self.rate / (1.0 - self.rate))
-        noise = rng.normal(1.0, stddev, size=inputs.shape).astype(inputs.dtype)
+        noise = _draw(self, lambda rng: rng.normal(1.0, stddev, size=shape).astype(dtype))
         return inputs * ops.convert_to_tensor(noise)
 
     def compute_output_shape(self, input_shape):
