@@ -6,6 +6,8 @@
  * starting at (oy*sy - top, ox*sx - left), over the positions inside x only: padding never
  * wins a max and is not counted by an average (as the NumPy backend does). */
 
+typedef int v4i __attribute__((vector_size(16)));
+
 /* The window of one output position along one axis, clipped to [0, n). */
 static void clip_window(int start, int size, int n, int *lo, int *hi) {
     *lo = start < 0 ? 0 : start;
@@ -23,29 +25,39 @@ void wk_pool2d(const float *x, int batch, int h, int w, int c, int ph, int pw, i
                 int x0, x1;
                 clip_window(ox * sx - left, pw, w, &x0, &x1);
                 float init = average ? 0.0f : -__builtin_inff();
-                for (int ch = 0; ch < c; ch++) y[ch] = init;
-                for (int iy = y0; iy < y1; iy++) {
-                    for (int ix = x0; ix < x1; ix++) {
-                        const float *src = image + ((long)iy * w + ix) * c;
-                        if (average) {
-                            for (int ch = 0; ch < c; ch++) y[ch] += src[ch];
-                        } else {
-                            /* NaN wins, as in NumPy's max: a diverged run shows it. */
-                            for (int ch = 0; ch < c; ch++)
-                                y[ch] = src[ch] > y[ch] || src[ch] != src[ch] ? src[ch] : y[ch];
+                float count = (float)((y1 - y0) * (x1 - x0));
+                int ch = 0;
+                /* Four channels at a time; NaN wins, as in NumPy's max: a diverged run shows it. */
+                for (; ch + 4 <= c; ch += 4) {
+                    v4f acc = SPLAT(init);
+                    for (int iy = y0; iy < y1; iy++) {
+                        for (int ix = x0; ix < x1; ix++) {
+                            v4f v = LOADU(image + ((long)iy * w + ix) * c + ch);
+                            if (average) {
+                                acc += v;
+                            } else {
+                                v4i take = (v > acc) | (v != v);
+                                acc = (v4f)(((v4i)v & take) | ((v4i)acc & ~take));
+                            }
                         }
                     }
+                    STOREU(y + ch, average ? acc / SPLAT(count) : acc);
                 }
-                if (average) {
-                    float count = (float)((y1 - y0) * (x1 - x0));
-                    for (int ch = 0; ch < c; ch++) y[ch] /= count;
+                for (; ch < c; ch++) {
+                    float acc = init;
+                    for (int iy = y0; iy < y1; iy++) {
+                        for (int ix = x0; ix < x1; ix++) {
+                            float v = image[((long)iy * w + ix) * c + ch];
+                            if (average) acc += v;
+                            else if (v > acc || v != v) acc = v;
+                        }
+                    }
+                    y[ch] = average ? acc / count : acc;
                 }
             }
         }
     }
 }
-
-typedef int v4i __attribute__((vector_size(16)));
 
 /* dx += the gradient `g` of pooling's output y sent back to x: an average's share to every
  * position of its window; a max's to the positions equal to the max (ties share it equally,

@@ -73,23 +73,8 @@ def _worth_it(geometry, kernel_shape, *arrays):
 
 
 class ConvKernels:
-    """Convolution wrappers; mixed into wasm_kernels.Kernels, which provides `lib` and
-    `sgemm`."""
-
-    def _declare_conv(self, ptr, i32):
-        geometry = [i32] * 12  # batch, h, w, c, kh, kw, sy, sx, dy, dx, oh, ow
-        lib = self.lib
-        for name in ("wk_im2col", "wk_col2im"):
-            getattr(lib, name).argtypes = [ptr, i32, *geometry, ptr]
-        lib.wk_conv_direct.argtypes = [ptr, *geometry, ptr, i32, i32, ptr, ptr]
-        lib.wk_conv_direct_packed_size.argtypes = [i32] * 4
-        lib.wk_conv_direct_packed_size.restype = i32
-        for name in ("wk_depthwise_conv", "wk_depthwise_conv_input_grad"):
-            getattr(lib, name).argtypes = [ptr, *geometry, ptr, i32, ptr]
-        lib.wk_depthwise_conv_kernel_grad.argtypes = [ptr, ptr, *geometry, i32, ptr]
-        for name in ("wk_im2col", "wk_col2im", "wk_conv_direct", "wk_depthwise_conv",
-                     "wk_depthwise_conv_input_grad", "wk_depthwise_conv_kernel_grad"):
-            getattr(lib, name).restype = None
+    """Convolution wrappers; mixed into wasm_kernels.Kernels, which provides `lib` (called
+    with int arguments only) and `sgemm`."""
 
     def _chunks(self, geometry):
         """(first image, images) chunks whose patches fit MAX_PATCH_FLOATS."""

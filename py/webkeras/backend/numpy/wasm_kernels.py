@@ -45,6 +45,11 @@ MIN_UPDATE_SIZE = 1024
 #: Below this many elements ReLU and bias additions stay in NumPy.
 MIN_ELEMENTWISE = 2048
 
+#: The module's functions that return nothing (the others return an int).
+VOID_FUNCTIONS = ("wk_sgemm", "wk_sgemm_batched", "wk_im2col", "wk_col2im", "wk_conv_direct",
+                  "wk_depthwise_conv", "wk_depthwise_conv_input_grad",
+                  "wk_depthwise_conv_kernel_grad", "wk_relu", "wk_add_bias", "wk_pool2d",
+                  "wk_pool2d_grad", "wk_adam")
 _F32 = np.dtype(np.float32)
 _FLOAT = _F32.itemsize
 _UNSET = object()
@@ -165,29 +170,16 @@ class Kernels(ConvKernels):
     """Python wrappers over one loaded module; each returns None for a case it leaves to NumPy."""
 
     def __init__(self, lib, path):
-        ptr, i32 = ctypes.c_void_p, ctypes.c_int
         self.lib, self.path = lib, path
         self.variant = None  # set by kernels(): a key of MODULES
-        self._sgemm = lib.wk_sgemm
-        self._sgemm.argtypes = [i32, i32, i32, ptr, i32, i32, ptr, i32, i32, ptr, i32, i32, ptr]
-        self._sgemm.restype = None
-        lib.wk_sgemm_workspace.restype = i32
-        self._batched = lib.wk_sgemm_batched
-        long = ctypes.c_long
-        self._batched.argtypes = [i32, i32, i32, i32, ptr, i32, i32, long, ptr, i32, i32, long,
-                                  ptr, i32, long, ptr]
-        self._batched.restype = None
+        # No argtypes: converting every argument through them cost 10 us a call against 3.4
+        # without (16 arguments, Chromium), and Python ints already pass as C ints, addresses
+        # included (wasm32). So every argument must be an int (or bool); floats are wrapped.
+        for name in VOID_FUNCTIONS:
+            getattr(lib, name).restype = None
+        self._sgemm, self._batched = lib.wk_sgemm, lib.wk_sgemm_batched
         self._work = np.empty(lib.wk_sgemm_workspace(), dtype=np.float32)
         self._work_ptr = self._work.ctypes.data
-        self._declare_conv(ptr, i32)
-        lib.wk_relu.argtypes = [ptr, i32, ptr]
-        lib.wk_add_bias.argtypes = [ptr, i32, i32, ptr, ptr]
-        lib.wk_relu.restype = lib.wk_add_bias.restype = None
-        lib.wk_pool2d.argtypes = [ptr] + [i32] * 13 + [ptr]
-        lib.wk_pool2d_grad.argtypes = [ptr, ptr, ptr] + [i32] * 13 + [ptr]
-        lib.wk_pool2d.restype = lib.wk_pool2d_grad.restype = None
-        lib.wk_adam.argtypes = [ptr] * 4 + [i32] + [ctypes.c_float] * 4
-        lib.wk_adam.restype = None
 
     def sgemm(self, a, b, transpose_a=False, transpose_b=False, out=None, accumulate=False):
         """op(a) @ op(b) for 2-D float32 `a`, `b` of any strides, into `out` (C-contiguous,
@@ -304,7 +296,8 @@ class Kernels(ConvKernels):
             return None
         # The same float64 scalars, rounded to float32 by ctypes, as the NumPy path uses.
         alpha = learning_rate * np.sqrt(1 - beta_2**step) / (1 - beta_1**step)
+        f32 = ctypes.c_float
         self.lib.wk_adam(var.ctypes.data, grad.ctypes.data, m.ctypes.data, v.ctypes.data,
-                         var.size, float(alpha), 1 - beta_1, 1 - beta_2, epsilon)
+                         var.size, f32(alpha), f32(1 - beta_1), f32(1 - beta_2), f32(epsilon))
         return True
 
