@@ -4,6 +4,7 @@ statistics, and saves `.weights.h5`, the legacy `.h5` its ImageNet files use, an
 predictions; webkeras builds the same architecture from each file and must match the layer
 names, the parameter count and the predictions. Run with `make interop`."""
 
+import inspect
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import sys
 import numpy as np
 import pytest
 import webkeras as keras
+from webkeras import applications
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS_PY = os.path.join(ROOT, ".venv-peers", "bin", "python")
@@ -32,6 +34,8 @@ CASES = [
                               "pooling": "avg"}),
 ]
 
+CONSTRUCTORS = sorted({c[1] for c in CASES} | {"ResNet101V2", "ResNet152V2"})
+
 pytestmark = pytest.mark.skipif(
     not os.path.exists(PEERS_PY),
     reason=f"real Keras is not installed ({PEERS_PY} is absent; `make peers-venv`)")
@@ -39,12 +43,15 @@ pytestmark = pytest.mark.skipif(
 # Runs under real Keras: writes <case>.weights.h5, <case>.h5 (the legacy layout of Keras's
 # ImageNet files), <case>.npz (input x, prediction y) and <case>.json (names, parameters).
 MAKE_REFERENCE = r"""
-import json, sys
+import inspect, json, sys
 import h5py
 import numpy as np
 import keras
 from keras.src.legacy.saving import legacy_h5_format
 out = sys.argv[1]
+with open(f"{out}/signatures.json", "w") as f:
+    json.dump({name: str(inspect.signature(getattr(keras.applications, name)))
+               for name in json.loads(sys.argv[3])}, f)
 for case, constructor, kwargs in json.loads(sys.argv[2]):
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
@@ -72,10 +79,19 @@ for case, constructor, kwargs in json.loads(sys.argv[2]):
 def reference(tmp_path_factory):
     out = tmp_path_factory.mktemp("applications")
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
-    result = subprocess.run([PEERS_PY, "-c", MAKE_REFERENCE, str(out), json.dumps(CASES)],
+    result = subprocess.run([PEERS_PY, "-c", MAKE_REFERENCE, str(out), json.dumps(CASES),
+                             json.dumps(CONSTRUCTORS)],
                             check=False, capture_output=True, text=True, env=env, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     return out
+
+
+def test_signatures_are_keras_signatures(reference):
+    with open(reference / "signatures.json") as f:
+        expected = json.load(f)
+    got = {name: str(inspect.signature(getattr(applications, name)))
+           for name in CONSTRUCTORS}
+    assert got == expected
 
 
 def relative_error(got, expected):
@@ -90,7 +106,7 @@ def test_webkeras_loads_real_keras_weights(reference, case, constructor, kwargs)
     errors = []
     for suffix in (".weights.h5", ".h5"):
         keras.backend.clear_session()
-        model = getattr(keras.applications, constructor)(
+        model = getattr(applications, constructor)(
             weights=str(reference / f"{case}{suffix}"), **kwargs)
         assert model.name == expected["name"]
         assert [layer.name for layer in model.layers] == expected["layers"]
@@ -111,6 +127,6 @@ def test_imagenet_weights_load_from_the_cache(reference, tmp_path, monkeypatch):
                 home / "models" / "resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5")
     monkeypatch.setenv("WEBKERAS_HOME", str(home))
     data = np.load(reference / "resnet101.npz")
-    model = keras.applications.ResNet101(weights="imagenet", include_top=False,
+    model = applications.ResNet101(weights="imagenet", include_top=False,
                                          input_shape=(32, 32, 3), pooling="avg")
     assert relative_error(np.asarray(model.predict(data["x"], verbose=0)), data["y"]) <= RTOL
