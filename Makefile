@@ -210,9 +210,15 @@ test: setup
 	mkdir -p $(XDG_DIR) && chmod 700 $(XDG_DIR)
 	XDG_RUNTIME_DIR=$(XDG_DIR) $(PY) -m pytest -q -m "not slow" tests $(PYTEST_ARGS)
 
-# the linter (ruff, configured in pyproject.toml) over the whole tree
+# the linter (ruff, configured in pyproject.toml) over the whole tree, then the import-direction
+# contract (pyproject's [tool.importlinter]) over the package laid out as the wheel installs it:
+# py/webkeras with server/ and kernels/ inside
+IMPORT_GRAPH := build/import-graph
 lint: venv
 	$(VENV)/bin/ruff check .
+	rm -rf $(IMPORT_GRAPH) && mkdir -p $(IMPORT_GRAPH)
+	cp -r py/webkeras $(IMPORT_GRAPH)/ && cp -r server kernels $(IMPORT_GRAPH)/webkeras/
+	cd $(IMPORT_GRAPH) && PYTHONPATH=. $(abspath $(VENV))/bin/lint-imports $(CURDIR)/pyproject.toml
 
 # the standard wheel, installed in a fresh venv outside the checkout: imports, CLI, a tiny fit
 check-wheel: venv

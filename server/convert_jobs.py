@@ -15,7 +15,7 @@ import os
 import warnings
 import zipfile
 
-from webkeras.layers.core.lambda_layer import safe_mode_scope
+from webkeras.utils.safe_mode import safe_mode_scope
 from webkeras.saving import tfjs
 from webkeras.saving.keras_zip import CONFIG_FILENAME, VARS_FILENAME
 from webkeras.saving.tfjs import format as fmt

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import webkeras as keras
 from webkeras.layers.core.lambda_layer import Lambda
-from webkeras.models import model_config
-from webkeras.saving import config_compat, safe_functions
+from webkeras.layers import config_compat, serialization
+from webkeras.layers.core import safe_functions
 from webkeras.saving.tfjs import load_tfjs, save_tfjs
 from webkeras.utils.file_errors import UnknownObjectError, UnsafeContentError
 
@@ -124,11 +124,11 @@ def test_each_allowed_function_resolves_from_where_it_is_defined_and_its_namespa
 
 
 def test_layer_class_names_resolve_only_to_exported_layers():
-    layer_classes = set(model_config.builtin_layer_classes().values())
+    layer_classes = set(serialization.builtin_layer_classes().values())
     assert all(issubclass(cls, keras.layers.Layer) for cls in layer_classes)
     names = {attr for module in _all_modules().values() for attr in vars(module)}
     for name in names | {"__class__", "__loader__", "KerasTensor", "InputSpec", "Tensor"}:
-        cls = model_config._find_class(name, None)
+        cls = serialization._find_class(name, None)
         assert cls is None or cls in layer_classes, (name, cls)
 
 

@@ -295,7 +295,7 @@ def test_small_shards(tmp_path, shard_size):
 
 
 def test_reads_keras3_style_topology_and_prefixed_names(tmp_path):
-    from webkeras.models.model_config import jsonable, serialize_layer
+    from webkeras.layers.serialization import jsonable, serialize_layer
 
     model, inputs = build("mlp")
     tfjs.save_tfjs(model, tmp_path)
@@ -310,7 +310,7 @@ def test_reads_keras3_style_topology_and_prefixed_names(tmp_path):
 
 
 def test_models_sharing_layers_round_trip(tmp_path):
-    from webkeras.models.model_config import jsonable, serialize_layer
+    from webkeras.layers.serialization import jsonable, serialize_layer
 
     rng = np.random.default_rng(5)
     outputs = {}

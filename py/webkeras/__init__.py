@@ -3,19 +3,50 @@
 `import webkeras as keras` runs classic Keras tutorial code on NumPy or WebGPU.
 """
 
-from webkeras import activations, backend, callbacks, datasets, initializers  # noqa: F401
-from webkeras import constraints, layers, losses, metrics, models, ops, optimizers  # noqa: F401
-from webkeras import data, preprocessing, random, regularizers, saving, utils  # noqa: F401
-from webkeras.backend import Variable  # noqa: F401
-from webkeras.layers import Input, Layer  # noqa: F401
-from webkeras.models import Model, Sequential  # noqa: F401
-from webkeras.ops.tape import GradientTape  # noqa: F401
+# ruff: noqa: F401  (the public namespace)
+from webkeras import (
+    activations,
+    backend,
+    callbacks,
+    constraints,
+    data,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    preprocessing,
+    random,
+    regularizers,
+    saving,
+    utils,
+)
+from webkeras.layers import Input, Layer
+from webkeras.layers.keras_tensor import KerasTensor
+from webkeras.models import Model, Sequential
+from webkeras.ops import legacy_backend
+from webkeras.ops.tape import GradientTape
+from webkeras.ops.tensor import Variable
+from webkeras.saving import architecture
 
-# Keras 3 publishes the custom-object registry in keras.utils as well as in keras.saving; it
-# lives in saving, above utils, so the alias is made here, where both are imported.
-for _name in ("register_keras_serializable", "get_registered_name", "get_registered_object",
-              "get_custom_objects", "custom_object_scope", "CustomObjectScope"):
-    setattr(utils, _name, getattr(saving, _name))
-del _name
+
+# Public namespaces with members built above them are completed here, where the whole package
+# is imported: keras.models' loaders live in saving, and keras.backend (tf.keras 2's `K`) holds
+# functions built on ops and layers, after its own Keras 3 names, which come first.
+def _is_keras_tensor(x):
+    return isinstance(x, KerasTensor)
+
+
+models.load_model = saving.load_model
+models.model_from_json = architecture.model_from_json
+models.model_from_yaml = architecture.model_from_yaml
+backend.is_keras_tensor = _is_keras_tensor
+for _name, _function in legacy_backend.FUNCTIONS.items():
+    if not hasattr(backend, _name):
+        setattr(backend, _name, _function)
+del _name, _function
 
 __version__ = "0.1.0"

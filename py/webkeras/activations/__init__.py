@@ -4,6 +4,7 @@ Names, defaults and formulas follow `keras.activations` (Keras 3).
 """
 
 from webkeras import ops
+from webkeras.utils import object_registry, serialization_lib
 
 
 def linear(x):
@@ -102,8 +103,6 @@ def get(identifier):
     """None -> linear; a name (or a saved `{'class_name': ...}` dict) -> the function;
     callables pass. Names that are not Keras's are looked up as custom objects
     (`custom_objects`, `custom_object_scope`, `register_keras_serializable`)."""
-    from webkeras.saving import serialization_lib
-
     if identifier is None:
         return linear
     if isinstance(identifier, dict) and "config" in identifier:
@@ -130,8 +129,6 @@ def get(identifier):
 def serialize(activation):
     """Keras's own activations by name; a custom function as Keras 3 writes it
     (`{"class_name": "function", "config": "<registered name>", ...}`)."""
-    from webkeras.saving import serialization_lib
-
     name = getattr(activation, "__name__", None)
     if name in _BY_NAME and _BY_NAME[name] is activation:
         return name
@@ -143,7 +140,8 @@ def serialize(activation):
 
 
 def deserialize(config, custom_objects=None):
-    from webkeras.saving import object_registry
-
     with object_registry.custom_object_scope(custom_objects):
         return get(config)
+
+
+serialization_lib.register_namespace(("keras.activations",), objects=_BY_NAME)

@@ -8,7 +8,7 @@ import contextlib
 import os
 import sys
 
-from webkeras.backend.tensor import Tensor, Variable, is_tensor  # noqa: F401
+from webkeras.utils import naming
 
 _BACKEND_NAMES = ("numpy", "webgpu")
 _current = None
@@ -113,23 +113,6 @@ def set_floatx(value):
     _floatx = str(value)
 
 
-def is_keras_tensor(x):
-    from webkeras.layers.keras_tensor import KerasTensor
-
-    return isinstance(x, KerasTensor)
-
-
-def __getattr__(name):
-    # tf.keras 2's `K.sum`, `K.int_shape`, ... (see legacy.py); Keras 3's names come first.
-    from webkeras.backend.legacy import FUNCTIONS
-
-    if name in FUNCTIONS:
-        return FUNCTIONS[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def clear_session():
     """Reset layer-name counters (Keras semantics); the backend stays selected."""
-    from webkeras.utils import naming
-
     naming.reset_uids()

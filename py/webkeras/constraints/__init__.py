@@ -1,6 +1,7 @@
 """Weight constraints (`keras.constraints`): projections applied after each optimizer update."""
 
 from webkeras import ops
+from webkeras.utils import serialization_lib
 
 
 class Constraint:
@@ -101,3 +102,6 @@ def serialize(constraint):
 
 
 deserialize = get
+
+
+serialization_lib.register_namespace(("keras.constraints",), objects=_BY_CLASS_NAME)

@@ -5,7 +5,8 @@ import math
 import numpy as np
 
 from webkeras import ops
-from webkeras.utils import random_state
+from webkeras.random.distributions import truncated_normal_values
+from webkeras.utils import random_state, serialization_lib
 
 
 class Initializer:
@@ -77,15 +78,6 @@ class VarianceScaling(Initializer):
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
                 "seed": self.seed}
-
-
-def truncated_normal_values(rng, shape, stddev):
-    values = rng.normal(0.0, 1.0, size=shape)
-    outside = np.abs(values) > 2
-    while outside.any():
-        values[outside] = rng.normal(0.0, 1.0, size=int(outside.sum()))
-        outside = np.abs(values) > 2
-    return values * stddev
 
 
 class GlorotUniform(VarianceScaling):
@@ -255,3 +247,6 @@ def serialize(initializer):
         return {"module": "keras.initializers", "class_name": type(initializer).__name__,
                 "config": initializer.get_config(), "registered_name": None}
     return getattr(initializer, "__name__", None)
+
+
+serialization_lib.register_namespace(("keras.initializers",), objects=_BY_CLASS_NAME)

@@ -88,19 +88,20 @@ from webkeras.layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
 from webkeras.layers.rnn.layers import GRU, LSTM, SimpleRNN
 from webkeras.layers.rnn.rnn import RNN
 from webkeras.layers.rnn.time_distributed import TimeDistributed
+from webkeras.layers.serialization import register_builtin_layers
+from webkeras.utils import serialization_lib
 
 
 def serialize(layer):
     """A layer's config as Keras 3 writes it (`{"module", "class_name", "config",
     "registered_name"}`); `keras.layers.deserialize` turns it back into a layer."""
-    from webkeras.saving import serialization_lib
-
     return serialization_lib.serialize_keras_object(layer)
 
 
 def deserialize(config, custom_objects=None):
     """The layer a `keras.layers.serialize` config (or a tf.keras 2 `{"class_name",
     "config"}` dict) describes; custom classes come from `custom_objects` or the registry."""
-    from webkeras.saving import serialization_lib
-
     return serialization_lib.deserialize_keras_object(config, custom_objects=custom_objects)
+
+
+register_builtin_layers(dict(globals()))

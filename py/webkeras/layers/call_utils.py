@@ -6,8 +6,8 @@ import inspect
 import numpy as np
 
 from webkeras import ops
-from webkeras.backend import Tensor
 from webkeras.layers.keras_tensor import KerasTensor
+from webkeras.ops.tensor import Tensor
 from webkeras.utils import tree
 
 

@@ -6,8 +6,6 @@ import math
 import numpy as np
 
 from webkeras import constraints, initializers, regularizers
-from webkeras.backend import Tensor, Variable
-from webkeras.backend.tensor import get_mask, set_mask
 from webkeras.layers.call_utils import (
     broadcast_mask,
     call_params,
@@ -26,6 +24,7 @@ from webkeras.layers.keras_tensor import (
     symbolic_scope,
 )
 from webkeras.layers.saving_hooks import SavingHooks
+from webkeras.ops.tensor import Tensor, Variable, get_mask, set_mask
 from webkeras.utils import naming, tree
 
 # The `training` value of the outermost call, seen by nested layers called without one.
@@ -48,6 +47,9 @@ class Layer(SavingHooks):
     Subclasses store their config in `__init__`, create weights in `build(input_shape)` with
     `add_weight`, and compute in `call(inputs)` with `keras.ops` only.
     """
+
+    # The "module" Keras 3 writes in a layer's config (models write their own).
+    _config_module = "keras.layers"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -35,6 +35,7 @@ from webkeras.losses.losses import (  # noqa: F401
     sparse_categorical_crossentropy,
     squared_hinge,
 )
+from webkeras.utils import serialization_lib
 
 # Short aliases, as `keras.losses.mse` etc.
 mse = MSE = mean_squared_error
@@ -132,3 +133,6 @@ def deserialize(config, custom_objects=None):
     if not inspect.isclass(cls):
         return LossFunctionWrapper(cls)
     return cls.from_config(dict(config.get("config", {})))
+
+
+serialization_lib.register_namespace(("keras.losses",), objects=ALL_OBJECTS_DICT)

@@ -2,7 +2,21 @@
 
 import inspect
 
-from webkeras.utils.naming import to_snake_case
+from webkeras.losses import (  # noqa: F401  (loss functions double as metric functions)
+    binary_crossentropy,
+    categorical_crossentropy,
+    categorical_hinge,
+    hinge,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 from webkeras.metrics.accuracy import (  # noqa: F401
     Accuracy,
     BinaryAccuracy,
@@ -44,21 +58,8 @@ from webkeras.metrics.regression import (  # noqa: F401
     SparseCategoricalCrossentropy,
     SquaredHinge,
 )
-from webkeras.losses import (  # noqa: F401  (loss functions double as metric functions)
-    binary_crossentropy,
-    categorical_crossentropy,
-    categorical_hinge,
-    hinge,
-    kl_divergence,
-    log_cosh,
-    mean_absolute_error,
-    mean_absolute_percentage_error,
-    mean_squared_error,
-    mean_squared_logarithmic_error,
-    poisson,
-    sparse_categorical_crossentropy,
-    squared_hinge,
-)
+from webkeras.utils import serialization_lib
+from webkeras.utils.naming import to_snake_case
 
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -152,3 +153,6 @@ def _resolve_accuracy(loss_name, y_true_shape, y_pred_shape):
             return categorical_accuracy
         return sparse_categorical_accuracy
     return categorical_accuracy
+
+
+serialization_lib.register_namespace(("keras.metrics",), objects=ALL_OBJECTS_DICT)

@@ -1,8 +1,8 @@
 """Metric base class and the mean/sum accumulators every function metric builds on."""
 
 from webkeras import initializers, ops
-from webkeras.backend import Variable
 from webkeras.losses.loss import squeeze_or_expand_to_same_rank
+from webkeras.ops.tensor import Variable
 from webkeras.utils.naming import to_snake_case
 
 

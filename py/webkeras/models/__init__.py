@@ -1,9 +1,11 @@
-"""keras.models."""
+"""keras.models (`load_model`, `model_from_json` and `model_from_yaml` come from saving: see
+webkeras/__init__.py)."""
 
 # ruff: noqa: F401  (re-exports)
+from webkeras.layers.serialization import register_builtin_layers
 from webkeras.models.cloning import clone_model
 from webkeras.models.functional import Functional
 from webkeras.models.model import Model
-from webkeras.models.model_config import model_from_json, model_from_yaml
 from webkeras.models.sequential import Sequential
-from webkeras.saving.saving_api import load_model
+
+register_builtin_layers({"Functional": Functional, "Model": Model, "Sequential": Sequential})

@@ -1,6 +1,6 @@
 """`keras.models.clone_model`: a new model with the same architecture and fresh weights."""
 
-from webkeras.saving import object_registry
+from webkeras.utils import object_registry
 
 
 def _clone_layer(layer):

@@ -15,6 +15,8 @@ from webkeras.utils import tree
 
 
 class Functional(Model):
+    _config_module = "keras.src.models.functional"
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         if "_inputs_struct" in self.__dict__:
             return  # Model(...) built us in __new__; Python calls __init__ a second time.

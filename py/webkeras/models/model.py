@@ -3,6 +3,8 @@
 import warnings
 
 from webkeras.layers.layer import Layer
+from webkeras.models import file_io, model_config, summary
+from webkeras.trainers import compile_config
 from webkeras.trainers.trainer import Trainer
 
 
@@ -48,17 +50,14 @@ class Model(Trainer, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
-        from webkeras.utils.summary_utils import print_summary
-
-        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+        summary.print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable,
                       layer_range=layer_range)
 
     def build(self, input_shape):
         """Subclassed models without a `build` are built by calling them once on zeros."""
         if type(self).call is not Model.call and not self.built:
-            from webkeras.layers.keras_tensor import infer_output_shapes
-            from webkeras.layers.keras_tensor import symbolic_scope
+            from webkeras.layers.keras_tensor import infer_output_shapes, symbolic_scope
 
             with symbolic_scope():
                 infer_output_shapes(self, input_shape)
@@ -84,9 +83,8 @@ class Model(Trainer, Layer):
         functional_keys = ("name", "layers", "input_layers", "output_layers")
         if cls is Model and all(key in config for key in functional_keys):
             from webkeras.models.functional import Functional
-            from webkeras.models.model_config import functional_from_config
 
-            return functional_from_config(Functional, config, custom_objects)
+            return model_config.functional_from_config(Functional, config, custom_objects)
         try:
             return cls(**config)
         except TypeError as error:
@@ -109,16 +107,12 @@ class Model(Trainer, Layer):
     def get_compile_config(self):
         """The `compile()` arguments that saving stores as `compile_config` (None when not
         compiled). Override it with `compile_from_config` for a custom `compile()`."""
-        from webkeras.saving import compile_config
-
         return compile_config.get_compile_config(self)
 
     def compile_from_config(self, config):
         """Compiles the loaded model from `get_compile_config()`'s dict. As in Keras 3, a
         model whose `compile()` is custom is left uncompiled (with a warning) unless it
         overrides this method too."""
-        from webkeras.saving import compile_config
-
         if type(self).compile is not Model.compile:
             warnings.warn(
                 f"`compile()` was not called as part of loading {type(self).__name__}: its "
@@ -131,40 +125,29 @@ class Model(Trainer, Layer):
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Saves the model as `.keras` (Keras 3's zip: config, weights, optimizer state) or
         legacy `.h5`. `keras.models.load_model(filepath)` restores it."""
-        from webkeras.saving.saving_api import save_model
-
-        return save_model(self, filepath, overwrite=overwrite, **kwargs)
+        return file_io.saving().save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath, overwrite=True):
         """Writes the weights (and optimizer state) to `.weights.h5` (Keras 3's layout) or
         legacy `.h5`; a checkpoint prefix becomes `<prefix>.weights.h5`, with a warning."""
-        from webkeras.saving.weights_h5 import save_weights
-
-        return save_weights(self, filepath, overwrite=overwrite)
+        return file_io.saving().save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, by_name=False, **kwargs):
         """Loads `.weights.h5` (by Keras 3 path) or legacy `.h5` (by layer order, or by
         layer name with `by_name=True`), from webkeras or real Keras."""
-        from webkeras.saving.weights_h5 import load_weights
-
-        load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+        file_io.saving().load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
     def to_json(self, **kwargs):
-        from webkeras.models.model_config import model_to_json
-
-        return model_to_json(self, **kwargs)
+        return model_config.model_to_json(self, **kwargs)
 
     def to_yaml(self, **kwargs):
         """Returns a YAML string of the model's config: the same data as `to_json()`.
 
         Load it with `keras.models.model_from_yaml(yaml_string, custom_objects={...})`.
-        Written without PyYAML, so the browser and CPython give the same text; it is what
-        `yaml.safe_dump` writes except that long lines are not folded.
+        It is what `yaml.safe_dump` writes, except that long lines are not folded.
 
         Args:
             **kwargs: `sort_keys` (default True) and `allow_unicode` (default False), as
                 for `yaml.dump()`.
         """
-        from webkeras.models.model_config import model_to_yaml
-
-        return model_to_yaml(self, **kwargs)
+        return model_config.model_to_yaml(self, **kwargs)

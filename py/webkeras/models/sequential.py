@@ -3,7 +3,7 @@
 from webkeras.layers.input_layer import InputLayer
 from webkeras.layers.keras_tensor import KerasTensor
 from webkeras.layers.layer import Layer
-from webkeras.models import model_config
+from webkeras.layers.serialization import deserialize_layer, serialize_layer
 from webkeras.models.model import Model
 
 
@@ -20,6 +20,8 @@ class Sequential(Model):
     Once built, its layers form a functional graph from an `InputLayer`, so `model.inputs`,
     `layer.output` and `keras.Model(model.inputs, [l.output for l in model.layers])` work.
     """
+
+    _config_module = "keras"
 
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name)
@@ -182,7 +184,7 @@ class Sequential(Model):
                 "config": {"batch_shape": self._input_batch_shape, "dtype": self._input_dtype,
                            "sparse": False, "name": "input_layer"},
                 "registered_name": None})
-        layer_configs += [model_config.serialize_layer(layer) for layer in self._layers]
+        layer_configs += [serialize_layer(layer) for layer in self._layers]
         config = {"name": self.name, "trainable": self.trainable, "layers": layer_configs}
         if self._input_batch_shape is not None:
             config["build_input_shape"] = self._input_batch_shape
@@ -198,7 +200,7 @@ class Sequential(Model):
                 model._input_batch_shape = tuple(shape)
                 model._input_dtype = inner.get("dtype", "float32")
                 continue
-            model.add(model_config.deserialize_layer(entry, custom_objects), rebuild=False)
+            model.add(deserialize_layer(entry, custom_objects), rebuild=False)
         if model._input_batch_shape is None and config.get("build_input_shape"):
             model._input_batch_shape = tuple(config["build_input_shape"])
         model._maybe_rebuild()

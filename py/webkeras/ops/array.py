@@ -12,20 +12,23 @@ import types
 
 import numpy as np
 
-from webkeras.backend import Tensor
 from webkeras.ops.core import cast, convert_to_tensor, make, result_dtype
 from webkeras.ops.numpy import (
     _normalize_axes,
     add,
+    broadcast_shapes,
     broadcast_to,
     expand_dims,
+    less,
     multiply,
     ones,
     reshape,
     transpose,
+    where,
     zeros_like,
 )
 from webkeras.ops.tape import DeferredGradient
+from webkeras.ops.tensor import Tensor
 
 
 # -- slicing -----------------------------------------------------------------------------------
@@ -349,8 +352,6 @@ def take_along_axis(x, indices, axis=None):
     axis = axis % x.ndim
     x, indices = moveaxis(x, axis, -1), moveaxis(indices, axis, -1)
     n, k = x.shape[-1], indices.shape[-1]
-    from webkeras.ops.numpy import broadcast_shapes, less, where
-
     lead = broadcast_shapes(x.shape[:-1], indices.shape[:-1])
     x, indices = broadcast_to(x, lead + (n,)), broadcast_to(indices, lead + (k,))
     indices = where(less(indices, 0), add(indices, n), indices)

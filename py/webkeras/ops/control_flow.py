@@ -9,11 +9,11 @@ code written for `jit_compile`d backends runs unchanged.
 import builtins
 import functools
 
-from webkeras.backend import Tensor
-from webkeras.ops.array import getitem, stack
+from webkeras.ops.array import getitem, moveaxis, stack
 from webkeras.ops.core import convert_to_tensor
 from webkeras.ops.numpy import zeros_like
 from webkeras.ops.tape import record, stop_recording
+from webkeras.ops.tensor import Tensor
 from webkeras.utils import tree
 
 
@@ -121,14 +121,10 @@ def associative_scan(f, elems, reverse=False, axis=0):
 
 
 def _move_to_front(x, axis):
-    from webkeras.ops.array import moveaxis
-
     return moveaxis(x, axis, 0)
 
 
 def _move_from_front(x, axis):
-    from webkeras.ops.array import moveaxis
-
     return moveaxis(x, 0, axis)
 
 

@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from webkeras.backend import Tensor, get_backend
+from webkeras.backend import get_backend
 from webkeras.ops.tape import record
+from webkeras.ops.tensor import Tensor
 
 FLOAT_DTYPES = ("float16", "float32", "float64")
 _PROMOTION_ORDER = ("bool", "int32", "float32", "float64")

@@ -12,8 +12,9 @@ import numpy as np
 
 from webkeras.backend import floatx
 from webkeras.ops.array import moveaxis, take
-from webkeras.ops.core import cast, convert_to_tensor, is_float_dtype, standardize_dtype
-from webkeras.ops.numpy import add, broadcast_to, full, multiply, reshape, sum, where, zeros
+from webkeras.ops.core import cast, convert_to_tensor, is_float_dtype, make, standardize_dtype
+from webkeras.ops.elementwise import floor
+from webkeras.ops.numpy import add, broadcast_to, full, multiply, power, reshape, sum, where, zeros
 
 
 def _python_number(value, name):
@@ -81,8 +82,6 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if dtype is not None:
         dtype = standardize_dtype(dtype)
         if not is_float_dtype(dtype):
-            from webkeras.ops.elementwise import floor
-
             out = floor(out)
         out = cast(out, dtype)
     return (out, step) if retstep else out
@@ -96,8 +95,6 @@ def _expand_to(x, ndim, axis):
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
-    from webkeras.ops.numpy import power
-
     out = power(float(base), linspace(start, stop, num, endpoint=endpoint, axis=axis))
     return cast(out, dtype) if dtype is not None else out
 
@@ -178,8 +175,6 @@ def empty_like(x, dtype=None):
 
 def copy(x):
     x = convert_to_tensor(x)
-    from webkeras.ops.core import make
-
     # A cast to the same dtype writes a new array on every backend (a Variable's copy must
     # not change when the variable is assigned).
     return make(x.backend.cast(x.data, x.dtype), (x,), lambda g, needs: (g,))
@@ -229,8 +224,6 @@ def trace(x, offset=0, axis1=0, axis2=1):
 
 def vander(x, N=None, increasing=False):
     """Columns are powers of the 1-D `x`: x**(N-1), ..., x, 1 (reversed if increasing)."""
-    from webkeras.ops.numpy import power
-
     x = convert_to_tensor(x)
     if x.ndim != 1:
         raise ValueError(f"vander: x must be 1-D; received shape {x.shape}.")

@@ -2,9 +2,33 @@
 
 import numpy as np
 
+from webkeras import backend
+from webkeras.ops.array import flip, moveaxis, split, take_along_axis
 from webkeras.ops.core import cast, convert_to_tensor, is_float_dtype, make, stop_gradient
-from webkeras.ops.numpy import _unary, clip, log, mean, sum
-from webkeras.ops.tape import record
+from webkeras.ops.elementwise import expm1, log1p
+from webkeras.ops.numpy import (
+    _normalize_axes,
+    _unary,
+    abs,
+    clip,
+    exp,
+    log,
+    max,
+    maximum,
+    mean,
+    minimum,
+    negative,
+    reshape,
+    sqrt,
+    square,
+    squeeze,
+    sum,
+    tanh,
+    where,
+)
+from webkeras.ops.reductions import cumsum
+from webkeras.ops.sorting import sort
+from webkeras.ops.tape import record, stop_recording
 
 
 def relu(x):
@@ -29,9 +53,6 @@ def _last_axis_op(op, x, axis, vjp):
 def _over_axes(op, x, axis, vjp):
     """The last-axis kernel applied over any axes (or all, axis=None): move them to the end
     and merge them into one, apply, then undo both."""
-    from webkeras.ops.array import moveaxis
-    from webkeras.ops.numpy import _normalize_axes, reshape
-
     axes = _normalize_axes(axis, x.ndim)
     if x.ndim == 0:
         return _last_axis_op(op, reshape(x, (1,)), -1, vjp)[0]
@@ -49,8 +70,6 @@ def softmax(x, axis=-1):
 
 
 def log_softmax(x, axis=-1):
-    from webkeras.ops.numpy import exp
-
     return _last_axis_op(
         "log_softmax", x, axis, lambda g, out: g - exp(out) * sum(g, axis=-1, keepdims=True)
     )
@@ -58,30 +77,22 @@ def log_softmax(x, axis=-1):
 
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     """Integer classes -> one-hot vectors along `axis`; out-of-range classes give zeros."""
-    from webkeras.backend import floatx
-
     if sparse:
         raise NotImplementedError("one_hot(sparse=True): webkeras has no sparse tensors.")
     x = cast(convert_to_tensor(x), "int32")
-    out = make(x.backend.one_hot(x.data, int(num_classes), dtype or floatx()))
+    out = make(x.backend.one_hot(x.data, int(num_classes), dtype or backend.floatx()))
     if axis in (-1, x.ndim):
         return out
-    from webkeras.ops.array import moveaxis
-
     return moveaxis(out, -1, axis)
 
 
 def multi_hot(inputs, num_classes, axis=-1, dtype=None, sparse=False):
     """Several classes per row -> one vector with a 1 for each: (..., n) -> (..., classes)."""
-    from webkeras.ops.numpy import max
-
     x = convert_to_tensor(inputs)
     hot = one_hot(x, num_classes, dtype=dtype, sparse=sparse)
     out = max(hot, axis=-2) if x.ndim > 0 else hot
     if axis in (-1, out.ndim - 1):
         return out
-    from webkeras.ops.array import moveaxis
-
     return moveaxis(out, -1, axis)
 
 
@@ -113,8 +124,6 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 
 def binary_crossentropy(target, output, from_logits=False):
-    from webkeras.ops.numpy import exp, maximum, abs, negative
-
     output = convert_to_tensor(output)
     target = cast(convert_to_tensor(target), output.dtype)
     if from_logits:
@@ -135,15 +144,11 @@ def _log_probabilities(output, from_logits):
 
 
 def _squeeze_last(x):
-    from webkeras.ops.numpy import squeeze
-
     return squeeze(x, -1)
 
 
 def moments(x, axes, keepdims=False):
     m = mean(x, axis=axes, keepdims=True)
-    from webkeras.ops.numpy import square, squeeze
-
     v = mean(square(x - m), axis=axes, keepdims=keepdims)
     return (m if keepdims else squeeze(m, axes)), v
 
@@ -151,8 +156,6 @@ def moments(x, axes, keepdims=False):
 # -- more activations (composed from primitives, except erf) ------------------------------------
 def erf(x):
     import math
-
-    from webkeras.ops.numpy import exp, square
 
     x = convert_to_tensor(x)
     if not is_float_dtype(x.dtype):
@@ -162,8 +165,6 @@ def erf(x):
 
 
 def elu(x, alpha=1.0):
-    from webkeras.ops.numpy import exp, minimum, where
-
     x = convert_to_tensor(x)
     # exp of min(x, 0) keeps the unused branch finite (and its gradient NaN-free).
     return where(x > 0, x, alpha * (exp(minimum(x, 0.0)) - 1.0))
@@ -177,10 +178,6 @@ def selu(x):
 def softplus(x):
     """log(1 + exp(x)), overflow-free; its gradient is sigmoid(x) (0.5 at 0, which the
     max(x, 0) form's tie rule would make 1)."""
-    from webkeras.ops.elementwise import log1p
-    from webkeras.ops.numpy import abs, exp, maximum
-    from webkeras.ops.tape import stop_recording
-
     x = convert_to_tensor(x)
     if not is_float_dtype(x.dtype):
         x = cast(x, "float32")
@@ -190,8 +187,6 @@ def softplus(x):
 
 
 def softsign(x):
-    from webkeras.ops.numpy import abs
-
     return x / (abs(x) + 1.0)
 
 
@@ -205,8 +200,6 @@ swish = silu
 def gelu(x, approximate=True):
     import math
 
-    from webkeras.ops.numpy import tanh
-
     x = convert_to_tensor(x)
     if approximate:
         inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
@@ -215,16 +208,12 @@ def gelu(x, approximate=True):
 
 
 def leaky_relu(x, negative_slope=0.2):
-    from webkeras.ops.numpy import where
-
     x = convert_to_tensor(x)
     return where(x > 0, x, x * negative_slope)
 
 
 def relu6(x):
-    from webkeras.ops.numpy import clip as clip_
-
-    return clip_(x, 0.0, 6.0)
+    return clip(x, 0.0, 6.0)
 
 
 def hard_sigmoid(x):
@@ -240,8 +229,6 @@ hard_swish = hard_silu
 
 
 def mish(x):
-    from webkeras.ops.numpy import tanh
-
     return x * tanh(softplus(x))
 
 
@@ -250,23 +237,16 @@ def log_sigmoid(x):
 
 
 def hard_tanh(x):
-    from webkeras.ops.numpy import clip as clip_
-
-    return clip_(x, -1.0, 1.0)
+    return clip(x, -1.0, 1.0)
 
 
 def celu(x, alpha=1.0):
-    from webkeras.ops.elementwise import expm1
-    from webkeras.ops.numpy import minimum, where
-
     x = convert_to_tensor(x)
     return where(x > 0, x, alpha * expm1(minimum(x, 0.0) / alpha))
 
 
 def glu(x, axis=-1):
     """Gated linear unit: the first half of `axis` times the sigmoid of the second half."""
-    from webkeras.ops.array import split
-
     x = convert_to_tensor(x)
     if x.shape[axis] % 2:
         raise ValueError(f"glu: axis {axis} must have an even size; received shape {x.shape}.")
@@ -275,51 +255,37 @@ def glu(x, axis=-1):
 
 
 def sparse_plus(x):
-    from webkeras.ops.numpy import where
-
     x = convert_to_tensor(x)
     return where(x <= -1.0, 0.0, where(x >= 1.0, x, (x + 1.0) * (x + 1.0) * 0.25))
 
 
 def sparse_sigmoid(x):
-    from webkeras.ops.numpy import where
-
     x = convert_to_tensor(x)
     return where(x <= -1.0, 0.0, where(x >= 1.0, 1.0, (x + 1.0) * 0.5))
 
 
 def squareplus(x, b=4):
-    from webkeras.ops.numpy import sqrt
-
     x = convert_to_tensor(x)
     return (x + sqrt(x * x + float(b))) * 0.5
 
 
 def soft_shrink(x, threshold=0.5):
-    from webkeras.ops.numpy import where
-
     x = convert_to_tensor(x)
     return where(x > threshold, x - threshold, where(x < -threshold, x + threshold, 0.0))
 
 
 def hard_shrink(x, threshold=0.5):
-    from webkeras.ops.numpy import abs, where
-
     x = convert_to_tensor(x)
     return where(abs(x) > threshold, x, 0.0)
 
 
 def tanh_shrink(x):
-    from webkeras.ops.numpy import tanh
-
     x = convert_to_tensor(x)
     return x - tanh(x)
 
 
 def threshold(x, threshold, default_value):
     """x where x > threshold, else default_value."""
-    from webkeras.ops.numpy import where
-
     x = convert_to_tensor(x)
     return where(x > threshold, x, default_value)
 
@@ -327,11 +293,6 @@ def threshold(x, threshold, default_value):
 def sparsemax(x, axis=-1):
     """The Euclidean projection of x onto the probability simplex along `axis`: like softmax,
     but exactly zero for low scores (Martins & Astudillo, 2016)."""
-    from webkeras.ops.array import flip, moveaxis, take_along_axis
-    from webkeras.ops.numpy import maximum
-    from webkeras.ops.reductions import cumsum
-    from webkeras.ops.sorting import sort
-
     x = convert_to_tensor(x)
     x = x if is_float_dtype(x.dtype) else cast(x, "float32")
     z = moveaxis(x, axis, -1)

@@ -3,7 +3,6 @@
 import builtins
 import math
 
-from webkeras.backend import Tensor
 from webkeras.ops.core import (
     cast,
     convert_to_tensor,
@@ -13,6 +12,7 @@ from webkeras.ops.core import (
     stop_gradient,
 )
 from webkeras.ops.tape import record
+from webkeras.ops.tensor import Tensor
 
 
 def _binary_operands(a, b):

@@ -1,10 +1,11 @@
 """The fused recurrence: a whole sequence of an LSTM / GRU / SimpleRNN cell as one primitive
 (`Backend.rnn_scan`), with one VJP for all its steps instead of a dozen recorded ops per step."""
 
-from webkeras.backend import Tensor, get_backend
+from webkeras.backend import get_backend
 from webkeras.backend.base import RECURRENT_CELLS
 from webkeras.ops.array import getitem
 from webkeras.ops.core import cast, convert_to_tensor, make
+from webkeras.ops.tensor import Tensor
 
 
 def rnn_sequence(cell, inputs, initial_states, recurrent_kernel, recurrent_bias=None,

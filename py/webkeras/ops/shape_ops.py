@@ -6,6 +6,7 @@ Every one is a composition of differentiable ops, so gradients come from those.
 
 from webkeras.ops.array import _axis_slice, concatenate, flip, split
 from webkeras.ops.core import convert_to_tensor
+from webkeras.ops.elementwise import floor_divide, mod
 from webkeras.ops.numpy import _normalize_axes, reshape, transpose
 
 
@@ -112,8 +113,6 @@ def rot90(array, k=1, axes=(0, 1)):
 
 def unravel_index(indices, shape):
     """The coordinates in `shape` of each flat index: a tuple of int32 tensors."""
-    from webkeras.ops.elementwise import floor_divide, mod
-
     indices = convert_to_tensor(indices, dtype="int32")
     coords = []
     for dim in reversed(tuple(shape)):

@@ -10,7 +10,7 @@ bools (which inputs need a gradient) and returns one entry per input: a tensor, 
 `DeferredGradient` (a slice's, kept sparse). It computes only the entries that are needed.
 """
 
-from webkeras.backend.tensor import Tensor, Variable
+from webkeras.ops.tensor import Tensor, Variable
 from webkeras.utils import tree
 
 _active_tapes = []

@@ -14,6 +14,7 @@ from webkeras.optimizers.optimizers import (  # noqa: F401
     Nadam,
     RMSprop,
 )
+from webkeras.utils import object_registry, serialization_lib
 
 _CLASSES = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam)
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in _CLASSES}
@@ -48,3 +49,12 @@ def deserialize(config, custom_objects=None):
         raise ValueError(f"Unknown optimizer '{class_name}'. Expected one of "
                          f"{sorted(ALL_OBJECTS_DICT)}, or pass it in `custom_objects`.")
     return cls.from_config(dict(config.get("config", {})), custom_objects)
+
+
+def _deserialize_saved(config, custom_objects):
+    """An optimizer or schedule a saved config names, custom objects in scope included."""
+    return deserialize(config, object_registry.active_custom_objects(custom_objects))
+
+
+serialization_lib.register_namespace(("keras.optimizers", "keras.optimizers.schedules"),
+                                     deserialize=_deserialize_saved)

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from webkeras import ops
-from webkeras.backend import Variable
+from webkeras.ops.tensor import Variable
 from webkeras.optimizers import schedules
 from webkeras.utils import naming
 

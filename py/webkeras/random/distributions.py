@@ -6,7 +6,8 @@ backend; distribution parameters given as tensors stay differentiable (x * stdde
 import numpy as np
 
 from webkeras import ops
-from webkeras.backend import Tensor, floatx
+from webkeras.backend import floatx
+from webkeras.ops.tensor import Tensor
 from webkeras.random.seed_generator import draw_rng
 
 
@@ -60,10 +61,18 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     return _affine(values, maxval - minval, minval, dtype)
 
 
+def truncated_normal_values(rng, shape, stddev):
+    """NumPy values from `rng`: standard normal, redrawn beyond two deviations, scaled."""
+    values = rng.normal(0.0, 1.0, size=shape)
+    outside = np.abs(values) > 2
+    while outside.any():
+        values[outside] = rng.normal(0.0, 1.0, size=int(outside.sum()))
+        outside = np.abs(values) > 2
+    return values * stddev
+
+
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal values, with those more than two standard deviations out drawn again."""
-    from webkeras.initializers import truncated_normal_values
-
     dtype = _float_dtype(dtype, "truncated_normal")
     values = truncated_normal_values(draw_rng(seed), _shape(shape), 1.0)
     return _affine(values, stddev, mean, dtype)

@@ -1,6 +1,7 @@
 """Weight regularizers (`keras.regularizers`): penalties added to the loss via `model.losses`."""
 
 from webkeras import ops
+from webkeras.utils import serialization_lib
 
 
 class Regularizer:
@@ -122,3 +123,6 @@ def serialize(regularizer):
 
 
 deserialize = get
+
+
+serialization_lib.register_namespace(("keras.regularizers",), objects=_BY_CLASS_NAME)

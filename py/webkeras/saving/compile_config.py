@@ -1,95 +1,12 @@
-"""A model's `compile()` arguments as Keras 3's `compile_config`, and back."""
+"""Where files keep a model's `compile_config` (trainers/compile_config.py makes it), and
+tf.keras 2's legacy `.h5` form of it (`training_config`)."""
 
-from webkeras.utils.file_errors import UnknownObjectError
+from webkeras import optimizers
+from webkeras.trainers.compile_config import get_compile_config
 
 COMPILE_CONFIG_KEY = "compile_config"
 # Keras's legacy `.h5` spelling.
 TRAINING_CONFIG_ATTR = "training_config"
-
-
-def _serialize(obj):
-    from webkeras.saving.serialization_lib import serialize_keras_object
-
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    if isinstance(obj, (list, tuple)):
-        return [_serialize(o) for o in obj]
-    if isinstance(obj, dict):
-        return {k: _serialize(v) for k, v in obj.items()}
-    # Objects as `{"module", "class_name", "config"}`; a plain function (`loss=my_loss`) as
-    # Keras 3's `{"class_name": "function", "config": "my_loss"}`, found again on load
-    # through custom_objects or the registry.
-    return serialize_keras_object(obj)
-
-
-def get_compile_config(model):
-    """The dict Keras 3 stores under `compile_config`, or None if `model` is not compiled."""
-    from webkeras import optimizers
-
-    args = getattr(model, "_compile_args", None)
-    if not getattr(model, "compiled", False) or args is None:
-        return None
-    return {
-        "optimizer": optimizers.serialize(model.optimizer),
-        "loss": _serialize(args.get("loss")),
-        "loss_weights": _serialize(args.get("loss_weights")),
-        "metrics": _serialize(args.get("metrics")),
-        "weighted_metrics": _serialize(args.get("weighted_metrics")),
-        "run_eagerly": bool(args.get("run_eagerly", False)),
-        "steps_per_execution": args.get("steps_per_execution", 1),
-        "jit_compile": False,
-    }
-
-
-def _deserialize(value, kind, custom_objects):
-    from webkeras import losses, metrics
-    from webkeras.saving import object_registry, serialization_lib
-
-    module = losses if kind == "loss" else metrics
-    if isinstance(value, list):
-        return [_deserialize(v, kind, custom_objects) for v in value]
-    if isinstance(value, dict) and "class_name" not in value:
-        return {k: _deserialize(v, kind, custom_objects) for k, v in value.items()}
-    if isinstance(value, dict) and value["class_name"] == serialization_lib.FUNCTION_CLASS:
-        name = value.get("config")
-        fn = serialization_lib.find_function(name, (module.__name__.split(".")[-1],),
-                                             custom_objects)
-        if fn is None:
-            raise UnknownObjectError(
-                f"Could not locate the {kind} function '{name}' of the saved compile config. "
-                f"Pass `custom_objects={{'{name}': {name}}}` to the loading function or "
-                "decorate it with `@keras.saving.register_keras_serializable()`.")
-        return fn
-    if isinstance(value, dict):
-        cls = (object_registry.get_registered_object(value.get("registered_name") or "",
-                                                     custom_objects)
-               or object_registry.get_registered_object(value["class_name"], custom_objects))
-        if cls is not None:
-            return cls.from_config(dict(value.get("config", {})))
-        return module.deserialize(value, custom_objects)
-    if isinstance(value, str):
-        custom = object_registry.get_registered_object(value, custom_objects)
-        return custom if custom is not None else value
-    return value
-
-
-def compile_from_config(model, config, custom_objects=None):
-    """Calls `model.compile` with the arguments `config` records."""
-    from webkeras import optimizers
-    from webkeras.saving import object_registry
-
-    optimizer = config.get("optimizer")
-    if isinstance(optimizer, dict):
-        merged = object_registry.active_custom_objects(custom_objects)
-        optimizer = optimizers.deserialize(optimizer, merged)
-    model.compile(
-        optimizer=optimizer if optimizer is not None else "rmsprop",
-        loss=_deserialize(config.get("loss"), "loss", custom_objects),
-        loss_weights=config.get("loss_weights"),
-        metrics=_deserialize(config.get("metrics"), "metric", custom_objects),
-        weighted_metrics=_deserialize(config.get("weighted_metrics"), "metric",
-                                      custom_objects),
-    )
 
 
 def legacy_training_config(model):
@@ -104,14 +21,35 @@ def legacy_training_config(model):
 
 
 def from_legacy_training_config(config, custom_objects=None):
-    from webkeras import optimizers
-    from webkeras.saving import config_compat
-
     config = dict(config)
     optimizer = config.pop("optimizer_config", None)
     if optimizer is not None:
-        optimizer = config_compat.legacy_optimizer_config(
+        optimizer = legacy_optimizer_config(
             optimizer, optimizers.ALL_OBJECTS_DICT, custom_objects)
         config["optimizer"] = {"module": "keras.optimizers", "registered_name": None,
                                **optimizer}
     return config
+
+
+# tf.keras 2.11+ saved its built-in optimizers as "Custom>Adam", with keys Keras 3 dropped.
+LEGACY_OPTIMIZER_PREFIX = "Custom>"
+LEGACY_OPTIMIZER_KEYS = ("is_legacy_optimizer", "jit_compile")
+
+
+def legacy_optimizer_config(optimizer, builtin_names, custom_objects=None):
+    """A tf.keras 2 `optimizer_config` for a built-in optimizer in Keras 3 form.
+
+    Keras 3 falls back to a default-constructed optimizer of that name; this keeps the
+    saved hyperparameters. Custom classes (in `custom_objects`) are left as they are.
+    """
+    class_name = optimizer.get("class_name", "")
+    bare = class_name[len(LEGACY_OPTIMIZER_PREFIX):]
+    if (not class_name.startswith(LEGACY_OPTIMIZER_PREFIX) or class_name in (custom_objects or {})
+            or bare.lower() not in builtin_names):
+        return optimizer
+    config = dict(optimizer.get("config", {}))
+    if config.get("is_legacy_optimizer"):
+        return optimizer
+    for key in LEGACY_OPTIMIZER_KEYS:
+        config.pop(key, None)
+    return dict(optimizer, class_name=bare, config=config)

@@ -14,9 +14,13 @@ import tempfile
 import zipfile
 import zlib
 
-from webkeras.saving import compile_config, object_registry, weights_h5
-from webkeras.utils import file_errors, file_limits
+from webkeras.layers.serialization import jsonable, serialize_layer
+from webkeras.saving import compile_config, weights_h5
+from webkeras.saving.architecture import model_from_file_config
+from webkeras.utils import file_errors, file_limits, object_registry
 from webkeras.utils.file_errors import ModelFileError, UnsafeContentError
+from webkeras.utils.safe_mode import safe_mode_scope
+from webkeras.utils.serialization_lib import serialize_keras_object
 
 KERAS_SUFFIX = ".keras"
 CONFIG_FILENAME = "config.json"
@@ -33,9 +37,6 @@ BUILD_CONFIG_KEY = "build_config"
 RATIO_CHECK_BYTES = 1024 ** 2
 
 def model_config_dict(model):
-    from webkeras.models.model_config import jsonable, serialize_layer
-    from webkeras.saving.serialization_lib import serialize_keras_object
-
     config = jsonable(serialize_layer(model))
     compiled = model.get_compile_config() if hasattr(model, "get_compile_config") else None
     if compiled is not None:
@@ -149,9 +150,6 @@ def _check_member_names(zf, source):
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds the model saved in a `.keras` file, with weights and optimizer state."""
-    from webkeras.layers.core.lambda_layer import safe_mode_scope
-    from webkeras.models.model_config import model_from_file_config
-
     h5py = weights_h5._h5py()
     filepath = os.fspath(filepath) if not hasattr(filepath, "read") else filepath
     source = f"'{filepath}'"
@@ -173,7 +171,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                   if name.startswith(ASSETS_DIRNAME + "/") and not name.endswith("/")}
     model = model_from_file_config(config, custom_objects, safe_mode,
                                    f"{source} member '{CONFIG_FILENAME}'")
-    try:
+    with file_errors.reading(source):
         compiled = config.get(compile_config.COMPILE_CONFIG_KEY)
         if compile and compiled:
             # As Keras 3: a custom `compile_from_config` finds custom objects in scope.
@@ -184,6 +182,4 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                                 name=f"{source} member '{VARS_FILENAME}'") as f:
             weights_h5.read_state(f, model, source=source)
         _load_assets(model, assets)
-    except file_errors.RAW_ERRORS as error:
-        raise file_errors.as_model_file_error(error, source) from None
     return model

@@ -5,7 +5,7 @@ group `model_weights` with attribute `layer_names`, one group per layer (by laye
 with attribute `weight_names` and a dataset at each of those names; group
 `optimizer_weights` likewise. A weights-only `.h5` has the per-layer groups at the root.
 Files from tf.keras 2 load too: their model config is the one TF.js reads (see
-`tfjs.topology`), their optimizer is named "Custom>Adam".
+`saving/topology.py`), their optimizer is named "Custom>Adam".
 """
 
 import json
@@ -14,9 +14,12 @@ import warnings
 
 import numpy as np
 
+from webkeras.layers.serialization import jsonable, serialize_layer
 from webkeras.saving import compile_config, weights_h5
-from webkeras.saving.weight_names import ordered_variables, weight_names
+from webkeras.saving.architecture import model_from_file_config
 from webkeras.saving.keras_zip import KERAS_VERSION
+from webkeras.saving.weight_names import ordered_variables, weight_names
+from webkeras.trainers.compile_config import compile_from_config
 from webkeras.utils import file_errors, file_limits
 from webkeras.utils.file_errors import ModelFileError
 
@@ -82,8 +85,6 @@ def _write_optimizer(f, optimizer):
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True):
     """Writes `model` (config, weights, compile config, optimizer state) to `.h5`."""
-    from webkeras.models.model_config import jsonable, serialize_layer
-
     h5py = weights_h5._h5py()
 
     def write(tmp):
@@ -193,12 +194,10 @@ def read_weights_group(group, model, skip_mismatch=False, by_name=False, source=
 
 
 def load_weights(model, filepath, skip_mismatch=False, by_name=False):
-    try:
+    with file_errors.reading(f"'{filepath}'"):
         with weights_h5.open_h5(filepath) as f:
             group = f[MODEL_WEIGHTS_KEY] if MODEL_WEIGHTS_KEY in f else f
             read_weights_group(group, model, skip_mismatch, by_name, source=f"'{filepath}'")
-    except file_errors.RAW_ERRORS as error:
-        raise file_errors.as_model_file_error(error, f"'{filepath}'") from None
 
 
 def _read_optimizer(f, model, source):
@@ -243,8 +242,6 @@ def _attr_json(f, name, filepath):
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model from a legacy `.h5` file written by Keras (or `save_model`)."""
-    from webkeras.models.model_config import model_from_file_config
-
     filepath = os.fspath(filepath)
     source = f"'{filepath}'"
     with weights_h5.open_h5(filepath) as f:
@@ -254,15 +251,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                              f"`{MODEL_CONFIG_ATTR}`): it holds weights only. Build the model "
                              "and call `model.load_weights(...)`.")
         model = model_from_file_config(config, custom_objects, safe_mode, source)
-        try:
+        with file_errors.reading(source):
             read_weights_group(f[MODEL_WEIGHTS_KEY] if MODEL_WEIGHTS_KEY in f else f, model,
                                source=source)
             training = _attr_json(f, compile_config.TRAINING_CONFIG_ATTR, filepath)
             if compile and training:
-                compile_config.compile_from_config(
+                compile_from_config(
                     model, compile_config.from_legacy_training_config(training, custom_objects),
                     custom_objects)
                 _read_optimizer(f, model, source)
-        except file_errors.RAW_ERRORS as error:
-            raise file_errors.as_model_file_error(error, source) from None
     return model

@@ -4,6 +4,10 @@ import os
 
 from webkeras.saving import keras_zip, legacy_h5, weights_h5
 
+# Keras 3's saving_api also holds the weights-only pair.
+save_weights = weights_h5.save_weights
+load_weights = weights_h5.load_weights
+
 # A file's first bytes name its format when its name has no `.keras` / `.h5` suffix.
 ZIP_SIGNATURE = b"PK\x03\x04"
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"

@@ -15,6 +15,11 @@ import warnings
 
 import numpy as np
 
+from webkeras.layers.layer import Layer
+from webkeras.layers.saving_hooks import SavingHooks
+from webkeras.models.functional import Functional
+from webkeras.models.sequential import Sequential
+from webkeras.optimizers.base import Optimizer
 from webkeras.saving import h5_global_heap
 from webkeras.utils import file_errors, file_utils
 from webkeras.utils.naming import to_snake_case
@@ -48,8 +53,6 @@ def own_variables(layer):
 
 def _overrides(obj, hook):
     """Whether `obj`'s class replaces the default `hook` (a SavingHooks method name)."""
-    from webkeras.layers.saving_hooks import SavingHooks
-
     return getattr(type(obj), hook, None) is not getattr(SavingHooks, hook)
 
 
@@ -87,18 +90,11 @@ class VariableStore:
 
 
 def _is_trackable(obj):
-    from webkeras.layers.layer import Layer
-    from webkeras.optimizers.base import Optimizer
-
     return isinstance(obj, (Layer, Optimizer))
 
 
 def _walk(obj):
     """(attribute, child) pairs in the order Keras 3's `_walk_trackable` yields them."""
-    from webkeras.layers.layer import Layer
-    from webkeras.models.functional import Functional
-    from webkeras.models.sequential import Sequential
-
     if not isinstance(obj, Layer):
         return
     if isinstance(obj, (Sequential, Functional)):
@@ -143,16 +139,12 @@ def iter_state(obj, path="", visited=None):
 
 def state_variables(obj):
     """The variables Keras stores for `obj` itself, in Keras's order."""
-    from webkeras.optimizers.base import Optimizer
-
     if isinstance(obj, Optimizer):
         return list(obj.variables)
     return own_variables(obj)
 
 
 def _is_optimizer(obj):
-    from webkeras.optimizers.base import Optimizer
-
     return isinstance(obj, Optimizer)
 
 
@@ -376,8 +368,6 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
     if by_name:
         raise ValueError("`by_name=True` applies to legacy `.h5` files only; "
                          f"'{filepath}' is a Keras 3 `{WEIGHTS_SUFFIX}` file.")
-    try:
+    with file_errors.reading(f"'{filepath}'"):
         with open_h5(filepath, h5py) as f:
             read_state(f, model, skip_mismatch=skip_mismatch, source=f"'{filepath}'")
-    except file_errors.RAW_ERRORS as error:
-        raise file_errors.as_model_file_error(error, f"'{filepath}'") from None

@@ -24,6 +24,8 @@ except keras.saving.ModelFileError as error:
 ```
 """
 
+import contextlib
+
 
 class ModelFileError(ValueError):
     """A model or weights file webkeras refuses to read; the message says why."""
@@ -62,6 +64,16 @@ class UnknownObjectError(ModelFileError, TypeError):
 RAW_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError,
               OverflowError, UnicodeError, RecursionError, MemoryError, EOFError,
               NotImplementedError, SyntaxError)
+
+
+@contextlib.contextmanager
+def reading(source):
+    """Within the block, an error a reader raised on a bad `source` (one of RAW_ERRORS) becomes
+    a ModelFileError naming it: `with file_errors.reading("'model.keras'"): ...`."""
+    try:
+        yield
+    except RAW_ERRORS as error:
+        raise as_model_file_error(error, source) from None
 
 
 def as_model_file_error(error, source):

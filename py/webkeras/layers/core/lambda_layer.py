@@ -2,20 +2,21 @@
 
 Deserialising one runs stored bytecode, so `from_config` refuses that unless safe mode is off
 (Keras's rule); a function named by module resolves, unless safe mode is off, only through
-custom objects or the pure tensor functions of `webkeras.saving.safe_functions`.
+custom objects or the pure tensor functions of `safe_functions`.
 """
 
 import base64
-import contextlib
 import importlib
 import inspect
 import marshal
 import types
 
+from webkeras import activations, ops
+from webkeras.layers.core import safe_functions
 from webkeras.layers.layer import Layer
 from webkeras.utils.file_errors import ModelFileError, UnknownObjectError, UnsafeContentError
-
-_safe_mode = [True]
+from webkeras.utils.object_registry import get_registered_name, get_registered_object
+from webkeras.utils.safe_mode import in_safe_mode
 
 UNSAFE_LAMBDA_MESSAGE = (
     "Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda. "
@@ -24,24 +25,6 @@ UNSAFE_LAMBDA_MESSAGE = (
     "`safe_mode=False` to the loading function, or calling "
     "`keras.config.enable_unsafe_deserialization()."
 )
-
-
-def in_safe_mode():
-    return _safe_mode[-1]
-
-
-@contextlib.contextmanager
-def safe_mode_scope(safe_mode=True):
-    """Within the block, deserialisation runs in the given safe mode."""
-    _safe_mode.append(bool(safe_mode) if safe_mode is not None else _safe_mode[-1])
-    try:
-        yield
-    finally:
-        _safe_mode.pop()
-
-
-def enable_unsafe_deserialization():
-    _safe_mode[0] = False
 
 
 def _dump_function(fn):
@@ -60,8 +43,6 @@ def _unsafe_function(module, name):
     """With `safe_mode=False` only: what the file's module holds under `name` (Keras's own
     modules, which webkeras does not have, are looked up in webkeras's ops / activations)."""
     if module.split(".")[0] == "keras":
-        from webkeras import activations, ops
-
         found = getattr(ops, name, None) or getattr(activations, name, None)
         if found is not None:
             return found
@@ -78,8 +59,6 @@ def _named_function(spec, custom_objects, safe_mode, layer_name=None):
     """The function of a `{"module", "config": name}` spec: a custom or registered object,
     else one of the pure tensor functions of `safe_functions`. Only with `safe_mode=False` is
     the named module imported, since that runs its code and hands the file anything in it."""
-    from webkeras.saving import safe_functions
-    from webkeras.saving.object_registry import get_registered_object
 
     name, module = spec.get("config"), spec.get("module") or ""
     if not isinstance(name, str) or not isinstance(module, str):
@@ -156,8 +135,6 @@ class Lambda(Layer):
                 getattr(fn, "__qualname__", "").count("<locals>"):
             function = _dump_function(fn)
         else:
-            from webkeras.saving.object_registry import get_registered_name
-
             # As Keras 3: a registered function is written by its "package>name".
             function = {"module": fn.__module__, "class_name": "function",
                         "config": get_registered_name(fn), "registered_name": "function"}
@@ -180,8 +157,6 @@ class Lambda(Layer):
         elif isinstance(function, dict):
             function = _named_function(function, custom_objects, safe_mode, layer_name)
         elif isinstance(function, str):
-            from webkeras.saving.object_registry import get_registered_object
-
             found = get_registered_object(function, custom_objects)
             if found is None:
                 raise UnknownObjectError(

@@ -2,6 +2,7 @@
 
 from webkeras import ops
 from webkeras.layers.layer import Layer
+from webkeras.layers.serialization import deserialize_layer, serialize_layer
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -11,8 +12,6 @@ class Bidirectional(Layer):
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None,
                  **kwargs):
-        from webkeras.models.model_config import deserialize_layer, serialize_layer
-
         if isinstance(layer, dict):
             layer = deserialize_layer(layer)
         if isinstance(backward_layer, dict):
@@ -118,8 +117,6 @@ class Bidirectional(Layer):
     def from_config(cls, config, custom_objects=None):
         """A custom inner layer or cell loads from `custom_objects` as well as from the
         registry."""
-        from webkeras.models.model_config import deserialize_layer
-
         config = dict(config)
         for key in ("layer", "backward_layer"):
             if isinstance(config.get(key), dict):

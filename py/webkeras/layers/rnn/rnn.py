@@ -15,11 +15,12 @@ fixed batch size): they live in non-trainable variables (`layer.states`, not wei
 import numpy as np
 
 from webkeras import ops
-from webkeras.backend import Variable
 from webkeras.layers.input_spec import InputSpec
 from webkeras.layers.keras_tensor import in_symbolic_scope
 from webkeras.layers.layer import Layer
+from webkeras.ops.tensor import Variable
 from webkeras.utils import random_state
+from webkeras.layers.serialization import deserialize_layer, serialize_layer
 
 
 class DropoutRNNCell:
@@ -65,8 +66,6 @@ class RNN(Layer):
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)
         if isinstance(cell, dict):
-            from webkeras.models.model_config import deserialize_layer
-
             cell = deserialize_layer(cell)
         self.cell = cell
         self.return_sequences = return_sequences
@@ -211,8 +210,6 @@ class RNN(Layer):
         return result
 
     def get_config(self):
-        from webkeras.models.model_config import serialize_layer
-
         config = {**super().get_config(), "return_sequences": self.return_sequences,
                   "return_state": self.return_state, "go_backwards": self.go_backwards,
                   "stateful": self.stateful, "unroll": self.unroll,
@@ -224,8 +221,6 @@ class RNN(Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A custom cell loads from `custom_objects` as well as from the registry."""
-        from webkeras.models.model_config import deserialize_layer
-
         config = dict(config)
         if isinstance(config.get("cell"), dict):
             config["cell"] = deserialize_layer(config["cell"], custom_objects)

@@ -3,14 +3,13 @@
 from webkeras import ops
 from webkeras.layers.input_spec import InputSpec
 from webkeras.layers.layer import Layer
+from webkeras.layers.serialization import deserialize_layer, serialize_layer
 
 
 class TimeDistributed(Layer):
     """Example: `TimeDistributed(Dense(8))` on `(batch, 10, 16)` gives `(batch, 10, 8)`."""
 
     def __init__(self, layer, **kwargs):
-        from webkeras.models.model_config import deserialize_layer
-
         if isinstance(layer, dict):
             layer = deserialize_layer(layer)
         if not isinstance(layer, Layer):
@@ -36,15 +35,11 @@ class TimeDistributed(Layer):
         return ops.reshape(outputs, (batch, steps) + tuple(outputs.shape[1:]))
 
     def get_config(self):
-        from webkeras.models.model_config import serialize_layer
-
         return {**super().get_config(), "layer": serialize_layer(self.layer)}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A custom inner layer loads from `custom_objects` as well as from the registry."""
-        from webkeras.models.model_config import deserialize_layer
-
         config = dict(config)
         config["layer"] = deserialize_layer(config["layer"], custom_objects)
         return cls(**config)

@@ -3,7 +3,7 @@
 import json
 import os
 
-from webkeras.models.model_config import model_from_file_config
+from webkeras.saving.architecture import model_from_file_config
 from webkeras.saving.tfjs import format as fmt
 from webkeras.saving.tfjs import layers_model
 from webkeras.utils import file_limits

@@ -11,9 +11,12 @@ import json
 import os
 import warnings
 
-from webkeras.models.model_config import model_from_file_config
+from webkeras.layers.serialization import jsonable, serialize_layer
+from webkeras.saving import topology
+from webkeras.saving.architecture import model_from_file_config
+from webkeras.saving.keras_zip import KERAS_VERSION
 from webkeras.saving.tfjs import format as fmt
-from webkeras.saving.tfjs import topology, weights
+from webkeras.saving.tfjs import weights
 from webkeras.saving.weight_names import ordered_variables, weight_names
 from webkeras.saving.weights_h5 import read_state
 from webkeras.utils import file_errors, file_limits
@@ -75,9 +78,6 @@ def named_weights(model):
 
 def model_topology(model):
     """The `modelTopology` object (tf.keras 2 form) for `model`."""
-    from webkeras.models.model_config import jsonable, serialize_layer
-    from webkeras.saving.keras_zip import KERAS_VERSION
-
     return {fmt.KERAS_VERSION_KEY: KERAS_VERSION, fmt.BACKEND_KEY: fmt.TFJS_BACKEND,
             fmt.MODEL_CONFIG_KEY: topology.to_tfjs_model(jsonable(serialize_layer(model)))}
 
@@ -301,13 +301,11 @@ def load_tfjs(path, custom_objects=None, model=None):
                 "`load_tfjs(path, model=model)`, or `webkeras convert --config MODEL_JSON`.")
         model = model_from_file_config(topology_value, custom_objects,
                                        source=f"{source} `{fmt.TOPOLOGY_KEY}`")
-    try:
+    with file_errors.reading(source):
         saved = weights.read_manifest(os.path.dirname(json_path), artifact[fmt.MANIFEST_KEY],
                                       source)
         if keras3_layout(saved):
             read_state(_vars_groups(saved), model, source=source)
         else:
             assign_weights(model, saved, source)
-    except file_errors.RAW_ERRORS as error:
-        raise file_errors.as_model_file_error(error, source) from None
     return model

@@ -7,7 +7,7 @@ functional graphs with tf.keras 2's list-form `inbound_nodes`
 configs, as `tensorflowjs_converter` writes them for Keras 3 models.
 """
 
-from webkeras.saving import config_compat
+from webkeras.layers import config_compat
 
 KERAS_TENSOR_CLASS = "__keras_tensor__"
 SERIALIZATION_KEYS = ("module", "registered_name", "build_config", "shared_object_id")

@@ -9,12 +9,44 @@ active `custom_object_scope` or `register_keras_serializable`.
 
 import types
 
-from webkeras.saving import object_registry
+from webkeras.utils import object_registry
 from webkeras.utils.file_errors import UnknownObjectError
+from webkeras.utils.safe_mode import safe_mode_scope
 
 FUNCTION_CLASS = "function"
 # The Keras namespaces whose built-in functions a `"module": "builtins"` function may name.
 BUILTIN_FUNCTION_MODULES = ("activations", "losses", "metrics")
+
+# What a saved `{"module": "keras.<namespace>", "class_name": ...}` may name, filled by each
+# namespace's package when it is imported (those packages sit above this module): a table of
+# its built-in objects by name, or a function that rebuilds the whole config (layers,
+# optimizers). A name is only ever looked up in these tables, never with getattr on a module,
+# which would hand the file anything those modules import.
+_BUILTIN_OBJECTS = {}
+_DESERIALIZERS = {}
+# Objects whose saved form is more than `get_config()` (a layer's build config, a model's
+# graph): (base class, serialize, deserialize), registered by their package.
+_KINDS = []
+
+
+def register_namespace(modules, objects=None, deserialize=None):
+    """Makes `objects` (`{name: class or function}`) or `deserialize(config, custom_objects)`
+    what a config whose `"module"` is one of `modules` resolves through."""
+    for module in modules:
+        if objects is not None:
+            _BUILTIN_OBJECTS.setdefault(module, {}).update(objects)
+        if deserialize is not None:
+            _DESERIALIZERS[module] = deserialize
+
+
+def builtin_objects(module):
+    """`{name: object}`: what a config naming `module` may resolve to."""
+    return dict(_BUILTIN_OBJECTS.get(module, {}))
+
+
+def register_kind(base, serialize, deserialize):
+    """Instances of `base` (and configs naming a subclass of it) go through these two."""
+    _KINDS.append((base, serialize, deserialize))
 
 
 def _keras_module(cls):
@@ -26,14 +58,7 @@ def _keras_module(cls):
 
 
 def _builtin_function(name, namespace):
-    import importlib
-
-    table = {
-        "activations": lambda m: getattr(m, "_BY_NAME", {}),
-        "losses": lambda m: m.ALL_OBJECTS_DICT,
-        "metrics": lambda m: m.ALL_OBJECTS_DICT,
-    }[namespace]
-    found = table(importlib.import_module(f"webkeras.{namespace}")).get(name)
+    found = _BUILTIN_OBJECTS.get(f"keras.{namespace}", {}).get(name)
     return found if isinstance(found, types.FunctionType) else None
 
 
@@ -89,8 +114,6 @@ def serialize_keras_object(obj):
     >>> config = keras.saving.serialize_keras_object(keras.layers.Dense(3))
     >>> layer = keras.saving.deserialize_keras_object(config)
     """
-    from webkeras.layers.layer import Layer
-
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
     if isinstance(obj, (list, tuple)):
@@ -100,10 +123,9 @@ def serialize_keras_object(obj):
     if hasattr(obj, "tolist") and hasattr(obj, "dtype"):
         # NumPy scalars and arrays: plain JSON values.
         return obj.tolist()
-    if isinstance(obj, Layer):
-        from webkeras.models.model_config import serialize_layer
-
-        return serialize_layer(obj)
+    for base, serialize, _ in _KINDS:
+        if isinstance(obj, base):
+            return serialize(obj)
     if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
         return serialize_function(obj)
     if not hasattr(obj, "get_config"):
@@ -116,28 +138,6 @@ def serialize_keras_object(obj):
             "registered_name": object_registry.get_registered_name(cls) if custom else None}
 
 
-def _classes_of(module, base):
-    """A module's public subclasses of `base`, by name: the table a saved
-    `{"module": ..., "class_name": ...}` may name (never an arbitrary attribute)."""
-    return {name: obj for name, obj in vars(module).items()
-            if isinstance(obj, type) and issubclass(obj, base) and not name.startswith("_")}
-
-
-def _builtin_class(module, class_name, custom_objects):
-    from webkeras import constraints, initializers, losses, metrics, optimizers, regularizers
-
-    if module in ("keras.optimizers", "keras.optimizers.schedules"):
-        return optimizers.deserialize
-    tables = {
-        "keras.losses": losses.ALL_OBJECTS_DICT,
-        "keras.metrics": metrics.ALL_OBJECTS_DICT,
-        "keras.regularizers": _classes_of(regularizers, regularizers.Regularizer),
-        "keras.initializers": _classes_of(initializers, initializers.Initializer),
-        "keras.constraints": _classes_of(constraints, constraints.Constraint),
-    }
-    return tables.get(module, {}).get(class_name)
-
-
 def deserialize_keras_object(config, custom_objects=None, safe_mode=None, **kwargs):
     """Rebuilds the object `serialize_keras_object` (webkeras's or Keras 3's) described.
 
@@ -146,9 +146,6 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=None, **kwar
     nothing stay strings (as in Keras, e.g. `"adam"` or `"mse"`). `safe_mode=None` keeps
     the mode of the load in progress (safe by default).
     """
-    from webkeras.layers.core.lambda_layer import safe_mode_scope
-    from webkeras.layers.layer import Layer
-
     module_objects = kwargs.pop("module_objects", None)
     if kwargs:
         raise TypeError(f"deserialize_keras_object() got unexpected arguments {sorted(kwargs)}")
@@ -180,20 +177,13 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=None, **kwar
                                                      custom_objects)
                or object_registry.get_registered_object(class_name, custom_objects,
                                                         module_objects))
-        if cls is None and module in ("keras.layers", "keras", "keras.models",
-                                      "keras.src.models.functional"):
-            from webkeras.models.model_config import deserialize_layer
-
-            return deserialize_layer(config, custom_objects)
-        if isinstance(cls, type) and issubclass(cls, Layer):
-            from webkeras.models.model_config import deserialize_layer
-
-            return deserialize_layer(config, custom_objects)
+        if cls is None and module in _DESERIALIZERS:
+            return _DESERIALIZERS[module](config, custom_objects)
+        for base, _, deserialize in _KINDS:
+            if isinstance(cls, type) and issubclass(cls, base):
+                return deserialize(config, custom_objects)
         if cls is None:
-            cls = _builtin_class(module, class_name, custom_objects)
-            if cls is not None and not isinstance(cls, type):
-                # optimizers.deserialize: takes the whole config.
-                return cls(config, object_registry.active_custom_objects(custom_objects))
+            cls = _BUILTIN_OBJECTS.get(module, {}).get(class_name)
         if cls is None:
             raise UnknownObjectError(
                 f"Could not locate class '{class_name}'. Make sure custom classes are "

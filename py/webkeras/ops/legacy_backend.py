@@ -1,11 +1,15 @@
 """tf.keras 2's backend functions (`from keras import backend as K`), which Keras 3 dropped.
 
 TF2-era tutorials write custom losses and metrics with them (`K.sqrt(K.mean(K.square(d)))`).
-Each is a thin alias of `keras.ops`, resolved when called; `keras.backend` reaches them
-through its module `__getattr__`, so its own (Keras 3) names always come first.
+Each is a thin alias of `keras.ops`. They are built on ops, above the backend, so webkeras's
+`__init__` puts them on `keras.backend`, after its own (Keras 3) names, which come first.
 """
 
 import numpy as np
+
+from webkeras import ops
+from webkeras.backend import floatx
+from webkeras.ops.tensor import Variable
 
 # K name -> keras.ops name, for functions whose arguments are the same.
 _SAME_AS_OPS = {name: name for name in (
@@ -21,15 +25,11 @@ _SAME_AS_OPS.update({"pow": "power", "dot": "matmul", "shape": "shape",
                      "repeat_elements": "repeat", "permute_dimensions": "transpose"})
 
 
-def _ops():
-    from webkeras import ops
-
-    return ops
-
-
 def _alias(k_name, ops_name):
+    target = getattr(ops, ops_name)
+
     def function(*args, **kwargs):
-        return getattr(_ops(), ops_name)(*args, **kwargs)
+        return target(*args, **kwargs)
 
     function.__name__ = k_name
     function.__doc__ = f"tf.keras 2's `K.{k_name}`: `keras.ops.{ops_name}`."
@@ -38,19 +38,19 @@ def _alias(k_name, ops_name):
 
 # tf.keras 2's defaults, which differ from Keras 3's (flattened) ones.
 def argmax(x, axis=-1):
-    return _ops().argmax(x, axis=axis)
+    return ops.argmax(x, axis=axis)
 
 
 def argmin(x, axis=-1):
-    return _ops().argmin(x, axis=axis)
+    return ops.argmin(x, axis=axis)
 
 
 def cumsum(x, axis=0):
-    return _ops().cumsum(x, axis=axis)
+    return ops.cumsum(x, axis=axis)
 
 
 def cumprod(x, axis=0):
-    return _ops().cumprod(x, axis=axis)
+    return ops.cumprod(x, axis=axis)
 
 
 def int_shape(x):
@@ -71,45 +71,39 @@ def count_params(x):
 
 
 def concatenate(tensors, axis=-1):
-    return _ops().concatenate(tensors, axis=axis)
+    return ops.concatenate(tensors, axis=axis)
 
 
 def gather(reference, indices):
-    return _ops().take(reference, indices, axis=0)
+    return ops.take(reference, indices, axis=0)
 
 
 def flatten(x):
-    return _ops().reshape(x, (-1,))
+    return ops.reshape(x, (-1,))
 
 
 def batch_flatten(x):
-    return _ops().reshape(x, (x.shape[0], -1))
+    return ops.reshape(x, (x.shape[0], -1))
 
 
 def constant(value, dtype=None, shape=None, name=None):
-    from webkeras.backend import floatx
-
     array = np.asarray(value, dtype=dtype or floatx())
     if shape is not None:
         array = np.broadcast_to(array, shape)
-    return _ops().convert_to_tensor(array)
+    return ops.convert_to_tensor(array)
 
 
 def variable(value, dtype=None, name=None, constraint=None):
-    from webkeras.backend import Variable, floatx
-
     return Variable(np.asarray(value, dtype=dtype or floatx()), name=name,
                     dtype=dtype or floatx())
 
 
 def cast_to_floatx(x):
-    from webkeras.backend import floatx
-
     return np.asarray(x, dtype=floatx())
 
 
 def get_value(x):
-    return _ops().convert_to_numpy(x)
+    return ops.convert_to_numpy(x)
 
 
 def batch_get_value(tensors):

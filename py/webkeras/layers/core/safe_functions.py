@@ -10,7 +10,7 @@ resolves only from the explicit tables below: pure tensor functions of `keras.op
 
 Example:
 ```python
-from webkeras.saving import safe_functions
+from webkeras.layers.core import safe_functions
 
 safe_functions.resolve("keras.src.ops.numpy", "square")  # webkeras.ops.square
 safe_functions.resolve("webkeras.utils.download", "get_file")  # None: not allowed
@@ -19,6 +19,8 @@ safe_functions.resolve("webkeras.utils.download", "get_file")  # None: not allow
 
 import functools
 import inspect
+
+from webkeras import activations, ops
 
 # keras.ops functions webkeras implements: each takes tensors and returns tensors, and touches
 # nothing outside them. A name missing here is refused in safe mode, so add new ops here.
@@ -102,8 +104,6 @@ def _table(namespace, names, home):
 @functools.cache
 def tables():
     """`(ops, activations)`: the two `{name: function}` tables safe mode resolves from."""
-    from webkeras import activations, ops
-
     return (_table(ops, OPS_FUNCTIONS, OPS_MODULE),
             _table(activations, ACTIVATION_FUNCTIONS, ACTIVATIONS_MODULE))
 

@@ -9,6 +9,7 @@ import functools
 import inspect
 
 from webkeras.layers.layer import Layer
+from webkeras.utils import serialization_lib
 
 # Base Layer keyword arguments (see Layer.__init__).
 LAYER_KWARGS = frozenset({"trainable", "name", "dtype", "input_shape", "batch_input_shape",
@@ -80,30 +81,6 @@ def drop_unknown_defaults(cls, config):
             if k in accepted or not (_inert(v) or INERT_WHEN.get(k, _never)(config))}
 
 
-# tf.keras 2.11+ saved its built-in optimizers as "Custom>Adam", with keys Keras 3 dropped.
-LEGACY_OPTIMIZER_PREFIX = "Custom>"
-LEGACY_OPTIMIZER_KEYS = ("is_legacy_optimizer", "jit_compile")
-
-
-def legacy_optimizer_config(optimizer, builtin_names, custom_objects=None):
-    """A tf.keras 2 `optimizer_config` for a built-in optimizer in Keras 3 form.
-
-    Keras 3 falls back to a default-constructed optimizer of that name; this keeps the
-    saved hyperparameters. Custom classes (in `custom_objects`) are left as they are.
-    """
-    class_name = optimizer.get("class_name", "")
-    bare = class_name[len(LEGACY_OPTIMIZER_PREFIX):]
-    if (not class_name.startswith(LEGACY_OPTIMIZER_PREFIX) or class_name in (custom_objects or {})
-            or bare.lower() not in builtin_names):
-        return optimizer
-    config = dict(optimizer.get("config", {}))
-    if config.get("is_legacy_optimizer"):
-        return optimizer
-    for key in LEGACY_OPTIMIZER_KEYS:
-        config.pop(key, None)
-    return dict(optimizer, class_name=bare, config=config)
-
-
 def dtype_name(dtype):
     """'float32' from a `DTypePolicy` config dict or a plain dtype string."""
     if isinstance(dtype, dict) and dtype.get("class_name") in DTYPE_POLICY_CLASSES:
@@ -122,11 +99,8 @@ def nested_classes():
     """`{Keras module: {class name: class}}`: the tables each package's `get` resolves a
     `class_name` from, so a file's name is looked up there and never with getattr on a module
     (which would hand the file anything the module imports)."""
-    from webkeras import constraints, initializers, regularizers
-
-    return {"keras.initializers": dict(initializers._BY_CLASS_NAME),
-            "keras.regularizers": dict(regularizers._BY_CLASS_NAME),
-            "keras.constraints": dict(constraints._BY_CLASS_NAME)}
+    return {module: serialization_lib.builtin_objects(module)
+            for module in ("keras.initializers", "keras.regularizers", "keras.constraints")}
 
 
 def clean_nested(value):

@@ -7,6 +7,7 @@ A Tensor never leaves its device by itself: only `.numpy()` (and `float()`, `rep
 import itertools
 import weakref
 
+from webkeras import ops
 from webkeras.backend import array_limits
 
 
@@ -54,19 +55,16 @@ class Tensor:
     def __repr__(self):
         return f"<{type(self).__name__} shape={self.shape} dtype={self.dtype}\n{self.numpy()}>"
 
-    # Python operators map onto webkeras.ops (imported late: ops depends on this module).
+    # Python operators map onto webkeras.ops, looked up when called: the ops are built on this
+    # class, so the package is still loading while the class is defined.
     def _op(name):
         def method(self, *args):
-            from webkeras import ops
-
             return getattr(ops, name)(self, *args)
 
         return method
 
     def _rop(name):
         def method(self, other):
-            from webkeras import ops
-
             return getattr(ops, name)(other, self)
 
         return method
@@ -90,16 +88,12 @@ class Tensor:
         return _masks.get(self)
 
     def reshape(self, *shape):
-        from webkeras import ops
-
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
         return ops.reshape(self, shape)
 
     @property
     def T(self):
-        from webkeras import ops
-
         return ops.transpose(self)
 
 
@@ -113,8 +107,6 @@ class Variable(Tensor):
 
     def __init__(self, initializer, shape=None, dtype="float32", trainable=True, name=None,
                  parent_path=None):
-        from webkeras import ops
-
         self._uid = next(_variable_ids)
         self.name = name or f"variable_{self._uid}"
         # As Keras 3: the owner's path, then the name ("dense/kernel").
@@ -135,8 +127,6 @@ class Variable(Tensor):
         self.constraint = None
 
     def assign(self, value):
-        from webkeras import ops
-
         value = ops.convert_to_tensor(value, dtype=self.dtype)
         if value.shape != self.shape:
             raise ValueError(
