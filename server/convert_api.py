@@ -14,8 +14,8 @@ input). The answer's `X-Webkeras-Files` header lists its files as JSON `[{name, 
 GRU with `reset_after=True` that TF.js cannot load, renamed nested-model weights...).
 Errors are JSON `{error, message}`: 400 bad input, 413 too large, 415 not a model file.
 
-Uploads are checked (server/uploads.py) before a parser reads them, written only under a
-fresh temporary folder (its root: `app.config["WEBKERAS_CONVERT_TMP"]`) that is removed
+Uploads are checked (webkeras.saving.conversion.uploads) before a parser reads them, written
+only under a fresh temporary folder (its root: `app.config["WEBKERAS_CONVERT_TMP"]`) that is removed
 before the answer goes out, and loaded in safe mode. Each file part of the form streams
 straight into that folder as it arrives: no upload is ever whole in the server's memory. A
 model with a Lambda layer is refused before it is loaded at all, so no code from an upload
@@ -32,13 +32,21 @@ import tempfile
 import threading
 
 from flask import Blueprint, Request, current_app, jsonify, redirect, request, send_file
+from webkeras.saving.conversion import jobs as convert_jobs
+from webkeras.saving.conversion import uploads
+from webkeras.saving.conversion.jobs import (
+    KERAS_OUTPUTS,
+    MAX_FILES,
+    MAX_SHARDS,
+    TFJS,
+    Options,
+    Settings,
+)
+from webkeras.saving.conversion.uploads import JSON, Upload, UploadError
+from webkeras.saving.tfjs import format as fmt
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from webkeras.saving.tfjs import format as fmt
-
-from . import convert_jobs, isolation, uploads
-from .convert_jobs import KERAS_OUTPUTS, MAX_FILES, MAX_SHARDS, TFJS, Options, Settings
-from .uploads import JSON, Upload, UploadError
+from . import isolation
 
 DEFAULT_MAX_UPLOAD_BYTES = 64 * 1024 ** 2
 TEMP_ROOT_KEY = "WEBKERAS_CONVERT_TMP"

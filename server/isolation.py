@@ -14,10 +14,10 @@ import multiprocessing
 import resource
 import traceback
 
-from .uploads import UploadError
+from webkeras.saving.conversion.uploads import UploadError
 
 # Imported once by the forkserver, so every child starts with them loaded.
-PRELOAD = [f"{__package__}.convert_jobs"]
+PRELOAD = ["webkeras.saving.conversion.jobs"]
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(PRELOAD)
 

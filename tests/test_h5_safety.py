@@ -305,7 +305,7 @@ def test_server_refuses(client, tmp_path, kind, edit):
 def test_upload_check_weight_bytes_limit(tmp_path):
     # The server's own check of an upload (conversions run in a forked child whose limits
     # were read when the forkserver started, so `override` is tested here, in process).
-    from webkeras.server import uploads
+    from webkeras.saving.conversion import uploads
 
     path = tmp_path / "model.h5"
     make_model().save(path)

@@ -1,6 +1,6 @@
 """What POST /api/convert does with checked uploads: plan the conversion, run the library's
-converter, zip the result. Runs in a child process (server/isolation.py), so it reads no Flask
-state: everything it needs comes in a `Settings`.
+converter, zip the result. The server runs it in a child process (server/isolation.py); it
+reads no server state: everything it needs comes in a `Settings`.
 
 Uploads are written only under the work folder the caller made (and removes); models load in
 safe mode, and a model with a Lambda layer is refused before it is loaded at all, so no code
@@ -15,14 +15,13 @@ import os
 import warnings
 import zipfile
 
-from webkeras.utils.safe_mode import safe_mode_scope
 from webkeras.saving import tfjs
+from webkeras.saving.conversion import uploads
+from webkeras.saving.conversion.uploads import JSON, KERAS, SHARD, WEIGHTS, ZIP, Upload, UploadError
 from webkeras.saving.keras_zip import CONFIG_FILENAME, VARS_FILENAME
 from webkeras.saving.tfjs import format as fmt
 from webkeras.utils import file_errors, file_limits
-
-from . import uploads
-from .uploads import JSON, KERAS, SHARD, WEIGHTS, ZIP, Upload, UploadError
+from webkeras.utils.safe_mode import safe_mode_scope
 
 MAX_FILES = 512
 MAX_SHARDS = 1000
