@@ -257,3 +257,15 @@ def test_registry_is_published_in_keras_utils_too():
                  "CustomObjectScope"):
         assert getattr(keras.utils, name) is getattr(keras.saving, name)
     assert keras.utils.get_registered_name(LayerWithCustomBuild) == "HooksTest>LayerWithCustomBuild"
+
+
+@pytest.mark.parametrize("jit_compile, written, traced", [
+    ("auto", "auto", True), (False, False, False), (True, True, True)])
+def test_compile_config_keeps_jit_compile(tmp_path, jit_compile, written, traced):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=jit_compile)
+    restored, config = round_trip(model, tmp_path)
+    assert config["compile_config"]["jit_compile"] == written
+    assert restored.jit_compile is traced
+    # A file's True is not strict here: a step that cannot be traced still runs, eagerly.
+    restored.fit(np.ones((8, 4), "float32"), np.ones((8, 2), "float32"), epochs=1, verbose=0)

@@ -99,7 +99,8 @@ class Model(Trainer, Layer):
         # Recorded for `compile_config`, so a saved model compiles itself again on load.
         self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
                               "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
-                              "steps_per_execution": steps_per_execution}
+                              "steps_per_execution": steps_per_execution,
+                              "jit_compile": kwargs.get("jit_compile", "auto")}
         Trainer.compile(self, optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
                         weighted_metrics=weighted_metrics, run_eagerly=run_eagerly,
                         steps_per_execution=steps_per_execution, **kwargs)

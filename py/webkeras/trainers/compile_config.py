@@ -31,7 +31,7 @@ def get_compile_config(model):
         "weighted_metrics": _serialize(args.get("weighted_metrics")),
         "run_eagerly": bool(args.get("run_eagerly", False)),
         "steps_per_execution": args.get("steps_per_execution", 1),
-        "jit_compile": False,
+        "jit_compile": args.get("jit_compile", "auto"),
     }
 
 
@@ -77,4 +77,8 @@ def compile_from_config(model, config, custom_objects=None):
         metrics=_deserialize(config.get("metrics"), "metric", custom_objects),
         weighted_metrics=_deserialize(config.get("weighted_metrics"), "metric",
                                       custom_objects),
+        run_eagerly=bool(config.get("run_eagerly", False)),
+        # True is XLA's promise in Keras; here it would make any step that cannot be traced an
+        # error, so a file's True means "trace where possible".
+        jit_compile=False if config.get("jit_compile") is False else "auto",
     )
