@@ -307,5 +307,7 @@ distclean: clean
 
 # live saving round trip: webkeras writes .keras / .h5 / .weights.h5, real Keras 3 loads them;
 # and scale-out: the tab's model trained further with keras.distribution.DataParallel, loaded back
+# and keras.applications: weights real Keras saves load, same names, parameters, predictions
 interop: venv
-	$(PY) -m pytest -q -s tests/test_saving_interop.py tests/test_scale_out_interop.py
+	$(PY) -m pytest -q -s tests/test_saving_interop.py tests/test_scale_out_interop.py \
+		tests/test_applications_interop.py

@@ -6,6 +6,7 @@
 # ruff: noqa: F401  (the public namespace)
 from webkeras import (
     activations,
+    applications,
     backend,
     callbacks,
     constraints,
