@@ -9,6 +9,7 @@ weight name or position.
 import collections
 import json
 import os
+import sys
 import warnings
 
 from webkeras.layers.serialization import jsonable, serialize_layer
@@ -25,9 +26,9 @@ GENERATOR = "webkeras"
 
 
 def _version():
-    import webkeras
-
-    return getattr(webkeras, "__version__", "0")
+    # The root package is loaded before any of its submodules; importing it here would make
+    # saving depend on everything the root assembles (keras.applications sits above saving).
+    return getattr(sys.modules["webkeras"], "__version__", "0")
 
 
 def _top_layers(model):
