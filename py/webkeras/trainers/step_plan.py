@@ -22,6 +22,7 @@ import numpy as np
 from webkeras.backend import get_backend
 from webkeras.ops import core
 from webkeras.trainers.plan_recording import CONST, DRAW, SEQ, SLOT, Recording, Untraceable
+from webkeras.trainers.webgpu_plan import device_plan
 from webkeras.utils import tree
 
 # Recordings of one signature compared before giving up (the first step builds weights,
@@ -217,7 +218,7 @@ class StepPlans:
         if reference is not None:
             reason = difference(reference, traced)
             if reason is None:
-                signature.plan = Plan(traced)
+                signature.plan = device_plan(Plan(traced), recording.backend)
                 # A learning rate that stayed put while recording may hide in constants
                 # (weight decay * lr): the plan holds only while it stays put.
                 rate = host_values.get("learning_rate")

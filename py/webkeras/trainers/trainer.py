@@ -102,12 +102,12 @@ class Trainer:
         self._step_plans = StepPlans(self, strict=value is True) if value else None
 
     def _resolve_auto_jit_compile(self):
-        # Measured faster than eager on the NumPy backend (bench/train_step.py); the WebGPU
-        # backend's replay (one command buffer per step) is not written yet.
+        # Measured faster than eager on both backends (bench/train_step.py); on WebGPU a
+        # replayed step is one command buffer (trainers/webgpu_plan.py).
         # WEBKERAS_JIT_COMPILE=0 makes "auto" eager (to run a test suite both ways).
         if os.environ.get("WEBKERAS_JIT_COMPILE", "auto") == "0":
             return False
-        return backend.backend() == "numpy"
+        return backend.backend() in ("numpy", "webgpu")
 
     def _run_step(self, kind, batch):
         """`<kind>_step` on a host batch: replayed from a plan when `jit_compile` is on."""

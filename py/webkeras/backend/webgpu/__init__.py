@@ -25,6 +25,7 @@ from webkeras.backend.webgpu.array import (
     GPUArray,
     UniformCache,
 )
+from webkeras.backend.webgpu.commands import DeviceCommands, capturing
 from webkeras.backend.webgpu.conv import WindowKernels
 from webkeras.backend.webgpu.gather_ops import GatherKernels
 from webkeras.backend.webgpu.host_fallback import HostPath
@@ -111,6 +112,7 @@ class WebGPUBackend(Backend):
         self.limits = DeviceLimits(self.driver.limits, self.driver.adapter_info)
         self.buffers = BufferPool(self.driver)
         self.uniforms = UniformCache(self.driver)
+        self.commands = DeviceCommands(self.driver, self.uniforms)
         self._pipelines = {}
         self.host = HostPath(self)
         self.windows = WindowKernels(self)
@@ -136,8 +138,11 @@ class WebGPUBackend(Backend):
             pipeline = self._pipelines[program.source] = self.driver.create_pipeline(
                 program.source
             )
-        uniform = self.uniforms.get(program.pack(**values))
-        self.driver.dispatch(pipeline, uniform, [a.handle for a in arrays], groups)
+        self.commands.dispatch(pipeline, program.pack(**values), arrays, groups)
+
+    def capture(self, forward=True):
+        """Context manager: the commands queued meanwhile, noted (see `CommandCapture`)."""
+        return capturing(self, forward)
 
     def grid(self, groups):
         return layout.grid(groups, self.limits.groups_per_dim)
@@ -177,13 +182,13 @@ class WebGPUBackend(Backend):
         else:
             out = self.empty(host.shape, dtype)
             if host.size:
-                self.driver.write(out.handle, host)
+                self.commands.write(out, host)
         if dtype == "int32" and host.size:
             out.buffer.known_range = (int(host.min()), int(host.max()))
         return out
 
     def to_numpy(self, x):
-        data = self.driver.read(x.handle, x.size * ITEMSIZE)
+        data = self.commands.read(x, x.size * ITEMSIZE)
         host = np.frombuffer(bytearray(data), dtype=HOST_DTYPES[x.dtype]).reshape(x.shape)
         return host.astype(bool) if x.dtype == "bool" else host
 
@@ -368,7 +373,7 @@ class WebGPUBackend(Backend):
         if value.shape != target.shape:
             value = self.broadcast_to(value, target.shape)
         if target.size:
-            self.driver.copy(value.handle, target.handle, target.size * ITEMSIZE)
+            self.commands.copy(value, target, target.size * ITEMSIZE)
 
     def _update(self, kind, arrays, **values):
         n = arrays[0].size

@@ -39,6 +39,11 @@ def _address(data):
     return view.__array_interface__["data"][0], view.nbytes, view
 
 
+def _dispatch_words(pipeline, uniform, buffers, groups):
+    x, y, z = (tuple(groups) + (1, 1))[:3]
+    return (OP_DISPATCH, pipeline, uniform, len(buffers), *buffers, x, y, z)
+
+
 def _default_bridge():
     import js
 
@@ -113,11 +118,28 @@ class BrowserDriver(Driver):
 
     # -- command list ------------------------------------------------------------------------
     def dispatch(self, pipeline, uniform, buffers, groups):
-        x, y, z = (tuple(groups) + (1, 1))[:3]
-        self._commands.extend((OP_DISPATCH, pipeline, uniform, len(buffers), *buffers, x, y, z))
+        self._commands.extend(_dispatch_words(pipeline, uniform, buffers, groups))
 
     def copy(self, src, dst, nbytes):
         self._commands.extend((OP_COPY, src, dst, nbytes))
+
+    # -- recorded programs -------------------------------------------------------------------
+    def create_program(self, commands):
+        """The program's commands packed once as the int32 words `flush` hands the bridge;
+        the bridge's bind-group cache keeps their bind groups from step to step."""
+        words = array("i")
+        for kind, *args in commands:
+            words.extend(_dispatch_words(*args) if kind == "dispatch" else (OP_COPY, *args))
+        return words
+
+    def run_program(self, program, writes=(), copies=()):
+        for handle, data in writes:
+            ptr, nbytes, _keep = _address(data)
+            self._write(handle, ptr, nbytes)
+        self._commands.extend(program)
+        for src, dst, nbytes in copies:
+            self.copy(src, dst, nbytes)
+        self.flush()
 
     def flush(self):
         if not self._commands:

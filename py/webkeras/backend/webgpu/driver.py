@@ -58,3 +58,16 @@ class Driver:
     def flush(self):
         """Submit everything queued in one command buffer."""
         raise NotImplementedError
+
+    def create_program(self, commands):
+        """A recorded command list, encoded again at each `run_program` without Python
+        rebuilding it: `("dispatch", pipeline, uniform, buffers, groups)` and
+        `("copy", src, dst, nbytes)` tuples of handles -> program. Its bind groups are made
+        here, once; the handles must outlive the program."""
+        raise NotImplementedError
+
+    def run_program(self, program, writes=(), copies=()):
+        """Upload `writes` ((handle, C-contiguous ndarray) pairs, with queue.writeBuffer),
+        then encode whatever is queued, the program and then `copies` ((src, dst, nbytes)
+        triples) into one command buffer: one submit."""
+        raise NotImplementedError

@@ -49,6 +49,9 @@ class WgpuDriver(Driver):
         self._bind_groups = {}
         self._groups_of = collections.defaultdict(set)  # handle -> bind-group keys using it
         self._staging = None
+        #: Queue submits and dispatches so far (tests and benchmarks count them).
+        self.submits = 0
+        self.dispatches = 0
 
     # -- handles -----------------------------------------------------------------------------
     def _add(self, obj):
@@ -100,7 +103,7 @@ class WgpuDriver(Driver):
             )
         encoder = self.device.create_command_encoder()
         encoder.copy_buffer_to_buffer(self._objects[handle], 0, self._staging, 0, nbytes)
-        self.device.queue.submit([encoder.finish()])
+        self._submit(encoder)
         self._staging.map_sync(self._wgpu.MapMode.READ, 0, nbytes)
         try:
             return bytes(self._staging.read_mapped(0, nbytes))
@@ -125,17 +128,20 @@ class WgpuDriver(Driver):
         )
         return self._add(pipeline)
 
+    def _new_bind_group(self, pipeline, uniform, buffers):
+        entries = [{"binding": 0, "resource": {"buffer": self._objects[uniform]}}]
+        for slot, handle in enumerate(buffers, start=1):
+            entries.append({"binding": slot, "resource": {"buffer": self._objects[handle]}})
+        return self.device.create_bind_group(
+            layout=self._objects[pipeline].get_bind_group_layout(0), entries=entries
+        )
+
     def _bind_group(self, pipeline, uniform, buffers):
         key = (pipeline, uniform, tuple(buffers))
         group = self._bind_groups.get(key)
         if group is not None:
             return group
-        entries = [{"binding": 0, "resource": {"buffer": self._objects[uniform]}}]
-        for slot, handle in enumerate(buffers, start=1):
-            entries.append({"binding": slot, "resource": {"buffer": self._objects[handle]}})
-        group = self.device.create_bind_group(
-            layout=self._objects[pipeline].get_bind_group_layout(0), entries=entries
-        )
+        group = self._new_bind_group(pipeline, uniform, buffers)
         if len(self._bind_groups) >= _BIND_GROUP_CACHE:
             self._bind_groups.clear()
             self._groups_of.clear()
@@ -157,8 +163,13 @@ class WgpuDriver(Driver):
         if not self._queue:
             return
         encoder = self.device.create_command_encoder()
+        self._encode(encoder, self._queue)
+        self._queue = []
+        self._submit(encoder)
+
+    def _encode(self, encoder, commands):
         compute = None
-        for kind, *args in self._queue:
+        for kind, *args in commands:
             if kind == "dispatch":
                 if compute is None:
                     compute = encoder.begin_compute_pass()
@@ -166,6 +177,7 @@ class WgpuDriver(Driver):
                 compute.set_pipeline(pipeline)
                 compute.set_bind_group(0, group)
                 compute.dispatch_workgroups(*groups)
+                self.dispatches += 1
             else:
                 if compute is not None:
                     compute.end()
@@ -174,8 +186,35 @@ class WgpuDriver(Driver):
                 encoder.copy_buffer_to_buffer(src, 0, dst, 0, nbytes)
         if compute is not None:
             compute.end()
+
+    def _submit(self, encoder):
         self.device.queue.submit([encoder.finish()])
-        self._queue = []
+        self.submits += 1
         for buffer in self._pending_destroy:
             buffer.destroy()
         self._pending_destroy = []
+
+    # -- recorded programs -------------------------------------------------------------------
+    def create_program(self, commands):
+        program = []
+        for kind, *args in commands:
+            if kind == "dispatch":
+                pipeline, uniform, buffers, groups = args
+                program.append(("dispatch", self._objects[pipeline],
+                                self._new_bind_group(pipeline, uniform, buffers), tuple(groups)))
+            else:
+                src, dst, nbytes = args
+                program.append(("copy", self._objects[src], self._objects[dst], nbytes))
+        return program
+
+    def run_program(self, program, writes=(), copies=()):
+        for handle, data in writes:
+            self.device.queue.write_buffer(self._objects[handle], 0, data)
+        encoder = self.device.create_command_encoder()
+        # Work queued before the program (e.g. a scalar input's fill) goes first, same submit.
+        self._encode(encoder, self._queue)
+        self._queue = []
+        self._encode(encoder, program)
+        self._encode(encoder, [("copy", self._objects[src], self._objects[dst], nbytes)
+                               for src, dst, nbytes in copies])
+        self._submit(encoder)
