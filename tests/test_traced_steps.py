@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import webkeras as keras
-from webkeras import layers
+from webkeras import layers, ops
 from webkeras.trainers.plan_recording import Untraceable
 
 pytestmark = pytest.mark.usefixtures("numpy_backend")
@@ -48,16 +48,84 @@ def _regularized():
         layers.Dense(4, activation="softmax", bias_constraint=keras.constraints.NonNeg())])
 
 
+class Sampling(layers.Layer):
+    """The Keras guides' VAE sampling layer: z = mean + exp(log_var / 2) * N(0, 1), drawn
+    with `keras.random.normal` from the layer's SeedGenerator."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator(1337)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        epsilon = keras.random.normal(shape=ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+
+class RandomOps(layers.Layer):
+    """keras.random's other per-step draws: a seeded generator, the global one (seed=None),
+    tensor parameters, and an int seed (the same values every step, as in Keras)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator(7)
+
+    def call(self, x, training=False):
+        if not training:
+            return x
+        shape = ops.shape(x)
+        x = keras.random.dropout(x, 0.25, seed=self.seed_generator)
+        x = x * keras.random.uniform(shape, 0.5, 1.5)
+        x = x + keras.random.truncated_normal(shape, stddev=ops.std(x), seed=self.seed_generator)
+        x = ops.take(x, keras.random.randint((shape[1],), 0, shape[1], seed=self.seed_generator),
+                     axis=1)
+        return x + 0.1 * keras.random.normal(shape, seed=5)
+
+
+def _vae():
+    inputs = keras.Input((12,))
+    hidden = layers.Dense(8, activation="relu")(inputs)
+    z = Sampling()([layers.Dense(4)(hidden), layers.Dense(4)(hidden)])
+    return keras.Model(inputs, layers.Dense(4, activation="softmax")(z))
+
+
+def _random_ops():
+    return keras.Sequential([keras.Input((12,)), layers.Dense(8), RandomOps(),
+                             layers.Dense(4, activation="softmax")])
+
+
+def _recurrent_dropout(rnn):
+    return lambda: keras.Sequential([
+        keras.Input((7,)), layers.Embedding(30, 8, mask_zero=True),
+        rnn(6, dropout=0.2, recurrent_dropout=0.3), layers.Dense(4, activation="softmax")])
+
+
+def _attention_dropout():
+    inputs = keras.Input((5, 6))
+    attended = layers.MultiHeadAttention(2, 3, dropout=0.3)(inputs, inputs)
+    return keras.Model(inputs, layers.Dense(4, activation="softmax")(layers.Flatten()(attended)))
+
+
+def _noise_layers():
+    return keras.Sequential([
+        keras.Input((5, 6)), layers.SpatialDropout1D(0.3), layers.GaussianNoise(0.2),
+        layers.Reshape((5, 6, 1)), layers.SpatialDropout2D(0.2, seed=4),
+        layers.GaussianDropout(0.3, seed=9), layers.Flatten(),
+        layers.Dense(4, activation="softmax")])
+
+
 def _data(kind, n=64):
     rng = np.random.default_rng(7)
     y = rng.integers(0, 4, n)
     if kind == "cnn":
         return rng.normal(size=(n, 10, 10, 2)).astype("float32"), y
-    if kind == "lstm":
+    if kind in ("lstm", "lstm_recurrent_dropout", "gru_recurrent_dropout"):
         tokens = rng.integers(1, 30, (n, 7))
         # Sequences of every length padded with 0, so that the mask matters.
         tokens[np.arange(7)[None] >= rng.integers(2, 8, n)[:, None]] = 0
         return tokens, y
+    if kind in ("attention_dropout", "noise_layers"):
+        return rng.normal(size=(n, 5, 6)).astype("float32"), y
     if kind == "binary":
         x = rng.normal(size=(n, 12)).astype("float32")
         return x, (x[:, 0] + 0.5 * rng.normal(size=n) > 0).astype("float32")[:, None]
@@ -71,6 +139,12 @@ def _binary():
 
 BUILDERS = {"mlp": _mlp, "cnn": _cnn, "lstm": _lstm, "regularized": _regularized,
             "binary": _binary}
+# Models whose steps draw random values (each draw is redrawn at each replay).
+RANDOM_BUILDERS = {"vae_sampling": _vae, "random_ops": _random_ops,
+                   "lstm_recurrent_dropout": _recurrent_dropout(layers.LSTM),
+                   "gru_recurrent_dropout": _recurrent_dropout(layers.GRU),
+                   "attention_dropout": _attention_dropout, "noise_layers": _noise_layers}
+BUILDERS.update(RANDOM_BUILDERS)
 CASES = {
     # name: (model, optimizer, compile extras, fit extras)
     "mlp_sgd": ("mlp", lambda: keras.optimizers.SGD(0.05, momentum=0.9), {}, {}),
@@ -86,6 +160,7 @@ CASES = {
                                                         .ExponentialDecay(0.2, 3, 0.5)), {}, {}),
     "lr_schedule_adam": ("cnn", lambda: keras.optimizers.Adam(
         keras.optimizers.schedules.ExponentialDecay(1e-2, 2, 0.7, staircase=True)), {}, {}),
+    **{name: (name, lambda: keras.optimizers.Adam(1e-2), {}, {}) for name in RANDOM_BUILDERS},
     "auc_precision_recall": ("binary", lambda: keras.optimizers.Adam(1e-2), {
         "loss": "binary_crossentropy",
         "metrics": ["accuracy", keras.metrics.AUC(name="auc"),
@@ -126,8 +201,11 @@ def _train(case, jit_compile, stop_at=None):
     x, y = _data(kind)
     recorder = LogRecorder(stop_at)
     # 64 samples in batches of 16: 4 steps an epoch, 5 epochs = 20 steps.
-    model.fit(x, y, batch_size=16, epochs=STEPS // 4, shuffle=True, verbose=0,
-              callbacks=[recorder], validation_data=(x[:16], y[:16]), **fit_extra)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y, batch_size=16, epochs=STEPS // 4, shuffle=True, verbose=0,
+                  callbacks=[recorder], validation_data=(x[:16], y[:16]), **fit_extra)
+    assert not [w for w in caught if "jit_compile" in str(w.message)]
     return model, recorder
 
 
@@ -182,6 +260,34 @@ def test_dropout_masks_are_fresh_at_each_replay():
     _assert_replayed(traced)
     np.testing.assert_allclose(traced_losses, eager_losses, rtol=1e-6)
     assert len(set(traced_losses[-10:])) >= 8
+
+
+@pytest.mark.parametrize("kind", sorted(RANDOM_BUILDERS))
+def test_random_draws_are_fresh_at_each_replay_and_match_eager(kind):
+    # Learning rate 0: the weights stay put, so the loss changes from step to step exactly
+    # when the step's noise does; traced and eager draw the same sequence.
+    x, y = _data(kind, 16)
+
+    def losses(jit_compile):
+        keras.utils.set_random_seed(11)
+        model = RANDOM_BUILDERS[kind]()
+        model.compile(optimizer=keras.optimizers.SGD(0.0), jit_compile=jit_compile,
+                      loss="sparse_categorical_crossentropy")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            values = [model.train_on_batch(x, y) for _ in range(STEPS)]
+        assert not [w for w in caught if "jit_compile" in str(w.message)]
+        return model, values
+
+    eager, eager_losses = losses(False)
+    traced, traced_losses = losses("auto")
+    _assert_replayed(traced)
+    np.testing.assert_allclose(traced_losses, eager_losses, rtol=1e-6)
+    assert len(set(traced_losses[-10:])) >= 8
+    generators = [(a.seed_generator, b.seed_generator)
+                  for a, b in zip(eager.layers, traced.layers) if hasattr(a, "seed_generator")]
+    # A SeedGenerator advances once per draw, traced or not.
+    assert all(a._counter == b._counter >= STEPS for a, b in generators)
 
 
 class _ReadsBack(keras.Sequential):

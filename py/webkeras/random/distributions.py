@@ -1,6 +1,8 @@
 """keras.random: sampling functions. Values are drawn on the host (NumPy PCG64) from the
 generator `seed` selects (see seed_generator.py) and uploaded as one tensor of the current
 backend; distribution parameters given as tensors stay differentiable (x * stddev + mean).
+Each draw, up to the exact array uploaded, is one host draw (`seeded_draw`), so a traced step
+draws it again at each replay.
 """
 
 import numpy as np
@@ -8,7 +10,8 @@ import numpy as np
 from webkeras import ops
 from webkeras.backend import floatx
 from webkeras.ops.tensor import Tensor
-from webkeras.random.seed_generator import draw_rng
+from webkeras.random.seed_generator import seeded_draw
+from webkeras.utils import random_state
 
 
 def _shape(shape):
@@ -27,12 +30,15 @@ def _float_dtype(dtype, name):
     return dtype
 
 
-def _affine(values, scale, shift, dtype):
-    """values * scale + shift: on the host for numbers, with ops (differentiable) for tensors."""
+def _affine(seed, sample, scale, shift, dtype):
+    """sample(generator) * scale + shift: on the host for numbers, with ops (differentiable)
+    for tensors."""
     if isinstance(scale, Tensor) or isinstance(shift, Tensor):
-        return ops.add(ops.multiply(ops.convert_to_tensor(values.astype(dtype)),
-                                    ops.cast(scale, dtype)), ops.cast(shift, dtype))
-    return ops.convert_to_tensor(np.asarray(values * scale + shift, dtype=dtype))
+        values = seeded_draw(seed, lambda rng: sample(rng).astype(dtype))
+        return ops.add(ops.multiply(ops.convert_to_tensor(values), ops.cast(scale, dtype)),
+                       ops.cast(shift, dtype))
+    return ops.convert_to_tensor(seeded_draw(
+        seed, lambda rng: np.asarray(sample(rng) * scale + shift, dtype=dtype)))
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
@@ -47,18 +53,17 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     Example:
     >>> keras.random.normal((2, 3), seed=1)
     """
-    dtype = _float_dtype(dtype, "normal")
-    values = draw_rng(seed).standard_normal(_shape(shape))
-    return _affine(values, stddev, mean, dtype)
+    dtype, shape = _float_dtype(dtype, "normal"), _shape(shape)
+    return _affine(seed, lambda rng: rng.standard_normal(shape), stddev, mean, dtype)
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     """Values uniform in [minval, maxval)."""
-    dtype = _float_dtype(dtype, "uniform")
-    values = draw_rng(seed).random(_shape(shape))
+    dtype, shape = _float_dtype(dtype, "uniform"), _shape(shape)
     if isinstance(minval, Tensor) or isinstance(maxval, Tensor):
-        return _affine(values, ops.subtract(maxval, minval), minval, dtype)
-    return _affine(values, maxval - minval, minval, dtype)
+        return _affine(seed, lambda rng: rng.random(shape), ops.subtract(maxval, minval),
+                       minval, dtype)
+    return _affine(seed, lambda rng: rng.random(shape), maxval - minval, minval, dtype)
 
 
 def truncated_normal_values(rng, shape, stddev):
@@ -73,16 +78,17 @@ def truncated_normal_values(rng, shape, stddev):
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal values, with those more than two standard deviations out drawn again."""
-    dtype = _float_dtype(dtype, "truncated_normal")
-    values = truncated_normal_values(draw_rng(seed), _shape(shape), 1.0)
-    return _affine(values, stddev, mean, dtype)
+    dtype, shape = _float_dtype(dtype, "truncated_normal"), _shape(shape)
+    return _affine(seed, lambda rng: truncated_normal_values(rng, shape, 1.0), stddev, mean,
+                   dtype)
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     """Integers uniform in [minval, maxval)."""
-    dtype = ops.core.standardize_dtype(dtype)
-    values = draw_rng(seed).integers(int(minval), int(maxval), size=_shape(shape))
-    return ops.convert_to_tensor(values.astype(dtype))
+    dtype, shape, low, high = ops.core.standardize_dtype(dtype), _shape(shape), int(minval), \
+        int(maxval)
+    return ops.convert_to_tensor(seeded_draw(
+        seed, lambda rng: rng.integers(low, high, size=shape).astype(dtype)))
 
 
 def categorical(logits, num_samples, dtype="int32", seed=None):
@@ -93,9 +99,10 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
         raise ValueError("`logits` should be a 2-D tensor of shape (batch_size, num_classes); "
                          f"received shape {logits.shape}.")
     batch, classes = logits.shape
-    noise = draw_rng(seed).gumbel(size=(batch, int(num_samples), classes))
     logits = logits if ops.core.is_float_dtype(logits.dtype) else ops.cast(logits, floatx())
-    scores = ops.expand_dims(logits, 1) + ops.convert_to_tensor(noise, dtype=logits.dtype)
+    shape, noise_dtype = (batch, int(num_samples), classes), logits.dtype
+    noise = seeded_draw(seed, lambda rng: rng.gumbel(size=shape).astype(noise_dtype))
+    scores = ops.expand_dims(logits, 1) + ops.convert_to_tensor(noise)
     return ops.cast(ops.argmax(scores, axis=-1), dtype)
 
 
@@ -113,24 +120,26 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         noise_shape = tuple(d if n is None else int(n)
                             for n, d in zip(noise_shape, inputs.shape))
     # The same test as the Dropout layer's, so a seed drops the same units in both.
-    keep = draw_rng(seed).random(noise_shape) >= rate
-    scale = keep / (1.0 - rate) if rate < 1 else np.zeros(noise_shape)
-    return ops.multiply(inputs, ops.convert_to_tensor(scale, dtype=inputs.dtype))
+    dtype = inputs.dtype
+    scale = seeded_draw(seed, lambda rng: random_state.dropout_scale(rng, noise_shape, rate,
+                                                                      dtype))
+    return ops.multiply(inputs, ops.convert_to_tensor(scale))
 
 
 def shuffle(x, axis=0, seed=None):
     """`x` with its entries along `axis` in a random order (differentiable: a gather)."""
     x = ops.convert_to_tensor(x)
-    order = draw_rng(seed).permutation(x.shape[axis]).astype(np.int32)
+    size = x.shape[axis]
+    order = seeded_draw(seed, lambda rng: rng.permutation(size).astype(np.int32))
     return ops.take(x, order, axis=axis)
 
 
 def gamma(shape, alpha, dtype=None, seed=None):
     """Values from a gamma distribution of shape `alpha` (scale 1)."""
     dtype = _float_dtype(dtype, "gamma")
-    alpha = ops.convert_to_numpy(alpha)
-    return ops.convert_to_tensor(draw_rng(seed).standard_gamma(alpha, _shape(shape))
-                                 .astype(dtype))
+    alpha, shape = ops.convert_to_numpy(alpha), _shape(shape)
+    return ops.convert_to_tensor(seeded_draw(
+        seed, lambda rng: rng.standard_gamma(alpha, shape).astype(dtype)))
 
 
 def binomial(shape, counts, probabilities, dtype=None, seed=None):
@@ -138,13 +147,14 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
     dtype = ops.core.standardize_dtype(dtype) or floatx()
     counts = ops.convert_to_numpy(counts).astype(np.int64)
     probabilities = ops.convert_to_numpy(probabilities)
-    values = draw_rng(seed).binomial(counts, probabilities, size=_shape(shape))
-    return ops.convert_to_tensor(values.astype(dtype))
+    shape = _shape(shape)
+    return ops.convert_to_tensor(seeded_draw(
+        seed, lambda rng: rng.binomial(counts, probabilities, size=shape).astype(dtype)))
 
 
 def beta(shape, alpha, beta, dtype=None, seed=None):
     """Values from a beta distribution with parameters `alpha` and `beta`."""
     dtype = _float_dtype(dtype, "beta")
-    values = draw_rng(seed).beta(ops.convert_to_numpy(alpha), ops.convert_to_numpy(beta),
-                                 _shape(shape))
-    return ops.convert_to_tensor(values.astype(dtype))
+    alpha, beta, shape = ops.convert_to_numpy(alpha), ops.convert_to_numpy(beta), _shape(shape)
+    return ops.convert_to_tensor(seeded_draw(
+        seed, lambda rng: rng.beta(alpha, beta, shape).astype(dtype)))

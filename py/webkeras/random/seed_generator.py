@@ -85,3 +85,11 @@ def draw_rng(seed):
         raise ValueError("Argument `seed` must be either an integer or an instance of "
                          f"`SeedGenerator`. Received: seed={seed!r} (of type {type(seed)})")
     return np.random.default_rng([pair[0] & _SEED_MASK, pair[1] & _SEED_MASK])
+
+
+def seeded_draw(seed, sample):
+    """`sample(generator)` with the generator for one draw from `seed`, as a host draw
+    (`random_state.host_draw`). The generator is picked, and a SeedGenerator advanced,
+    inside the draw, so a traced step's replay advances it exactly as an eager step does:
+    the same seed gives the same sequence either way."""
+    return random_state.host_draw(lambda: sample(draw_rng(seed)))

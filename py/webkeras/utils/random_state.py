@@ -1,4 +1,4 @@
-"""Host-side random numbers for initializers, shuffling and dropout masks.
+"""Host-side random numbers for initializers, shuffling, dropout masks and noise.
 
 `keras.utils.set_random_seed(seed)` makes runs repeatable: every unseeded draw comes from one
 global generator, and seeded initializers get their own.
@@ -37,3 +37,17 @@ def host_draw(draw):
     for watch in draw_watchers:
         watch(values, draw)
     return values
+
+
+def host_sample(rng, sample):
+    """`sample(generator)` as a host draw, from `rng` or, where it is None, from the global
+    generator current at each draw (`set_random_seed` may replace it between steps)."""
+    return host_draw(lambda: sample(rng or make_rng()))
+
+
+def dropout_scale(rng, shape, rate, dtype):
+    """A dropout multiplier: 0 with probability `rate`, else 1 / (1 - rate) (0 everywhere
+    for rate 1), as a `dtype` array (the one test every dropout in webkeras uses, so a seed
+    drops the same units in each)."""
+    keep = rng.random(shape) >= rate
+    return np.asarray(keep / (1.0 - rate) if rate < 1 else np.zeros(shape), dtype=dtype)

@@ -126,10 +126,10 @@ class MultiHeadAttention(Layer):
             scores = scores + (1.0 - ops.expand_dims(mask, 1)) * -1e9
         probabilities = ops.softmax(scores, axis=-1)
         if training and self.dropout > 0:
-            rng = self._rng or random_state.make_rng()
-            keep = rng.random(probabilities.shape) >= self.dropout
-            probabilities = probabilities * ops.convert_to_tensor(
-                (keep / (1.0 - self.dropout)).astype("float32"))
+            shape, rate, dtype = probabilities.shape, self.dropout, probabilities.dtype
+            # A host draw: a traced step draws it again at each replay.
+            probabilities = probabilities * ops.convert_to_tensor(random_state.host_sample(
+                self._rng, lambda rng: random_state.dropout_scale(rng, shape, rate, dtype)))
         context = ops.matmul(probabilities, ops.transpose(v, (0, 2, 1, 3)))
         context = ops.transpose(context, (0, 2, 1, 3))  # (batch, steps_q, heads, value_dim)
         h, vd, out_dim = self._attention_output_kernel.shape

@@ -16,12 +16,6 @@ def _check_rate(rate):
     return rate
 
 
-def _draw(layer, sample):
-    """`sample(generator)` from the layer's seeded generator or the global one, as a host
-    draw (a traced step draws again at each replay)."""
-    return random_state.host_draw(lambda: sample(layer._rng or random_state.make_rng()))
-
-
 class Dropout(Layer):
     """Sets inputs to 0 with probability `rate` in training and scales the rest by
     `1 / (1 - rate)`; the identity at inference.
@@ -50,8 +44,9 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             return inputs
         shape, dtype, rate = self._noise_shape(inputs), inputs.dtype, self.rate
-        scale = _draw(self, lambda rng: np.asarray((rng.random(shape) >= rate) / (1.0 - rate),
-                                                   dtype=dtype))
+        # A host draw: a traced step draws it again at each replay.
+        scale = random_state.host_sample(
+            self._rng, lambda rng: random_state.dropout_scale(rng, shape, rate, dtype))
         return inputs * ops.convert_to_tensor(scale)
 
     def compute_output_shape(self, input_shape):
@@ -110,7 +105,8 @@ class GaussianNoise(Layer):
         if not training or self.stddev == 0:
             return inputs
         shape, dtype, stddev = inputs.shape, inputs.dtype, self.stddev
-        noise = _draw(self, lambda rng: rng.normal(0.0, stddev, size=shape).astype(dtype))
+        noise = random_state.host_sample(
+            self._rng, lambda rng: rng.normal(0.0, stddev, size=shape).astype(dtype))
         return inputs + ops.convert_to_tensor(noise)
 
     def compute_output_shape(self, input_shape):
@@ -134,7 +130,8 @@ class GaussianDropout(Layer):
             return inputs
         shape, dtype = inputs.shape, inputs.dtype
         stddev = np.sqrt(self.rate / (1.0 - self.rate))
-        noise = _draw(self, lambda rng: rng.normal(1.0, stddev, size=shape).astype(dtype))
+        noise = random_state.host_sample(
+            self._rng, lambda rng: rng.normal(1.0, stddev, size=shape).astype(dtype))
         return inputs * ops.convert_to_tensor(noise)
 
     def compute_output_shape(self, input_shape):

@@ -31,9 +31,9 @@ class DropoutRNNCell:
         self._recurrent_dropout_mask = None
 
     def _make_mask(self, rate, shape, dtype):
-        rng = self._seed_rng or random_state.make_rng()
-        keep = rng.random(shape) >= rate
-        return ops.convert_to_tensor(np.asarray(keep / (1.0 - rate), dtype=dtype))
+        # A host draw: a traced step draws it again at each replay.
+        return ops.convert_to_tensor(random_state.host_sample(
+            self._seed_rng, lambda rng: random_state.dropout_scale(rng, shape, rate, dtype)))
 
     def input_dropout_mask(self, shape, dtype, training):
         """This sequence's input dropout mask (drawn on first use), or None."""
