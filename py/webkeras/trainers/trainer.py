@@ -5,6 +5,7 @@ back only when logs are needed (per batch only for callbacks that read batch log
 """
 
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -102,12 +103,14 @@ class Trainer:
         self._step_plans = StepPlans(self, strict=value is True) if value else None
 
     def _resolve_auto_jit_compile(self):
-        # Measured faster than eager on both backends (bench/train_step.py); on WebGPU a
-        # replayed step is one command buffer (trainers/webgpu_plan.py).
+        # Measured faster than eager on the NumPy backend and natively on WebGPU
+        # (bench/train_step.py; a replayed WebGPU step is one command buffer,
+        # trainers/webgpu_plan.py); the tab's WebGPU replay is not measured yet.
         # WEBKERAS_JIT_COMPILE=0 makes "auto" eager (to run a test suite both ways).
         if os.environ.get("WEBKERAS_JIT_COMPILE", "auto") == "0":
             return False
-        return backend.backend() in ("numpy", "webgpu")
+        name = backend.backend()
+        return name == "numpy" or (name == "webgpu" and sys.platform != "emscripten")
 
     def _run_step(self, kind, batch):
         """`<kind>_step` on a host batch: replayed from a plan when `jit_compile` is on."""
