@@ -107,12 +107,18 @@ model = keras.Sequential({layers})
 model.compile(optimizer={optimizer!r}, loss={loss!r}, metrics=["accuracy"]{compile_args})
 for _ in range(3):
     model.train_on_batch(x, y)
+# The native WebGPU driver counts its dispatches and queue submits (others: none).
+driver = getattr(getattr(keras.backend, "get_backend", lambda: None)(), "driver", None)
+counts = lambda: (getattr(driver, "dispatches", 0), getattr(driver, "submits", 0))
+before = counts()
 times = []
 for _ in range(steps):
     start = time.perf_counter()
     model.train_on_batch(x, y)  # reads the loss back each step, like TF.js trainOnBatch
     times.append((time.perf_counter() - start) * 1e3)
-RESULT = json.dumps({{"median_ms": float(np.median(times)), "steps": steps}})
+per_step = [(b - a) / steps for a, b in zip(before, counts())]
+RESULT = json.dumps({{"median_ms": float(np.median(times)), "steps": steps,
+                      "dispatches": per_step[0], "submits": per_step[1]}})
 """
 WEBKERAS_SETUP = "import webkeras as keras\nkeras.backend.set_backend({backend!r})"
 # The tab's NumPy backend without its WASM SIMD kernels (kernels/wasm/), to see what they add.
@@ -239,8 +245,11 @@ def main():
             sys.executable, snippet(numpy_setup, jit_compile=False)),
     }
     if not args.skip_webgpu:
-        results["webkeras webgpu (native, wgpu-py)"] = run_python(
-            sys.executable, snippet(WEBKERAS_SETUP.format(backend="webgpu")))
+        webgpu_setup = WEBKERAS_SETUP.format(backend="webgpu")
+        results["webkeras webgpu (native, wgpu-py), traced steps"] = run_python(
+            sys.executable, snippet(webgpu_setup, jit_compile=True))
+        results["webkeras webgpu (native, wgpu-py), eager steps"] = run_python(
+            sys.executable, snippet(webgpu_setup, jit_compile=False))
     if not args.skip_browser:
         results.update(browser_step_ms(args.model, args.steps))
     peers_python = ROOT / ".venv-peers" / "bin" / "python"
@@ -261,7 +270,10 @@ def main():
         if "median_ms" in result:
             ms = result["median_ms"]
             ratios = [f"{ms / ref:.2f}x" if ref else "-" for ref in references]
-            print(f"  {name:58s} {ms:9.2f} {ratios[0]:>13s} {ratios[1]:>16s} {ratios[2]:>14s}")
+            counts = (f"  ({result['dispatches']:.0f} dispatches, {result['submits']:.1f} "
+                      "submits a step)") if result.get("submits") else ""
+            print(f"  {name:58s} {ms:9.2f} {ratios[0]:>13s} {ratios[1]:>16s} {ratios[2]:>14s}"
+                  f"{counts}")
         else:
             print(f"  {name:58s} {result['error'].splitlines()[0]}")
     return results
