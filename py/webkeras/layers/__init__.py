@@ -65,6 +65,9 @@ from webkeras.layers.pooling.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from webkeras.layers.preprocessing.image_layers import Rescaling, Resizing
+from webkeras.layers.preprocessing.normalization import Normalization
+from webkeras.layers.preprocessing.random_image import RandomFlip, RandomRotation, RandomZoom
 from webkeras.layers.regularization.activity_regularization import ActivityRegularization
 from webkeras.layers.regularization.dropout import (
     Dropout,

@@ -1,0 +1,1 @@
+"""Preprocessing layers: image resizing, rescaling, feature normalization, augmentation."""
