@@ -34,19 +34,19 @@ GUIDES = [
     "intro_to_keras_for_engineers",
     "transfer_learning",
     "mnist_convnet",
+    "antirectifier",
+    "text_classification_with_transformer",
+    "bidirectional_lstm_imdb",
+    "addition_rnn",
+    "autoencoder",
+    "image_classification_with_vision_transformer",
 ]
 
 # Guides that take more than ~20 s on two shared cores: `make test-slow` runs them.
-SLOW = {"working_with_rnns"}
+SLOW = {"working_with_rnns", "image_classification_with_vision_transformer"}
 
 # guide name -> why it still fails (strict xfail)
 KNOWN_GAPS = {
-    "functional_api": "keras.utils.plot_model is missing (Keras itself needs pydot + "
-                      "graphviz for it), and so is keras.applications (VGG19); the rest of "
-                      "the guide runs",
-    "training_with_built_in_methods": "keras.utils.plot_model needs Graphviz's dot, not "
-                                      "installed here (as Keras needs pydot + graphviz); the "
-                                      "rest of the guide runs",
     # Not a gap: real Keras 3.15 fails the same way (its Dense saves kernel and bias only, and
     # the guide's load_own_variables assigns entry '0', the kernel, to its (units,) variable).
     "customizing_saving_and_serialization": "fails as on Keras 3.15: 'Cannot assign a value of "
