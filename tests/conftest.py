@@ -44,6 +44,55 @@ def numpy_backend():
         yield numpy
 
 
+# The modules whose tests train models natively (fit, train_on_batch, evaluate, predict):
+# each of their tests runs twice, with steps traced (compile's default jit_compile="auto"
+# replays them) and eager (WEBKERAS_JIT_COMPILE=0), so both ways meet every assertion
+# (issue #17). Paths relative to tests/; a folder takes every module in it.
+TRAINED_BOTH_WAYS = (
+    "test_training.py", "test_training_refusals.py", "test_training_examples.py",
+    "test_models.py", "test_fit_inputs.py", "test_add_loss.py", "test_guide_gaps.py",
+    "test_callbacks.py", "test_callback_contract.py", "test_optimizers.py", "test_metrics.py",
+    "test_loss_target_shapes.py", "test_rnn_fused.py", "test_real_data.py", "test_saving.py",
+    "test_lenet_mnist.py", "test_mnist_native.py", "layers/",
+)
+# Their eager runs are `slow` (make test-slow): a minute or more of real-data training each.
+EAGER_RUN_IS_SLOW = ("test_lenet_mnist.py", "test_mnist_native.py")
+STEP_MODES = ("traced", "eager")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--step-mode", choices=STEP_MODES + ("both",), default="both",
+                     help="how the training modules (conftest.TRAINED_BOTH_WAYS) run their "
+                          "steps: traced, eager, or both (the default)")
+
+
+def _tests_path(module):
+    return Path(module.__file__).resolve().relative_to(REPO_ROOT / "tests").as_posix()
+
+
+def pytest_generate_tests(metafunc):
+    if "step_mode" not in metafunc.fixturenames:
+        return
+    path = _tests_path(metafunc.module)
+    if not path.startswith(TRAINED_BOTH_WAYS):
+        return
+    chosen = metafunc.config.getoption("step_mode")
+    slow = [pytest.mark.slow] if path in EAGER_RUN_IS_SLOW else []
+    metafunc.parametrize("step_mode", [
+        pytest.param(mode, marks=slow if mode == "eager" else [])
+        for mode in STEP_MODES if chosen in (mode, "both")], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def step_mode(request):
+    """"traced" or "eager" (see TRAINED_BOTH_WAYS); eager sets WEBKERAS_JIT_COMPILE=0, which
+    makes compile's jit_compile="auto" eager. Tests outside those modules keep the default."""
+    mode = getattr(request, "param", "traced")
+    if mode == "eager":
+        request.getfixturevalue("monkeypatch").setenv("WEBKERAS_JIT_COMPILE", "0")
+    return mode
+
+
 @pytest.fixture(scope="session")
 def build_dir():
     return default_build_dir()
