@@ -21,6 +21,7 @@ import numpy as np
 
 from webkeras.backend import get_backend
 from webkeras.ops import core
+from webkeras.trainers.host_heap import keep_freed_memory
 from webkeras.trainers.plan_recording import CONST, DRAW, SEQ, SLOT, Recording, Untraceable
 from webkeras.trainers.webgpu_plan import device_plan
 from webkeras.utils import tree
@@ -45,6 +46,8 @@ class Plan:
         self.output_structure = traced.output_structure
         self.output_specs = traced.output_specs
         self.learning_rate_guard = None
+        # Replays allocate the same large host arrays each step: keep freed ones for the next.
+        keep_freed_memory()
 
     def replay(self, inputs, host_values):
         slots = [None] * self.slot_count
