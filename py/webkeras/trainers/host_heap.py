@@ -4,7 +4,7 @@ A replayed step allocates the same large arrays every time (im2col patches, acti
 their gradients: megabytes each for a LeNet step) and frees them at its end. glibc's malloc
 gives such blocks back to the kernel (mmap'd blocks, and the heap's free top beyond its trim
 threshold), so the next step takes them again as fresh pages: 2,356 page faults a LeNet step,
-~3.5 of ~20 ms (bench/results/train_step_traced_2026-12-05.md). Raising the two thresholds
+2-3.6 of ~20 ms (bench/results/train_step_traced_2026-12-05.md). Raising the two thresholds
 once keeps the memory for the next step. It is process-wide, as any allocator setting is; a
 steady training loop needs its peak memory again at every step anyway.
 
