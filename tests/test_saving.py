@@ -353,6 +353,8 @@ def test_lambda_naming_a_module_is_not_imported_in_safe_mode(tmp_path, monkeypat
     (tmp_path / "evil_module_for_lambda.py").write_text(
         f"open({str(marker)!r}, 'w').close()\ndef f(x):\n    return x\n")
     monkeypatch.syspath_prepend(str(tmp_path))
+    # The module may be imported already by an earlier run of this test (traced / eager).
+    monkeypatch.delitem(sys.modules, "evil_module_for_lambda", raising=False)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Lambda(abs)])
     config = json.loads(model.to_json())
     config["config"]["layers"][-1]["config"]["function"] = {
