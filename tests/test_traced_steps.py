@@ -243,20 +243,21 @@ def test_stop_training_from_a_callback():
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
 
-def test_dropout_masks_are_fresh_at_each_replay():
-    # Dropout on ones feeding a fixed all-ones kernel: the loss is (kept units * 2)^2 / 4,
-    # so it changes from step to step exactly when the mask does (learning rate 0).
-    def losses(jit_compile):
-        keras.utils.set_random_seed(11)
-        model = keras.Sequential([keras.Input((64,)), layers.Dropout(0.5),
-                                  layers.Dense(1, kernel_initializer="ones", use_bias=False)])
-        model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse",
-                      jit_compile=jit_compile)
-        x, y = np.ones((4, 64), "float32"), np.zeros((4, 1), "float32")
-        return model, [model.train_on_batch(x, y) for _ in range(STEPS)]
+def dropout_step_losses(jit_compile):
+    """A model and its STEPS losses: Dropout on ones feeding a fixed all-ones kernel, learning
+    rate 0, so the loss ((kept units * 2)^2 / 4) changes from step to step exactly when the
+    mask does. Shared with test_traced_steps_webgpu."""
+    keras.utils.set_random_seed(11)
+    model = keras.Sequential([keras.Input((64,)), layers.Dropout(0.5),
+                              layers.Dense(1, kernel_initializer="ones", use_bias=False)])
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse", jit_compile=jit_compile)
+    x, y = np.ones((4, 64), "float32"), np.zeros((4, 1), "float32")
+    return model, [model.train_on_batch(x, y) for _ in range(STEPS)]
 
-    eager, eager_losses = losses(False)
-    traced, traced_losses = losses(True)
+
+def test_dropout_masks_are_fresh_at_each_replay():
+    _, eager_losses = dropout_step_losses(False)
+    traced, traced_losses = dropout_step_losses(True)
     _assert_replayed(traced)
     np.testing.assert_allclose(traced_losses, eager_losses, rtol=1e-6)
     assert len(set(traced_losses[-10:])) >= 8

@@ -15,7 +15,7 @@ import webkeras as keras
 from webkeras import backend, layers
 from webkeras.trainers.webgpu_plan import DevicePlan
 
-STEPS = 20
+from test_traced_steps import STEPS, LogRecorder, _lstm, dropout_step_losses
 
 
 @pytest.fixture(autouse=True)
@@ -35,11 +35,6 @@ def _cnn():
         keras.Input((8, 8, 2)), layers.Conv2D(4, 3, activation="relu"),
         layers.BatchNormalization(), layers.MaxPooling2D(2), layers.Dropout(0.3),
         layers.Flatten(), layers.Dense(4, activation="softmax")])
-
-
-def _lstm():
-    return keras.Sequential([keras.Input((7,)), layers.Embedding(30, 8, mask_zero=True),
-                             layers.LSTM(6), layers.Dense(4, activation="softmax")])
 
 
 def _data(kind, n=64):
@@ -63,18 +58,6 @@ CASES = {
         keras.optimizers.schedules.ExponentialDecay(1e-2, 2, 0.7, staircase=True)), True),
     "lstm_masking_rmsprop": ("lstm", lambda: keras.optimizers.RMSprop(1e-2), None),
 }
-
-
-class LogRecorder(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.batches, self.epochs = [], []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.batches.append(dict(logs))
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epochs.append(dict(logs))
 
 
 @pytest.fixture
@@ -129,19 +112,8 @@ def test_traced_training_matches_eager(case, windows_on_host):
 
 
 def test_dropout_masks_are_fresh_at_each_replay():
-    # Dropout on ones feeding an all-ones kernel with learning rate 0: the loss changes from
-    # step to step exactly when the mask does.
-    def losses(jit_compile):
-        keras.utils.set_random_seed(11)
-        model = keras.Sequential([keras.Input((64,)), layers.Dropout(0.5),
-                                  layers.Dense(1, kernel_initializer="ones", use_bias=False)])
-        model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse",
-                      jit_compile=jit_compile)
-        x, y = np.ones((4, 64), "float32"), np.zeros((4, 1), "float32")
-        return model, [model.train_on_batch(x, y) for _ in range(STEPS)]
-
-    _, eager_losses = losses(False)
-    traced, traced_losses = losses(True)
+    _, eager_losses = dropout_step_losses(False)
+    traced, traced_losses = dropout_step_losses(True)
     _device_plans(traced)
     np.testing.assert_allclose(traced_losses, eager_losses, rtol=1e-6)
     assert len(set(traced_losses[-10:])) >= 8
