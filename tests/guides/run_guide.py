@@ -20,6 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PROGRAMS = HERE / "programs"
+GUIDE_SEED = 1337
 
 
 def alias_keras():
@@ -87,6 +88,9 @@ def main():
     name, workdir = sys.argv[1], sys.argv[2]
     source = edited_source(name)
     alias_keras()
+    # The programs draw their data with NumPy's global generator and Python's `random`:
+    # seeded (both, and Keras's own) so that a run is the same every time.
+    sys.modules["keras_core"].utils.set_random_seed(GUIDE_SEED)
     os.chdir(workdir)
     path = Path(workdir) / f"{name}.py"
     path.write_text(source)
