@@ -30,6 +30,16 @@ from webkeras.ops.reductions import cumsum
 from webkeras.ops.sorting import sort
 from webkeras.ops.tape import record, stop_recording
 
+# What `from webkeras.ops.nn import *` gives keras.ops: this module's ops, not its imports.
+__all__ = [
+    "binary_crossentropy", "categorical_crossentropy", "celu", "elu", "erf", "gelu", "glu",
+    "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "leaky_relu",
+    "log_sigmoid", "log_softmax", "mish", "moments", "multi_hot", "one_hot", "relu", "relu6",
+    "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
+    "sparse_categorical_crossentropy", "sparse_plus", "sparse_sigmoid", "sparsemax",
+    "squareplus", "swish", "tanh_shrink", "threshold",
+]
+
 
 def relu(x):
     return _unary("relu", x, lambda g, x, out: g * cast(x > 0, g.dtype))

@@ -14,6 +14,16 @@ from webkeras.ops.core import (
 from webkeras.ops.tape import record
 from webkeras.ops.tensor import Tensor
 
+# What `from webkeras.ops.numpy import *` gives keras.ops: this module's ops, not its imports.
+__all__ = [
+    "abs", "absolute", "add", "amax", "amin", "argmax", "broadcast_shapes", "broadcast_to",
+    "clip", "divide", "divide_no_nan", "dot", "equal", "exp", "expand_dims", "full", "greater",
+    "greater_equal", "less", "less_equal", "log", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "multiply", "negative", "not_equal", "ones", "ones_like", "power", "reciprocal",
+    "reshape", "sign", "size", "sqrt", "square", "squeeze", "subtract", "sum", "swapaxes",
+    "tanh", "transpose", "true_divide", "unbroadcast", "where", "zeros", "zeros_like",
+]
+
 
 def _binary_operands(a, b):
     # Python scalars take the other operand's dtype (weak typing, as in Keras/JAX).

@@ -63,8 +63,7 @@ OPS_FUNCTIONS = (
 # Public functions of `webkeras.ops` that belong to its autodiff machinery or dtype rules, not
 # to keras.ops: never named by a Keras file, so not allowed (a test checks that every public
 # function of `webkeras.ops` is in exactly one of these two lists).
-OPS_HELPERS = ("broadcast_shapes", "is_float_dtype", "make", "record", "result_dtype",
-               "scatter_add_along", "slice_scatter", "unbroadcast")
+OPS_HELPERS = ("broadcast_shapes", "scatter_add_along", "slice_scatter", "unbroadcast")
 # keras.ops control flow takes Python functions as arguments and calls them: a file can only
 # pass JSON values, and Keras files never name these for a Lambda, so they are not allowed.
 OPS_CONTROL_FLOW = (

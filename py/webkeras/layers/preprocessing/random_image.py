@@ -12,6 +12,7 @@ import numpy as np
 
 from webkeras import ops
 from webkeras.backend import image_data_format
+from webkeras.ops.core import is_float_dtype
 from webkeras.layers.layer import Layer
 from webkeras.utils import random_state
 
@@ -57,7 +58,7 @@ class RandomFlip(_RandomImageLayer):
         h_axis = self._image_axes(inputs.ndim)
         batch = inputs.shape[0] if inputs.ndim == 4 else 1
         shape = (batch,) + (1,) * 3 if inputs.ndim == 4 else (1, 1, 1)
-        dtype = inputs.dtype if ops.is_float_dtype(inputs.dtype) else "float32"
+        dtype = inputs.dtype if is_float_dtype(inputs.dtype) else "float32"
         flips = self._draw(lambda rng: (rng.random(shape) <= 0.5).astype(dtype))
         flips = ops.cast(ops.convert_to_tensor(flips), "bool")
         out = inputs
