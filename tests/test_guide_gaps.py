@@ -154,3 +154,28 @@ def test_save_format_h5_without_suffix(tmp_path):
     np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0))
     with pytest.raises(ValueError, match="save_format='tf'"):
         model.save(str(tmp_path / "other"), save_format="tf")
+
+
+# -- keras.io examples cast with the layer's dtypes ------------------------------------------
+class _PositionalEmbedding(layers.Layer):
+    """keras.io's text examples: positions and their scaling cast to `self.compute_dtype`."""
+
+    def __init__(self, length, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = layers.Embedding(length, dim)
+        self.dim = dim
+
+    def call(self, x):
+        scale = keras.ops.sqrt(keras.ops.cast(self.dim, self.compute_dtype))
+        positions = self.embedding(keras.ops.arange(keras.ops.shape(x)[1]))
+        return keras.ops.cast(x, self.compute_dtype) * scale + positions
+
+
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_layer_compute_and_variable_dtype_follow_the_layer_dtype(dtype):
+    layer = _PositionalEmbedding(5, 4, dtype=dtype)
+    out = layer(np.ones((2, 5, 4), dtype="float32"))
+    expected = dtype or "float32"
+    assert (layer.compute_dtype, layer.variable_dtype) == (expected, expected)
+    assert keras.ops.convert_to_numpy(out).shape == (2, 5, 4)
+    assert str(out.dtype) == expected

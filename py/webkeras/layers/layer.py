@@ -172,6 +172,16 @@ class Layer(SavingHooks):
         return self.add_weight(*args, **kwargs)
 
     @property
+    def compute_dtype(self):
+        # One dtype per layer (no mixed-precision policies): Keras 3's compute and variable
+        # dtypes are both the layer's `dtype` then, and custom layers cast with these names.
+        return self.dtype
+
+    @property
+    def variable_dtype(self):
+        return self.dtype
+
+    @property
     def trainable(self):
         return self._trainable
 
