@@ -212,7 +212,7 @@ class NumpyBackend(Backend):
         # Move the gathered axes of `updates` to the front to match `moved[indices]`.
         lead = indices.ndim
         upd = np.moveaxis(updates, tuple(range(axis, axis + lead)), tuple(range(lead)))
-        np.add.at(moved, indices, upd)
+        _add_rows(moved, indices.reshape(-1), upd.reshape((indices.size,) + upd.shape[lead:]))
         return out
 
     def erf(self, x):
@@ -306,6 +306,22 @@ class NumpyBackend(Backend):
 
     def rnn_scan_grad(self, residuals, grad, needs):
         return recurrence.rnn_scan_grad(self.recurrence_arrays, residuals, grad, needs)
+
+
+def _add_rows(out, rows, updates):
+    """np.add.at(out, rows, updates) on a zero `out`, in the same order of summation (so the
+    same bits), ~3x faster: np.add.at is slow per row (2.6 ms for M3's 2,560 x 128 embedding
+    gradient, 0.9 ms this way). Each row's first update is a plain assignment, only the
+    repeats (few, for token ids) go through np.add.at."""
+    rows = np.where(rows < 0, rows + out.shape[0], rows)  # take's negative indices
+    order = np.argsort(rows, kind="stable")  # stable: a row's updates keep their order
+    ranked = rows[order]
+    repeat = np.zeros(ranked.shape, dtype=bool)
+    np.equal(ranked[1:], ranked[:-1], out=repeat[1:])
+    first, rest = order[~repeat], order[repeat]
+    out[rows[first]] = updates[first]
+    if rest.size:
+        np.add.at(out, rows[rest], updates[rest])
 
 
 def _erf(x):
