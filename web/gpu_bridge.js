@@ -8,6 +8,13 @@
 // Command list format (int32 words), as written by browser_driver.py:
 //   OP_DISPATCH, pipeline, uniform, nBuffers, buffer_1 .. buffer_n, groupsX, groupsY, groupsZ
 //   OP_COPY,     src, dst, nbytes
+//
+// A recorded program (a traced train step, trainers/webgpu_plan.py) is such a list registered
+// once with `createProgram`: its bind groups are made then and held by the program, so
+// `runProgram` replays a whole step in one call, one command buffer, one submit.
+//
+// Storage and uniform buffers share one handle table, so an upload (`write`, a program run's
+// writes) may target either.
 
 export const OP_DISPATCH = 1;
 export const OP_COPY = 2;
@@ -72,14 +79,23 @@ export class GPUBridge {
     };
     this.limits = {};
     for (const key in device.limits) this.limits[key] = device.limits[key];
-    this.buffers = new HandleTable();
-    this.uniforms = new HandleTable();
+    this.buffers = new HandleTable(); // storage and uniform GPUBuffers
     this.pipelines = new HandleTable();
+    this.programs = new HandleTable();
     this.bindGroups = new Map(); // key "p,u,b1,b2.." -> GPUBindGroup
-    this.keysByBuffer = new Map(); // buffer/uniform key ("b7" / "u3") -> Set of bind-group keys
+    this.keysByBuffer = new Map(); // buffer handle -> Set of the bind-group keys using it
     this.staging = new Map(); // size -> [GPUBuffer] (free MAP_READ buffers)
     this.errors = [];
-    this.stats = { flushes: 0, dispatches: 0, reads: 0, bindGroupsCreated: 0 };
+    // submits counts every queue submit (flushes, program runs and readbacks' copies).
+    this.stats = {
+      flushes: 0,
+      programRuns: 0,
+      submits: 0,
+      dispatches: 0,
+      reads: 0,
+      bindGroupsCreated: 0,
+      programs: 0,
+    };
     device.addEventListener("uncapturederror", (event) => {
       // Reported to Python at the next read, so a failed kernel raises instead of reading zeros.
       this.errors.push(event.error.message);
@@ -94,7 +110,7 @@ export class GPUBridge {
   }
 
   destroyBuffer(handle) {
-    this._forgetBindGroups("b" + handle);
+    this._forgetBindGroups(handle);
     const buffer = this.buffers.remove(handle);
     if (buffer) buffer.destroy();
   }
@@ -134,6 +150,7 @@ export class GPUBridge {
     encoder.copyBufferToBuffer(source, 0, staging, 0, size);
     this.device.queue.submit([encoder.finish()]);
     this.stats.reads += 1;
+    this.stats.submits += 1;
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, size);
     } catch (error) {
@@ -157,13 +174,11 @@ export class GPUBridge {
   createUniform(ptr, nbytes) {
     const buffer = this.device.createBuffer({ size: align16(nbytes), usage: this.usage.uniform });
     this._writeFromHeap(buffer, ptr, nbytes);
-    return this.uniforms.add(buffer);
+    return this.buffers.add(buffer);
   }
 
   destroyUniform(handle) {
-    this._forgetBindGroups("u" + handle);
-    const buffer = this.uniforms.remove(handle);
-    if (buffer) buffer.destroy();
+    this.destroyBuffer(handle);
   }
 
   // -- pipelines ---------------------------------------------------------------------------
@@ -203,17 +218,28 @@ export class GPUBridge {
     if (count === 0) return;
     const words = new Int32Array(this.heap().buffer, ptr, count);
     const encoder = this.device.createCommandEncoder();
+    this._encodeWords(encoder, words, 0, count);
+    this._submit(encoder);
+    this.stats.flushes += 1;
+  }
+
+  _submit(encoder) {
+    this.device.queue.submit([encoder.finish()]);
+    this.stats.submits += 1;
+  }
+
+  /** Encode words[start, end) into `encoder`, one compute pass per run of dispatches. */
+  _encodeWords(encoder, words, start, end) {
     let pass = null;
-    let i = 0;
-    while (i < count) {
+    let i = start;
+    while (i < end) {
       const op = words[i];
       if (op === OP_DISPATCH) {
         const nBuffers = words[i + 3];
-        const bindGroup = this._bindGroup(words, i + 1, nBuffers);
-        const { pipeline } = this.pipelines.get(words[i + 1], "pipeline");
+        const bindGroup = this._cachedBindGroup(words, i + 1, nBuffers);
         const g = i + 4 + nBuffers;
         if (!pass) pass = encoder.beginComputePass();
-        pass.setPipeline(pipeline);
+        pass.setPipeline(this.pipelines.get(words[i + 1], "pipeline").pipeline);
         pass.setBindGroup(0, bindGroup);
         pass.dispatchWorkgroups(words[g], words[g + 1], words[g + 2]);
         this.stats.dispatches += 1;
@@ -228,52 +254,133 @@ export class GPUBridge {
         encoder.copyBufferToBuffer(src, 0, dst, 0, align4(words[i + 3]));
         i += 4;
       } else {
-        throw new Error(`webkeras gpu bridge: bad command ${op} at word ${i} of ${count}`);
+        throw new Error(`webkeras gpu bridge: bad command ${op} at word ${i} of ${end}`);
       }
     }
     if (pass) pass.end();
-    this.device.queue.submit([encoder.finish()]);
-    this.stats.flushes += 1;
   }
 
+  // -- recorded programs -------------------------------------------------------------------
+  /**
+   * Register the `count` command words at heap address `ptr` as a program -> handle. Its
+   * bind groups are made here and held by the program (not the shared cache, which a large
+   * step would overflow); the buffers it names must outlive it (destroyProgram).
+   */
+  createProgram(ptr, count) {
+    const words = new Int32Array(this.heap().buffer, ptr, count);
+    const steps = [];
+    let i = 0;
+    while (i < count) {
+      const op = words[i];
+      if (op === OP_DISPATCH) {
+        const nBuffers = words[i + 3];
+        const g = i + 4 + nBuffers;
+        steps.push({
+          pipeline: this.pipelines.get(words[i + 1], "pipeline").pipeline,
+          bindGroup: this._newBindGroup(words, i + 1, nBuffers),
+          x: words[g],
+          y: words[g + 1],
+          z: words[g + 2],
+        });
+        i = g + 3;
+      } else if (op === OP_COPY) {
+        steps.push({
+          src: this.buffers.get(words[i + 1], "buffer"),
+          dst: this.buffers.get(words[i + 2], "buffer"),
+          size: align4(words[i + 3]),
+        });
+        i += 4;
+      } else {
+        throw new Error(`webkeras gpu bridge: bad command ${op} at word ${i} of ${count}`);
+      }
+    }
+    this.stats.programs += 1;
+    const dispatches = steps.filter((step) => step.bindGroup).length;
+    return this.programs.add({ steps, dispatches });
+  }
+
+  destroyProgram(handle) {
+    if (this.programs.remove(handle)) this.stats.programs -= 1;
+  }
+
+  /**
+   * Run program `handle` in one submit. The `count` uint32 words at `ptr` are: `nWrites`
+   * uploads (buffer handle, heap address, nbytes), done first with queue.writeBuffer; then
+   * `nBefore` command words queued before the program (encoded ahead of it); then command
+   * words encoded after it (the step's output copies).
+   */
+  runProgram(handle, ptr, count, nWrites, nBefore) {
+    const { steps, dispatches } = this.programs.get(handle, "program");
+    const words = new Uint32Array(this.heap().buffer, ptr, count);
+    const writesEnd = 3 * nWrites;
+    for (let i = 0; i < writesEnd; i += 3) {
+      this._writeFromHeap(this.buffers.get(words[i], "buffer"), words[i + 1], words[i + 2]);
+    }
+    const encoder = this.device.createCommandEncoder();
+    this._encodeWords(encoder, words, writesEnd, writesEnd + nBefore);
+    let pass = null;
+    for (const step of steps) {
+      if (step.bindGroup) {
+        if (!pass) pass = encoder.beginComputePass();
+        pass.setPipeline(step.pipeline);
+        pass.setBindGroup(0, step.bindGroup);
+        pass.dispatchWorkgroups(step.x, step.y, step.z);
+      } else {
+        if (pass) {
+          pass.end();
+          pass = null;
+        }
+        encoder.copyBufferToBuffer(step.src, 0, step.dst, 0, step.size);
+      }
+    }
+    if (pass) pass.end();
+    this._encodeWords(encoder, words, writesEnd + nBefore, count);
+    this._submit(encoder);
+    this.stats.dispatches += dispatches;
+    this.stats.programRuns += 1;
+  }
+
+  // -- bind groups ---------------------------------------------------------------------------
   /** The cached bind group for words[at] = pipeline, uniform, nBuffers, buffers... */
-  _bindGroup(words, at, nBuffers) {
+  _cachedBindGroup(words, at, nBuffers) {
     const end = at + 3 + nBuffers;
     let key = "";
     for (let j = at; j < end; j++) key += words[j] + ",";
     let group = this.bindGroups.get(key);
     if (group) return group;
-    const pipelineHandle = words[at];
-    const uniformHandle = words[at + 1];
-    const uniform = this.uniforms.get(uniformHandle, "uniform");
-    const entries = [{ binding: 0, resource: { buffer: uniform } }];
-    const owners = ["u" + uniformHandle];
-    for (let b = 0; b < nBuffers; b++) {
-      const handle = words[at + 3 + b];
-      entries.push({ binding: b + 1, resource: { buffer: this.buffers.get(handle, "buffer") } });
-      owners.push("b" + handle);
-    }
-    const { layout } = this.pipelines.get(pipelineHandle, "pipeline");
-    group = this.device.createBindGroup({ layout, entries });
+    group = this._newBindGroup(words, at, nBuffers);
     if (this.bindGroups.size >= MAX_BIND_GROUPS) {
       this.bindGroups.clear();
       this.keysByBuffer.clear();
     }
     this.bindGroups.set(key, group);
-    for (const owner of owners) {
-      let keys = this.keysByBuffer.get(owner);
-      if (!keys) this.keysByBuffer.set(owner, (keys = new Set()));
+    for (let j = at + 1; j < end; j++) {
+      if (j === at + 2) continue; // the buffer count
+      let keys = this.keysByBuffer.get(words[j]);
+      if (!keys) this.keysByBuffer.set(words[j], (keys = new Set()));
       keys.add(key);
     }
-    this.stats.bindGroupsCreated += 1;
     return group;
   }
 
-  _forgetBindGroups(owner) {
-    const keys = this.keysByBuffer.get(owner);
+  /** A new bind group: the uniform at binding 0, the storage buffers at 1..n. */
+  _newBindGroup(words, at, nBuffers) {
+    const uniform = this.buffers.get(words[at + 1], "uniform");
+    const entries = [{ binding: 0, resource: { buffer: uniform } }];
+    for (let b = 0; b < nBuffers; b++) {
+      const buffer = this.buffers.get(words[at + 3 + b], "buffer");
+      entries.push({ binding: b + 1, resource: { buffer } });
+    }
+    const { layout } = this.pipelines.get(words[at], "pipeline");
+    this.stats.bindGroupsCreated += 1;
+    return this.device.createBindGroup({ layout, entries });
+  }
+
+  _forgetBindGroups(handle) {
+    const keys = this.keysByBuffer.get(handle);
     if (!keys) return;
     for (const key of keys) this.bindGroups.delete(key);
-    this.keysByBuffer.delete(owner);
+    this.keysByBuffer.delete(handle);
   }
 }
 

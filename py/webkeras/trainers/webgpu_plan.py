@@ -184,8 +184,12 @@ class _Program:
 
     def __del__(self):
         try:
+            driver = self.backend.driver
+            for segment in self.segments:
+                if isinstance(segment, _Segment):
+                    driver.destroy_program(segment.program)
             for handle in self._owned_uniforms:
-                self.backend.driver.destroy_uniform(handle)
+                driver.destroy_uniform(handle)
         except Exception:  # interpreter shutdown: the device is going away anyway
             pass
 

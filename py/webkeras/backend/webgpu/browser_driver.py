@@ -8,6 +8,9 @@ as few calls as possible, because each Python->JS call costs microseconds (ENVIR
   array and hands the bridge its heap address: one call encodes the whole pass and submits.
 - `write` and `create_uniform` pass the heap address of the data (no `to_js` copy); the bridge
   reads it through a view of the wasm memory.
+- a recorded program (a traced step, trainers/webgpu_plan.py) is registered with the bridge
+  once, its packed words and bind groups held there; `run_program` is then one call carrying
+  only the step's uploads and the few copies around the program.
 - `read` is synchronous for Python but asynchronous in JS: the bridge returns a Promise
   (copy to a staging buffer, `mapAsync`, copy into our bytearray) and `pyodide.ffi.run_sync`
   suspends Python with JSPI until it settles. This needs Python to have been entered with
@@ -75,6 +78,9 @@ class BrowserDriver(Driver):
         self._destroy_uniform = self.bridge.destroyUniform
         self._create_pipeline = self.bridge.createPipeline
         self._flush = self.bridge.flush
+        self._create_program = self.bridge.createProgram
+        self._destroy_program = self.bridge.destroyProgram
+        self._run_program = self.bridge.runProgram
         self.limits = self.bridge.limits.to_py()
         info = self.bridge.adapterInfo.to_py()
         name = info.get("architecture") or info.get("description") or info.get("device") or "gpu"
@@ -125,21 +131,33 @@ class BrowserDriver(Driver):
 
     # -- recorded programs -------------------------------------------------------------------
     def create_program(self, commands):
-        """The program's commands packed once as the int32 words `flush` hands the bridge;
-        the bridge's bind-group cache keeps their bind groups from step to step."""
+        """The bridge's handle of `commands` packed as the int32 words `flush` takes; the
+        bridge makes the program's bind groups now and holds them."""
         words = array("i")
         for kind, *args in commands:
             words.extend(_dispatch_words(*args) if kind == "dispatch" else (OP_COPY, *args))
-        return words
+        ptr, count = words.buffer_info()
+        return self._create_program(ptr, count)
+
+    def destroy_program(self, program):
+        self._destroy_program(program)
 
     def run_program(self, program, writes=(), copies=()):
+        # One call: the uploads (handle, heap address, nbytes), the commands queued so far,
+        # then the copies after the program, as uint32 words (heap addresses may pass 2 GiB).
+        words = array("I")
+        keep = []
         for handle, data in writes:
-            ptr, nbytes, _keep = _address(data)
-            self._write(handle, ptr, nbytes)
-        self._commands.extend(program)
+            ptr, nbytes, view = _address(data)
+            keep.append(view)
+            words.extend((handle, ptr, nbytes))
+        words.extend(self._commands)
+        before = len(self._commands)
+        self._commands = []
         for src, dst, nbytes in copies:
-            self.copy(src, dst, nbytes)
-        self.flush()
+            words.extend((OP_COPY, src, dst, nbytes))
+        ptr, count = words.buffer_info()
+        self._run_program(program, ptr, count, len(writes), before)
 
     def flush(self):
         if not self._commands:

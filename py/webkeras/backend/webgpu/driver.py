@@ -66,6 +66,10 @@ class Driver:
         here, once; the handles must outlive the program."""
         raise NotImplementedError
 
+    def destroy_program(self, program):
+        """Free what `create_program` made outside Python (the browser bridge holds its
+        programs); a program that is a plain Python object needs nothing."""
+
     def run_program(self, program, writes=(), copies=()):
         """Upload `writes` ((handle, C-contiguous ndarray) pairs, with queue.writeBuffer),
         then encode whatever is queued, the program and then `copies` ((src, dst, nbytes)
