@@ -72,30 +72,6 @@ REDUCE_FINISH = {
     "mean": "p.v / ${T}(params.reduced)",
 }
 
-# Fused optimizer updates, element i; scalars live in params (lr etc. never recompile).
-OPTIMIZER_BUFFERS = {
-    "sgd": ("variable", "grad"),
-    "momentum": ("variable", "grad", "velocity"),
-    "nesterov": ("variable", "grad", "velocity"),
-    "adam": ("variable", "grad", "m", "v"),
-}
-OPTIMIZER_BODIES = {
-    "sgd": "variable[i] = variable[i] - params.lr * grad[i];",
-    "momentum": """let vel = params.momentum * velocity[i] - params.lr * grad[i];
-    velocity[i] = vel;
-    variable[i] = variable[i] + vel;""",
-    "nesterov": """let g = grad[i];
-    let vel = params.momentum * velocity[i] - params.lr * g;
-    velocity[i] = vel;
-    variable[i] = variable[i] + params.momentum * vel - params.lr * g;""",
-    "adam": """let g = grad[i];
-    let m1 = m[i] + (g - m[i]) * params.one_minus_beta_1;
-    let v1 = v[i] + (g * g - v[i]) * params.one_minus_beta_2;
-    m[i] = m1;
-    v[i] = v1;
-    variable[i] = variable[i] - params.alpha * m1 / (sqrt(v1) + params.epsilon);""",
-}
-
 _SCALAR_FORMATS = {"u32": "I", "i32": "i", "f32": "f"}
 
 
@@ -368,18 +344,25 @@ def _one_hot(dtype, workgroup=256):
     return Program(source, fields, workgroup)
 
 
-def _optimizer(kind, workgroup=256):
-    fields = [("n", "u32"), ("lr", "f32"), ("momentum", "f32"), ("alpha", "f32"),
-              ("one_minus_beta_1", "f32"), ("one_minus_beta_2", "f32"), ("epsilon", "f32")]
-    names = OPTIMIZER_BUFFERS[kind]
-    writes = [(name, "f32") for name in names if name != "grad"]
-    # Slots follow the caller's order: variable, grad, then the state buffers.
-    bindings = _bindings([("grad", "f32")], writes, order=names)
-    source = _fill(
-        "optimizer", fields, bindings=bindings, workgroup=workgroup,
-        body=OPTIMIZER_BODIES[kind],
-    )
-    return Program(source, fields, workgroup)
+#: The params of every optimizer update: the per-step and per-optimizer scalars (never in the
+#: source, so a learning rate schedule never recompiles).
+OPTIMIZER_FIELDS = (
+    ("n", "u32"), ("lr", "f32"), ("alpha", "f32"), ("momentum", "f32"),
+    ("one_minus_beta_1", "f32"), ("one_minus_beta_2", "f32"), ("rho", "f32"),
+    ("one_minus_rho", "f32"), ("epsilon", "f32"), ("weight_decay", "f32"),
+)
+
+
+def _optimizer(buffers, body, workgroup=256):
+    """A fused in-place optimizer update of element i (bodies: backend/webgpu/optimizer_updates.py).
+
+    buffers: binding names in the caller's order; "grad" is read, the others read and written.
+    """
+    writes = [(name, "f32") for name in buffers if name != "grad"]
+    bindings = _bindings([("grad", "f32")], writes, order=list(buffers))
+    source = _fill("optimizer", OPTIMIZER_FIELDS, bindings=bindings, workgroup=workgroup,
+                   body=body)
+    return Program(source, OPTIMIZER_FIELDS, workgroup)
 
 
 def _gather(op, nd, dtype="float32", workgroup=256):

@@ -10,6 +10,8 @@ Dtypes are strings: "float32", "float64" (NumPy backend only, for gradient check
 (non-negative, sorted tuples).
 """
 
+import numpy as np
+
 UNARY_OPS = (
     "neg", "exp", "log", "sqrt", "abs", "sign", "square", "reciprocal",
     "relu", "sigmoid", "tanh",
@@ -130,22 +132,93 @@ class Backend:
         """Copy `value` into the raw array `target` in place."""
         raise NotImplementedError
 
-    def sgd_update(self, var, grad, velocity, learning_rate, momentum, nesterov):
+    # Each update is one primitive (one kernel on a device, one pass with out= on the host),
+    # replayed by a traced step as one call; the defaults compose it from the primitives above.
+    # `weight_decay` (0: none) is Keras 3's decoupled decay, applied first:
+    # var -= var * weight_decay * learning_rate. Float scalars are cast to var's dtype.
+    def sgd_update(self, var, grad, velocity, learning_rate, momentum, nesterov,
+                   weight_decay=0.0):
         """In place. velocity is None when momentum == 0.
 
         Keras 3: v = momentum * v - lr * g; var += v  (nesterov: var += momentum * v - lr * g);
         without momentum: var -= lr * g.
         """
-        raise NotImplementedError
+        scalar = _Scalars(self, var)
+        lr = scalar(learning_rate)
+        self._decay(var, lr, scalar, weight_decay)
+        step = self.binary("mul", grad, lr)
+        if velocity is None:
+            self.assign(var, self.binary("sub", var, step))
+            return
+        self.assign(velocity, self.binary("sub", self.binary("mul", velocity, scalar(momentum)),
+                                          step))
+        if nesterov:
+            self.assign(var, self.binary("add", var, self.binary(
+                "sub", self.binary("mul", velocity, scalar(momentum)), step)))
+        else:
+            self.assign(var, self.binary("add", var, velocity))
 
-    def adam_update(self, var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step):
-        """In place, Keras 3's Adam (step counts from 1):
+    def adam_update(self, var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step,
+                    v_hat=None, weight_decay=0.0):
+        """In place, Keras 3's Adam (step counts from 1; `v_hat` given: amsgrad):
 
-        alpha = lr * sqrt(1 - beta_2**step) / (1 - beta_1**step)
+        alpha = adam_step_size(lr, beta_1, beta_2, step)
         m += (g - m) * (1 - beta_1); v += (g*g - v) * (1 - beta_2)
-        var -= alpha * m / (sqrt(v) + epsilon)
+        amsgrad: v_hat = maximum(v_hat, v), used for v below
+        var -= (m * alpha) / (sqrt(v) + epsilon)
         """
-        raise NotImplementedError
+        scalar = _Scalars(self, var)
+        self._decay(var, scalar(learning_rate), scalar, weight_decay)
+        alpha = adam_step_size(learning_rate, beta_1, beta_2, step, self.dtype(var))
+        self.assign(m, self.binary("add", m, self.binary(
+            "mul", self.binary("sub", grad, m), scalar(1 - beta_1))))
+        self.assign(v, self.binary("add", v, self.binary(
+            "mul", self.binary("sub", self.unary("square", grad), v), scalar(1 - beta_2))))
+        if v_hat is not None:
+            self.assign(v_hat, self.binary("maximum", v_hat, v))
+            v = v_hat
+        denominator = self.binary("add", self.unary("sqrt", v), scalar(epsilon))
+        self.assign(var, self.binary("sub", var, self.binary(
+            "div", self.binary("mul", m, scalar(alpha)), denominator)))
+
+    def rmsprop_update(self, var, grad, velocity, average_gradient, momentum_buffer,
+                       learning_rate, rho, momentum, epsilon, weight_decay=0.0):
+        """In place, Keras 3's RMSprop. average_gradient is None unless centered,
+        momentum_buffer None unless momentum > 0:
+
+        velocity = rho * velocity + (1 - rho) * g*g
+        centered: average_gradient = rho * average_gradient + (1 - rho) * g,
+                  denominator = velocity - average_gradient**2 + epsilon
+        else denominator = velocity + epsilon
+        increment = (lr * g) / sqrt(denominator)
+        momentum: momentum_buffer = momentum * momentum_buffer + increment; var -= it
+        else var -= increment
+        """
+        scalar = _Scalars(self, var)
+        lr = scalar(learning_rate)
+        self._decay(var, lr, scalar, weight_decay)
+        rho_, rest = scalar(rho), scalar(1 - rho)
+        self.assign(velocity, self.binary("add", self.binary("mul", rho_, velocity),
+                                          self.binary("mul", rest, self.unary("square", grad))))
+        if average_gradient is not None:
+            self.assign(average_gradient, self.binary(
+                "add", self.binary("mul", rho_, average_gradient), self.binary("mul", rest, grad)))
+            denominator = self.binary("add", self.binary(
+                "sub", velocity, self.unary("square", average_gradient)), scalar(epsilon))
+        else:
+            denominator = self.binary("add", velocity, scalar(epsilon))
+        increment = self.binary("div", self.binary("mul", lr, grad),
+                                self.unary("sqrt", denominator))
+        if momentum_buffer is not None:
+            self.assign(momentum_buffer, self.binary(
+                "add", self.binary("mul", scalar(momentum), momentum_buffer), increment))
+            increment = momentum_buffer
+        self.assign(var, self.binary("sub", var, increment))
+
+    def _decay(self, var, lr, scalar, weight_decay):
+        if weight_decay:
+            self.assign(var, self.binary("sub", var, self.binary(
+                "mul", self.binary("mul", var, scalar(weight_decay)), lr)))
 
     # -- indexing and joining (layers: slicing, padding, concatenation, gathers) ---------------
     def strided_slice(self, x, slices):
@@ -236,3 +309,22 @@ class Backend:
     # -- synchronisation ---------------------------------------------------------------------
     def flush(self):
         """Submit queued device work (no-op on the host)."""
+
+
+def adam_step_size(learning_rate, beta_1, beta_2, step, dtype="float32"):
+    """Adam's bias-corrected step size, as Keras 3 computes it (in the variable's dtype):
+    lr * sqrt(1 - beta_2**step) / (1 - beta_1**step)."""
+    cast = np.dtype(dtype).type
+    one = cast(1)
+    return float(cast(learning_rate) * np.sqrt(one - cast(beta_2) ** cast(step))
+                 / (one - cast(beta_1) ** cast(step)))
+
+
+class _Scalars:
+    """Python numbers as 0-d raw arrays of `like`'s dtype, for the composed updates."""
+
+    def __init__(self, backend, like):
+        self.backend, self.dtype = backend, backend.dtype(like)
+
+    def __call__(self, value):
+        return self.backend.full((), value, self.dtype)

@@ -1,5 +1,6 @@
 """The Optimizer base class: Keras 3's apply loop (clip, weight decay, update, step)."""
 
+import re
 import warnings
 
 import numpy as np
@@ -18,6 +19,9 @@ class Optimizer:
     rate live on the host (mirrored into the `iterations` / `learning_rate` Variables when
     read), so a train step needs no readback.
     """
+
+    # Whether update_step applies weight_decay itself (in the backend's fused update).
+    _fuses_weight_decay = False
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99,
@@ -239,14 +243,19 @@ class Optimizer:
     def _use_weight_decay(self, variable):
         if variable._uid in self._exclude_ids:
             return False
-        import re
-
         if self._exclude_names and re.search("|".join(self._exclude_names), variable.name):
             return False
         return True
 
+    def _weight_decay_for(self, variable):
+        """The decay rate a fused update applies to `variable` (0.0: none)."""
+        if self.weight_decay is None or not self._use_weight_decay(variable):
+            return 0.0
+        return float(self.weight_decay)
+
     def _apply_weight_decay(self, variables, learning_rate):
-        if self.weight_decay is None:
+        # Optimizers whose backend update fuses the decay (`_weight_decay_for`) skip this pass.
+        if self.weight_decay is None or self._fuses_weight_decay:
             return
         for variable in variables:
             if self._use_weight_decay(variable):

@@ -1,5 +1,7 @@
-"""Keras 3 optimizers. SGD and Adam use the backends' fused update kernels; the others are
-written with `keras.ops`, so they run on every backend. Each matches Keras step for step."""
+"""Keras 3 optimizers. SGD, Adam (AdamW, amsgrad) and RMSprop update each variable with one
+fused backend primitive (weight decay included), which a traced step replays as one call with
+the learning rate and step count re-read at each step; the others are written with
+`keras.ops`, so they run on every backend. Each matches Keras step for step."""
 
 import numpy as np
 
@@ -10,13 +12,14 @@ from webkeras.optimizers.base import Optimizer
 _f32 = np.float32
 
 
-
 class SGD(Optimizer):
     """Gradient descent, with optional (Nesterov) momentum.
 
     `velocity = momentum * velocity - learning_rate * g`; `w += velocity`
     (Nesterov: `w += momentum * velocity - learning_rate * g`).
     """
+
+    _fuses_weight_decay = True
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
@@ -31,7 +34,8 @@ class SGD(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         velocity = self._get_slot(variable, "momentum").data if self.momentum != 0 else None
         get_backend().sgd_update(variable.data, gradient.data, velocity, learning_rate,
-                                 self.momentum, self.nesterov)
+                                 self.momentum, self.nesterov,
+                                 weight_decay=self._weight_decay_for(variable))
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -39,6 +43,8 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba), Keras 3's form with `epsilon` added outside the square root."""
+
+    _fuses_weight_decay = True
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, name=None, **kwargs):
@@ -51,21 +57,12 @@ class Adam(Optimizer):
         return groups + [("velocity_hat",)] if self.amsgrad else groups
 
     def update_step(self, gradient, variable, learning_rate):
-        m = self._get_slot(variable, "momentum")
-        v = self._get_slot(variable, "velocity")
-        step = self._step + 1
-        if not self.amsgrad:
-            get_backend().adam_update(variable.data, gradient.data, m.data, v.data,
-                                      learning_rate, self.beta_1, self.beta_2, self.epsilon,
-                                      step)
-            return
-        alpha = float(_f32(learning_rate) * np.sqrt(_f32(1) - _f32(self.beta_2) ** _f32(step))
-                      / (_f32(1) - _f32(self.beta_1) ** _f32(step)))
-        m.assign(m + (gradient - m) * (1 - self.beta_1))
-        v.assign(v + (ops.square(gradient) - v) * (1 - self.beta_2))
-        v_hat = self._get_slot(variable, "velocity_hat")
-        v_hat.assign(ops.maximum(v_hat, v))
-        variable.assign(variable - (m * alpha) / (ops.sqrt(v_hat) + self.epsilon))
+        slots = self._slots[variable._uid]
+        v_hat = slots["velocity_hat"].data if self.amsgrad else None
+        get_backend().adam_update(variable.data, gradient.data, slots["momentum"].data,
+                                  slots["velocity"].data, learning_rate, self.beta_1,
+                                  self.beta_2, self.epsilon, self._step + 1, v_hat=v_hat,
+                                  weight_decay=self._weight_decay_for(variable))
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -88,6 +85,8 @@ class AdamW(Adam):
 class RMSprop(Optimizer):
     """Divide the gradient by a running root mean square of recent gradients."""
 
+    _fuses_weight_decay = True
+
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
@@ -102,22 +101,13 @@ class RMSprop(Optimizer):
         return groups
 
     def update_step(self, gradient, variable, learning_rate):
-        velocity = self._get_slot(variable, "velocity")
-        rho = self.rho
-        velocity.assign(rho * velocity + (1 - rho) * ops.square(gradient))
-        if self.centered:
-            average_grad = self._get_slot(variable, "average_gradient")
-            average_grad.assign(rho * average_grad + (1 - rho) * gradient)
-            denominator = velocity - ops.square(average_grad) + self.epsilon
-        else:
-            denominator = velocity + self.epsilon
-        increment = (learning_rate * gradient) / ops.sqrt(denominator)
-        if self.momentum > 0:
-            momentum = self._get_slot(variable, "momentum")
-            momentum.assign(self.momentum * momentum + increment)
-            variable.assign(variable - momentum)
-        else:
-            variable.assign(variable - increment)
+        slots = self._slots[variable._uid]
+        average_gradient = slots["average_gradient"].data if self.centered else None
+        momentum_buffer = slots["momentum"].data if self.momentum > 0 else None
+        get_backend().rmsprop_update(variable.data, gradient.data, slots["velocity"].data,
+                                     average_gradient, momentum_buffer, learning_rate,
+                                     self.rho, self.momentum, self.epsilon,
+                                     weight_decay=self._weight_decay_for(variable))
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,

@@ -33,7 +33,8 @@ PRIMITIVES = tuple(name for name, value in vars(Backend).items()
 # Arguments of the fused optimizer updates that change from step to step on the host (the
 # learning rate a schedule or callback sets, the step count): bound to host-value slots.
 HOST_ARGUMENTS = {"sgd_update": {"learning_rate": "learning_rate"},
-                  "adam_update": {"learning_rate": "learning_rate", "step": "step"}}
+                  "adam_update": {"learning_rate": "learning_rate", "step": "step"},
+                  "rmsprop_update": {"learning_rate": "learning_rate"}}
 _PARAMETERS = {name: list(inspect.signature(getattr(Backend, name)).parameters)[1:]
                for name in HOST_ARGUMENTS}
 # Immutable scalars are literals, never results (their ids are shared and reused).

@@ -10,6 +10,7 @@ from webkeras.backend import recurrence
 from webkeras.backend.base import Backend
 from webkeras.backend.numpy import wasm_kernels
 from webkeras.backend.numpy.blas_threads import blas_threads
+from webkeras.backend.numpy.optimizer_updates import OptimizerUpdates
 from webkeras.backend.numpy.recurrence_arrays import NumpyArrays
 
 _UNARY = {
@@ -54,7 +55,7 @@ _REDUCE = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min}
 
 _DTYPE_NAMES = {}  # np.dtype -> its name
 
-class NumpyBackend(Backend):
+class NumpyBackend(OptimizerUpdates, Backend):
     name = "numpy"
 
     def __init__(self):
@@ -169,28 +170,6 @@ class NumpyBackend(Backend):
 
     def assign(self, target, value):
         target[...] = value
-
-    def sgd_update(self, var, grad, velocity, learning_rate, momentum, nesterov):
-        lr = var.dtype.type(learning_rate)
-        if velocity is None:
-            var -= lr * grad
-            return
-        velocity *= var.dtype.type(momentum)
-        velocity -= lr * grad
-        if nesterov:
-            var += var.dtype.type(momentum) * velocity - lr * grad
-        else:
-            var += velocity
-
-    def adam_update(self, var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step):
-        if self.simd is not None and self.simd.adam_update(
-                var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step):
-            return
-        t = var.dtype.type
-        alpha = t(learning_rate * np.sqrt(1 - beta_2**step) / (1 - beta_1**step))
-        m += (grad - m) * t(1 - beta_1)
-        v += (np.square(grad) - v) * t(1 - beta_2)
-        var -= alpha * m / (np.sqrt(v) + t(epsilon))
 
     def strided_slice(self, x, slices):
         return np.ascontiguousarray(x[tuple(slices)])

@@ -29,6 +29,7 @@ import warnings
 
 import numpy as np
 
+from webkeras.backend.base import adam_step_size
 from webkeras.backend.numpy.wasm_conv import ConvKernels, out_spatial, window_2d
 
 #: The builds, best first: file names in webkeras/kernels/wasm/.
@@ -294,8 +295,8 @@ class Kernels(ConvKernels):
                 or any(a.shape != var.shape or not a.flags.c_contiguous for a in arrays)
                 or not all(a.flags.writeable for a in (var, m, v))):
             return None
-        # The same float64 scalars, rounded to float32 by ctypes, as the NumPy path uses.
-        alpha = learning_rate * np.sqrt(1 - beta_2**step) / (1 - beta_1**step)
+        # The step size as the NumPy path computes it (float32, as Keras 3).
+        alpha = adam_step_size(learning_rate, beta_1, beta_2, step, var.dtype)
         f32 = ctypes.c_float
         self.lib.wk_adam(var.ctypes.data, grad.ctypes.data, m.ctypes.data, v.ctypes.data,
                          var.size, f32(alpha), f32(1 - beta_1), f32(1 - beta_2), f32(epsilon))

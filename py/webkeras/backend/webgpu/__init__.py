@@ -31,6 +31,7 @@ from webkeras.backend.webgpu.gather_ops import GatherKernels
 from webkeras.backend.webgpu.host_fallback import HostPath
 from webkeras.backend.webgpu.kernel_source import LOOP_LIMIT, kernels
 from webkeras.backend.webgpu.math_ops import MATH_UNARY, MathKernels
+from webkeras.backend.webgpu.optimizer_updates import OptimizerUpdates
 
 
 def default_driver():
@@ -99,7 +100,7 @@ class DeviceLimits:
         return "rows" if reduced > LOOP_LIMIT else "cols"
 
 
-class WebGPUBackend(Backend):
+class WebGPUBackend(OptimizerUpdates, Backend):
     """The primitives on a driver's device: element-wise, reductions, matmul, softmax, the
     optimizer updates here; the others in the kernel families it holds (windows: convolution
     and pooling; gathers: slicing, joining, take, scatter_add, erf; math: rounding, trig, ...)
@@ -374,27 +375,6 @@ class WebGPUBackend(Backend):
             value = self.broadcast_to(value, target.shape)
         if target.size:
             self.commands.copy(value, target, target.size * ITEMSIZE)
-
-    def _update(self, kind, arrays, **values):
-        n = arrays[0].size
-        if n:
-            wg = self.limits.workgroup
-            self.run_kernel("optimizer", dict(kind=kind, workgroup=wg), dict(values, n=n), arrays,
-                            self.grid(-(-n // wg)))
-
-    def sgd_update(self, var, grad, velocity, learning_rate, momentum, nesterov):
-        if velocity is None:
-            self._update("sgd", [var, grad], lr=float(learning_rate))
-            return
-        kind = "nesterov" if nesterov else "momentum"
-        self._update(kind, [var, grad, velocity], lr=float(learning_rate),
-                     momentum=float(momentum))
-
-    def adam_update(self, var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step):
-        alpha = learning_rate * math.sqrt(1 - beta_2**step) / (1 - beta_1**step)
-        self._update("adam", [var, grad, m, v], alpha=float(alpha),
-                     one_minus_beta_1=float(1 - beta_1), one_minus_beta_2=float(1 - beta_2),
-                     epsilon=float(epsilon))
 
     # -- synchronisation ---------------------------------------------------------------------
     # -- the kernel families and the host path -------------------------------------------------
