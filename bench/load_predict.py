@@ -111,6 +111,64 @@ TFJS_JS = """async ([url, backend, images, repeats, batch]) => {
            first: Array.from(first), batch: Array.from(all) };
 }"""
 
+# The in-tab profile of one batch-1 predict (numpy backend): a WorkerClient of its own, timing
+# the worker hop with no Python (an unknown message type, answered with an error at once),
+# entering Python (runPythonAsync of "1"; a page-module call), the JS API's predict, and, inside
+# the worker, the Python side alone (web/model_api.py's predict, and predict_on_batch).
+PROFILE_JS = """async ([url, images, repeats]) => {
+  const { WorkerClient } = await import("/static/client.js");
+  const webkeras = await import("/webkeras.js");
+  await webkeras.init({ backend: "numpy" });
+  const model = await webkeras.loadModel(url);
+  const client = new WorkerClient();
+  await client.boot({ backend: "numpy" });
+  const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  const time = async (fn) => {
+    for (let i = 0; i < 5; i++) await fn();
+    const times = [];
+    for (let i = 0; i < repeats; i++) {
+      const t = performance.now();
+      await fn();
+      times.push(performance.now() - t);
+    }
+    return median(times);
+  };
+  const one = images.slice(0, 784);
+  const inside = await webkeras.runPython(`
+import time, numpy as np, webkeras_model_api as api
+from js import Float32Array
+x = np.frombuffer(bytes(${JSON.stringify(Array.from(new Uint8Array(one.buffer)))}), np.float32)
+model = models[${model.id}]
+def clock(fn, n=${repeats}):
+    for _ in range(5): fn()
+    times = []
+    for _ in range(n):
+        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
+    return sorted(times)[n // 2] * 1e3
+data = Float32Array.new(x.size)
+data.assign(x)
+spec = '[{"kind": "Float32Array", "shape": [1, 28, 28, 1]}]'
+[clock(lambda: model.predict_on_batch(x.reshape(1, 28, 28, 1))),
+ clock(lambda: api.predict(${model.id}, spec, data))]`);
+  return {
+    hop: await time(() => client.request("no-such-message").catch(() => {})),
+    runPython1: await time(() => client.request("python", { code: "1" })),
+    pageCall: await time(() => client.request("call", { module: "model_api", func: "dispose",
+                                                        args: [-1] })),
+    predict: await time(() => model.predict(one, [1, 28, 28, 1])),
+    apiPredictInPython: inside[1],
+    predictOnBatch: inside[0],
+  };
+}"""
+PROFILE_ROWS = (
+    ("hop", "worker hop, no Python (page -> worker -> page)"),
+    ("runPython1", "… + runPythonAsync(\"1\") (a separate worker)"),
+    ("pageCall", "… + a web/*.py call (callPromising, a separate worker)"),
+    ("predict", "JS API predict, batch 1 (page -> worker -> page)"),
+    ("apiPredictInPython", "… of which model_api.predict in Python (conversions + model)"),
+    ("predictOnBatch", "… of which model.predict_on_batch"),
+)
+
 CONTENDERS = [
     ("webkeras JS API, webgpu", "webkeras", "webgpu"),
     ("webkeras JS API, numpy (wasm)", "webkeras", "numpy"),
@@ -159,20 +217,37 @@ def median_of(runs, visit, key):
     return statistics.median(values) if values else None
 
 
-def measure(starts, repeats, images):
-    """{contender: [per-start result]}, {/train backend: [per-start result]}."""
-    contenders = {name: [] for name, _, _ in CONTENDERS}
-    train = {backend: [] for backend in TRAIN_BACKENDS}
+def measure(starts, repeats, images, backends, train_backends):
+    """{contender: [per-start result]}, {/train backend: [per-start result]}: the contenders
+    on `backends` (webgpu, numpy, wasm) and /train on `train_backends`."""
+    chosen = [c for c in CONTENDERS if c[2] in backends]
+    contenders = {name: [] for name, _, _ in chosen}
+    train = {backend: [] for backend in train_backends}
     with browser_session() as (playwright, url):
         for start in range(starts):
-            for name, kind, backend in CONTENDERS:
+            for name, kind, backend in chosen:
                 print(f"  {name} ({start + 1}/{starts})…", file=sys.stderr, flush=True)
                 contenders[name].append(attempt(run_contender, playwright, url, kind, backend,
                                                 images, repeats))
-            for backend in TRAIN_BACKENDS:
+            for backend in train_backends:
                 print(f"  /train {backend} ({start + 1}/{starts})…", file=sys.stderr, flush=True)
                 train[backend].append(attempt(train_ready, playwright, url, backend))
     return contenders, train
+
+
+def profile(repeats, images):
+    """The in-tab profile of a batch-1 predict: {PROFILE_ROWS key: median ms}."""
+    with browser_session() as (playwright, url), fresh_page(playwright, url, "/") as page:
+        return page.evaluate(f"async (args) => {{ args[1] = new Float32Array(args[1]); "
+                             f"return ({PROFILE_JS})(args); }}", [MODEL_URL, images, repeats])
+
+
+def print_profile(result, repeats):
+    print(f"\nIn-tab profile, batch-1 predict on the numpy backend (ms, median of {repeats})\n")
+    print("| step | ms |")
+    print("|---|---:|")
+    for key, label in PROFILE_ROWS:
+        print(f"| {label} | {result[key]:.3f} |")
 
 
 def one_line(text):
@@ -198,8 +273,10 @@ def print_startup(contenders, starts):
           "vs TF.js, warm | errors |")
     print("|---|---:|---:|---:|---:|---:|---|")
     for name, _, backend in CONTENDERS:
+        if name not in contenders:
+            continue
         runs = contenders[name]
-        peer = contenders[peers[backend]]
+        peer = contenders.get(peers[backend], [])
         cold, warm = (median_of(runs, visit, "loadAndFirstMs") for visit in VISITS)
         errors = "; ".join(one_line(run["error"]) for run in runs if "error" in run)
         print(f"| {name} | {ms(cold)} | {ms(warm)} | {ms(median_of(runs, VISITS[1], 'bootMs'))}"
@@ -221,7 +298,8 @@ def print_train_ready(train, starts):
 def print_predict(contenders, repeats):
     warm = {name: next((run[VISITS[1]] for run in runs if "error" not in run),
                        runs[0]) for name, runs in contenders.items()}
-    peer = warm.get("TF.js 4.22 webgpu", {})
+    # The reference outputs: TF.js webgpu's, or wasm's when webgpu was not run.
+    peer = warm.get("TF.js 4.22 webgpu") or warm.get("TF.js 4.22 wasm", {})
     reference = np.asarray(peer.get("batch", []), np.float32).reshape(-1, 10)
 
     def speeds(result):
@@ -241,9 +319,11 @@ def print_predict(contenders, repeats):
           "batch-32 throughput (higher is faster)\n")
     print("| contender | backend | predict ms (batch 1, median) | images/s (batch 32, first) | "
           "images/s (batch 32, median after) | vs TF.js, batch 1 | vs TF.js, batch 32 | "
-          "max abs diff vs TF.js webgpu |")
+          "max abs diff vs TF.js |")
     print("|---|---|---:|---:|---:|---:|---:|---|")
     for name, _, backend in CONTENDERS:
+        if name not in warm:
+            continue
         r = warm[name]
         if "error" in r:
             print(f"| {name} | – | error: {one_line(r['error'])} | | | | | |")
@@ -265,14 +345,25 @@ def main():
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--starts", type=int, default=3, help="fresh profiles per contender")
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument("--profile", action="store_true",
+                        help="only the in-tab profile of a batch-1 predict (numpy backend)")
+    parser.add_argument("--backends", default="webgpu,numpy,wasm",
+                        help="contenders to run, by backend (comma-separated)")
+    parser.add_argument("--train", default=",".join(TRAIN_BACKENDS),
+                        help="/train pages to time, by backend (comma-separated; '' for none)")
     args = parser.parse_args()
     models = default_build_dir() / "models" / "mnist_cnn" / "model.json"
     if not models.is_file():
         sys.exit(f"{models} is missing: run `make setup`")
-    contenders, train = measure(args.starts, args.repeats, mnist_images())
+    if args.profile:
+        print_profile(profile(args.repeats, mnist_images()), args.repeats)
+        return
+    contenders, train = measure(args.starts, args.repeats, mnist_images(),
+                                args.backends.split(","), [b for b in args.train.split(",") if b])
     print(f"MNIST CNN ({models.parent.name}) in headless Chromium, webkeras vs TF.js 4.22")
     print_startup(contenders, args.starts)
-    print_train_ready(train, args.starts)
+    if train:
+        print_train_ready(train, args.starts)
     print_predict(contenders, args.repeats)
     if args.json:
         def lean(run):

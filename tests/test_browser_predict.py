@@ -301,6 +301,41 @@ def test_js_api_predict_errors_then_keeps_working(api_page, mnist_test):
     assert ok["shape"] == [1, 10]
 
 
+def test_js_api_predicts_through_a_traced_plan_that_follows_the_weights(context, server,
+                                                                         native_cnn, mnist_test):
+    """On the NumPy backend a model loaded without compile predicts through a replayed plan
+    (web/model_api.py) after its first batches: same outputs as native, and it reads the
+    weights setWeights writes (the plan holds the variables, not copies)."""
+    x = mnist_test[0][:6, :, :, None]
+    page = context.new_page()
+    page.goto(server + "/test-pages/js_api.html")
+    page.wait_for_function("window.pageReady === true")
+    got = page.evaluate(
+        """async (images) => {
+             await window.api.init({ backend: "numpy" });
+             const m = await window.load("/models/mnist_cnn.keras");
+             const outs = [];
+             for (const image of images) {
+               outs.push(Array.from((await m.predict(new Float32Array(image),
+                                                     [1, 28, 28, 1])).data));
+             }
+             const replayed = await window.api.runPython(
+               `import webkeras_model_api as api\n` +
+               `[s.plan is not None for s in api._predict_plans[${m.id}]._signatures.values()]`);
+             const weights = await m.getWeights();
+             await m.setWeights(weights.map(({ data, shape }) =>
+               ({ data: new Float32Array(data.length), shape })));
+             const zeroed = Array.from((await m.predict(new Float32Array(images[0]),
+                                                        [1, 28, 28, 1])).data);
+             return { outs, replayed, zeroed };
+           }""", [image.ravel().tolist() for image in x])
+    page.close()
+    assert got["replayed"] == [True], got["replayed"]
+    np.testing.assert_allclose(np.reshape(got["outs"], (6, 10)), native_cnn.predict_on_batch(x),
+                               atol=TOLERANCE)
+    np.testing.assert_allclose(got["zeroed"], np.full(10, 0.1), atol=1e-6)
+
+
 # -- the README's example --------------------------------------------------------------------
 def test_readme_example_page_runs_as_written(context, server):
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf8")

@@ -1,7 +1,8 @@
 """The Python side of the JS API (web/webkeras.js -> web/worker.js -> here).
 
 The worker fetches a model's files into Pyodide's filesystem, then calls `load`; `predict`
-takes typed arrays from the page and hands typed arrays back (one copy each way);
+takes the page's typed arrays and returns new ones (one copy each way), and runs a model that
+was not compiled through a traced plan;
 `run_python` runs the page's code in a namespace where the loaded models are `models[id]`.
 The training calls (compile, fit, evaluate, save, weights, summary, set_trainable) answer
 {"value": ...} or {"error", "type", "traceback"}: the page rejects with Keras's own message.
@@ -22,9 +23,11 @@ import numpy as np
 import webkeras as keras
 import webkeras_worker
 from pyodide.code import eval_code_async
-from pyodide.ffi import run_sync
+from pyodide.ffi import run_sync, to_js
 from webkeras.callbacks import Callback
 from webkeras.saving import tfjs
+from webkeras.trainers.step_plan import StepPlans
+from webkeras.utils import tree
 
 # Batches larger than this go through `model.predict` in chunks of this size.
 MAX_BATCH = 256
@@ -39,6 +42,8 @@ TYPED_ARRAY_DTYPES = {
 RUN_FILENAME = "<runPython>"
 
 _models = {}  # id (int) -> model; runPython's code sees it as `models`
+# id -> the predict plans of a model loaded without compile (a compiled one has its own).
+_predict_plans = {}
 # runPython's globals, kept between calls like a notebook's.
 _namespace = {"__name__": "__main__", "keras": keras, "np": np, "models": _models}
 
@@ -71,6 +76,8 @@ def load(model_id, path, backend):
     else:
         model = keras.saving.load_model(path, compile=False)
     _models[int(model_id)] = model
+    if model.jit_compile:  # "auto": on for the NumPy backend
+        _predict_plans[int(model_id)] = StepPlans(model, strict=False)
     return json.dumps({"name": model.name, "inputs": _specs(model, "inputs"),
                        "outputs": _specs(model, "outputs"), "layers": _layers(model),
                        "backend": keras.backend.backend(), "device": keras.backend.device()})
@@ -84,8 +91,12 @@ def _model(model_id):
 
 
 def _to_numpy(index, item):
-    data, shape = item.data, [int(d) for d in item.shape]
-    kind = data.constructor.name
+    data = item.data
+    return _from_typed_array(index, data, data.constructor.name, [int(d) for d in item.shape])
+
+
+def _from_typed_array(index, data, kind, shape):
+    """A JS typed array (`kind`: its class name) as a read-only NumPy array of `shape`."""
     dtype = TYPED_ARRAY_DTYPES.get(kind)
     if dtype is None:
         raise TypeError(f"Input {index}: expected a Float32Array (or "
@@ -117,33 +128,48 @@ JS_ARRAYS = {"float64": (js.Float64Array, np.float64), "int32": (js.Int32Array, 
              "bool": (js.Uint8Array, np.uint8)}
 
 
-def _to_js(array):
+def _host_array(array):
+    """A C-contiguous array of a dtype a typed array holds (JS_ARRAYS), and that typed array."""
     array = np.asarray(array)
     kind, dtype = JS_ARRAYS.get(array.dtype.name, (js.Float32Array, np.float32))
-    array = np.ascontiguousarray(array, dtype=dtype)
+    return np.ascontiguousarray(array, dtype=dtype), kind
+
+
+def _to_js(array):
+    array, kind = _host_array(array)
     typed = kind.new(array.size)
     typed.assign(array.reshape(-1))
     return {"data": typed, "shape": list(array.shape)}
 
 
-def predict(model_id, inputs):
-    """`inputs`: JS [{data: TypedArray, shape}] -> [{data: Float32Array, shape}]."""
+def predict(model_id, spec, *datas):
+    """`spec`: JSON [{kind: a typed array's class name, shape}], one per typed array in
+    `datas` -> a JS array [{data: a typed array, shape}] (built by to_js: no proxies)."""
     model = _model(model_id)
-    arrays = [_to_numpy(i, item) for i, item in enumerate(inputs)]
+    arrays = [_from_typed_array(i, data, item["kind"], item["shape"])
+              for i, (item, data) in enumerate(zip(json.loads(spec), datas))]
     _check_shapes(model, arrays)
     x = arrays[0] if len(arrays) == 1 else arrays
-    if len(arrays[0]) <= MAX_BATCH:
+    if len(arrays[0]) > MAX_BATCH:
+        outputs = model.predict(x, batch_size=MAX_BATCH, verbose=0)
+    elif model.compiled or int(model_id) not in _predict_plans:
         outputs = model.predict_on_batch(x)
     else:
-        outputs = model.predict(x, batch_size=MAX_BATCH, verbose=0)
+        # A flat list of backend calls once two predicts of a shape recorded the same calls.
+        data = (tree.map_structure(keras.ops.convert_to_tensor, x),)
+        step = _predict_plans[int(model_id)].run("predict", data)
+        outputs = tree.map_structure(lambda y: y.numpy(), step)
     if isinstance(outputs, dict):
         outputs = list(outputs.values())
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return [_to_js(np.asarray(y)) for y in outputs]
+    arrays = [_host_array(y)[0] for y in outputs]
+    return to_js([{"data": to_js(y.reshape(-1)), "shape": list(y.shape)} for y in arrays],
+                 dict_converter=js.Object.fromEntries)
 
 
 def dispose(model_id):
     _models.pop(int(model_id), None)
+    _predict_plans.pop(int(model_id), None)
 
 
 # -- runPython ------------------------------------------------------------------------------

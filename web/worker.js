@@ -320,6 +320,24 @@ async function loadModel(id, url) {
   });
 }
 
+// web/model_api.py's predict, looked up once (with its module): a predict is one call.
+let modelAPI = null;
+let predictFunction = null;
+
+/** model_api.predict on the transferred inputs; the outputs' buffers are transferred back. */
+async function predict(model, inputs) {
+  if (!predictFunction) {
+    await pageModule("model_api");
+    modelAPI ??= pyodide.pyimport("webkeras_model_api");
+    predictFunction ??= modelAPI.predict;
+  }
+  const spec = JSON.stringify(inputs.map(({ data, shape }) =>
+    ({ kind: data.constructor.name, shape })));
+  const outputs = await predictFunction.callPromising(model, spec,
+    ...inputs.map((input) => input.data));
+  return withTransfer(outputs, outputs.map((output) => output.data.buffer));
+}
+
 // -- messages -------------------------------------------------------------------------------
 // Each handler takes the message and returns the reply's value (or a promise of it); a value
 // {value, transfer} from `withTransfer` moves buffers instead of copying them.
@@ -354,11 +372,7 @@ const handlers = {
   "list-files": () => ready(() => listFiles()),
   "delete-file": ({ path }) => ready(() => pyodide.FS.unlink(resolvePath(path))),
   "load-model": ({ id, url }) => loadModel(id, url),
-  predict: ({ model, inputs }) =>
-    serially(async () => {
-      const outputs = await callPython("model_api", "predict", [model, inputs]);
-      return withTransfer(outputs, outputs.map((o) => o.data.buffer));
-    }),
+  predict: ({ model, inputs }) => serially(() => predict(model, inputs)),
   "dispose-model": ({ model }) =>
     serially(() => callPython("model_api", "dispose", [String(model)])),
 };
