@@ -31,6 +31,7 @@ from webkeras.backend.webgpu.gather_ops import GatherKernels
 from webkeras.backend.webgpu.host_fallback import HostPath
 from webkeras.backend.webgpu.kernel_source import LOOP_LIMIT, kernels
 from webkeras.backend.webgpu.math_ops import MATH_UNARY, MathKernels
+from webkeras.backend.webgpu.recurrence_kernels import RecurrenceKernels, RecurrenceResiduals
 from webkeras.backend.webgpu.optimizer_updates import OptimizerUpdates
 
 
@@ -119,6 +120,7 @@ class WebGPUBackend(OptimizerUpdates, Backend):
         self.windows = WindowKernels(self)
         self.gathers = GatherKernels(self, self.host)
         self.math = MathKernels(self)
+        self.recurrences = RecurrenceKernels(self)
 
     # -- plumbing ----------------------------------------------------------------------------
     def empty(self, shape, dtype):
@@ -133,7 +135,10 @@ class WebGPUBackend(OptimizerUpdates, Backend):
         return GPUArray(self.buffers.acquire(nbytes), shape, dtype)
 
     def run_kernel(self, family, spec, values, arrays, groups):
-        program = kernels.program(family, **spec)
+        self.run_program(kernels.program(family, **spec), values, arrays, groups)
+
+    def run_program(self, program, values, arrays, groups):
+        """Queue one dispatch of a rendered `Program` (its pipeline cached by source)."""
         pipeline = self._pipelines.get(program.source)
         if pipeline is None:
             pipeline = self._pipelines[program.source] = self.driver.create_pipeline(
@@ -429,12 +434,18 @@ class WebGPUBackend(OptimizerUpdates, Backend):
 
     def rnn_scan(self, cell, inputs, states, recurrent_kernel, recurrent_bias, mask,
                  recurrent_dropout, go_backwards, zero_output_for_mask):
-        # Composed of this backend's kernels, on the device (no readback); one kernel later.
-        return recurrence.rnn_scan(recurrence.Arrays(self), cell, inputs, states,
-                                   recurrent_kernel, recurrent_bias, mask, recurrent_dropout,
-                                   go_backwards, zero_output_for_mask)
+        args = (cell, inputs, states, recurrent_kernel, recurrent_bias, mask, recurrent_dropout,
+                go_backwards, zero_output_for_mask)
+        if self.recurrences.covers(cell, inputs, states, recurrent_kernel, mask,
+                                   recurrent_dropout):
+            return self.recurrences.scan(*args)
+        # The rest (gru_reset_before, shapes past the kernels' limits): composed of this
+        # backend's kernels, a few dispatches a step, still on the device.
+        return recurrence.rnn_scan(recurrence.Arrays(self), *args)
 
     def rnn_scan_grad(self, residuals, grad, needs):
+        if isinstance(residuals, RecurrenceResiduals):
+            return self.recurrences.scan_grad(residuals, grad, needs)
         return recurrence.rnn_scan_grad(recurrence.Arrays(self), residuals, grad, needs)
 
     def flush(self):
