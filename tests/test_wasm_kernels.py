@@ -24,6 +24,7 @@ WHEEL = REPO_ROOT / "build" / "pyodide" / "webkeras-0.1.0-py3-none-any.whl"
 BUILT = REPO_ROOT / "build" / "wasm"
 KERNELS = ["sgemm", "sgemm strided", "sgemm accumulate", "matmul", "conv", "conv direct",
            "conv_input_grad", "conv_kernel_grad", "grouped conv", "depthwise conv",
+           "conv bias relu",
            "depthwise conv_input_grad", "depthwise conv_kernel_grad", "relu", "add_bias", "pool",
            "pool_grad", "adam_update", "refused"]
 

@@ -14,12 +14,6 @@
 #define PIX 4
 #define FB 8
 
-/* Floats wk_conv_direct's `packed` must hold. */
-int wk_conv_direct_packed_size(int taps, int c, int filters, int groups) {
-    int fg = filters / groups;
-    return groups * taps * (c / groups) * ((fg + FB - 1) / FB) * FB;
-}
-
 /* Group g's kernel columns in panels of FB (zero padded): packed[g][panel][tap*cg + ch][FB]. */
 static void pack_kernel(const float *kernel, int depth, int filters, int groups, float *packed) {
     int fg = filters / groups, panels = (fg + FB - 1) / FB;
@@ -34,13 +28,35 @@ static void pack_kernel(const float *kernel, int depth, int filters, int groups,
     }
 }
 
-/* y[b, oy, ox, :] for every output position; `packed`: wk_conv_direct_packed_size floats. */
+/* Bias in panels of FB like the kernel's columns (zero padded): the accumulators start there. */
+static void pack_bias(const float *bias, int filters, int groups, float *packed) {
+    int fg = filters / groups, panels = (fg + FB - 1) / FB;
+    for (int g = 0; g < groups; g++)
+        for (int p = 0; p < panels; p++, packed += FB)
+            for (int j = 0; j < FB; j++) {
+                int f = p * FB + j;
+                packed[j] = bias && f < fg ? bias[g * fg + f] : 0.0f;
+            }
+}
+
+/* Floats wk_conv_direct's `packed` must hold: the kernel's panels, then the bias's. */
+int wk_conv_direct_packed_size(int taps, int c, int filters, int groups) {
+    int fg = filters / groups, panels = (fg + FB - 1) / FB;
+    return groups * panels * FB * (taps * (c / groups) + 1);
+}
+
+/* y[b, oy, ox, :] for every output position, plus `bias` (filters floats; NULL: none), then
+ * max(., 0) when `relu`: the epilogue of a Conv2D layer in the same pass (NaN stays NaN, as in
+ * wk_relu). `packed`: wk_conv_direct_packed_size floats. */
 void wk_conv_direct(const float *x, int batch, int h, int w, int c, int kh, int kw, int sy,
                     int sx, int dy, int dx, int oh, int ow, const float *kernel, int filters,
-                    int groups, float *packed, float *y) {
+                    int groups, const float *bias, int relu, float *packed, float *y) {
     int cg = c / groups, fg = filters / groups, depth = kh * kw * cg;
     int panels = (fg + FB - 1) / FB;
+    const float *packed_bias = packed + (long)groups * panels * depth * FB;
+    v4f zero = {0};
     pack_kernel(kernel, depth, filters, groups, packed);
+    pack_bias(bias, filters, groups, (float *)packed_bias);
     for (int b = 0; b < batch; b++) {
         for (int oy = 0; oy < oh; oy++) {
             const float *row = x + ((long)b * h + (long)oy * sy) * w * c;
@@ -53,8 +69,10 @@ void wk_conv_direct(const float *x, int batch, int h, int w, int c, int kh, int 
                 for (int g = 0; g < groups; g++) {
                     for (int panel = 0; panel < panels; panel++) {
                         const float *bp = packed + ((long)g * panels + panel) * depth * FB;
-                        v4f c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0};
-                        v4f c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
+                        const float *bb = packed_bias + ((long)g * panels + panel) * FB;
+                        v4f bias0 = *(const v4f *)bb, bias1 = *(const v4f *)(bb + 4);
+                        v4f c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1;
+                        v4f c20 = bias0, c21 = bias1, c30 = bias0, c31 = bias1;
                         for (int ky = 0; ky < kh; ky++) {
                             for (int kx = 0; kx < kw; kx++) {
                                 long at = ((long)ky * dy * w + (long)kx * dx) * c + g * cg;
@@ -79,6 +97,11 @@ void wk_conv_direct(const float *x, int batch, int h, int w, int c, int kh, int 
                         int cols = fg - panel * FB < FB ? fg - panel * FB : FB;
                         float *dst = out_row + (long)ox * filters + j0;
                         v4f acc[PIX][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
+                        if (relu)
+                            for (int r = 0; r < n; r++) {
+                                acc[r][0] = __builtin_wasm_max_f32x4(acc[r][0], zero);
+                                acc[r][1] = __builtin_wasm_max_f32x4(acc[r][1], zero);
+                            }
                         for (int r = 0; r < n; r++, dst += filters) {
                             if (cols == FB) {
                                 STOREU(dst, acc[r][0]);

@@ -179,6 +179,18 @@ kernel = f32(3, 3, 1, 3)
 record("depthwise conv", "strided view", kernels.conv(x, kernel, (1, 1), (1, 1), 3),
        reference.conv(x.astype(np.float64), kernel.astype(np.float64), (1, 1), (1, 1), 3))
 
+# -- a Conv2D layer's call in one pass: convolution + bias (+ ReLU), grouped ones too; relu
+# against np.maximum of the float64 sum
+for x_shape, k_shape, strides, dilation, groups in [c + (1,) for c in CONVS] + [
+        g for g in GROUPED if not (g[1][-2] == 1 and g[4] > 1)]:
+    x, kernel, bias = f32(*x_shape), f32(*k_shape), f32(k_shape[-1])
+    y64 = reference.conv(x.astype(np.float64), kernel.astype(np.float64), strides, dilation,
+                         groups) + bias
+    for relu in (False, True):
+        record("conv bias relu", f"x{x_shape} k{k_shape} s{strides} groups={groups} relu={relu}",
+               kernels.conv_bias_relu(x, kernel, strides, dilation, groups, bias, relu),
+               np.maximum(y64, 0) if relu else y64)
+
 # -- the element-wise passes after a layer's product: ReLU (NaN stays NaN) and bias addition
 for shape in [(1,), (7,), (1031,), (3, 1000, 17), (2, 26, 26, 16)]:
     x = f32(*shape)
@@ -236,6 +248,8 @@ for shape, lr in [((1,), 1e-3), ((7, 3), 0.01), ((1031,), 1e-3), ((784, 128), 1e
 # what they leave to NumPy: other broadcasts, strided views, other dtypes; grouped gradients
 x = f32(6, 8)
 refused = {"add_bias (6, 1)": kernels.add_bias(x, f32(6, 1)),
+           "conv_bias_relu depthwise": kernels.conv_bias_relu(
+               f32(1, 5, 5, 3), f32(3, 3, 1, 3), (1, 1), (1, 1), 3, f32(3), True),
            "add_bias (1, 6, 8)": kernels.add_bias(x, f32(1, 6, 8)),
            "relu view": kernels.relu(x[:, ::2]), "relu float64": kernels.relu(x.astype(np.float64)),
            "grouped conv_input_grad": kernels.conv_input_grad(

@@ -22,6 +22,7 @@ import numpy as np
 from webkeras.backend import get_backend
 from webkeras.ops import core
 from webkeras.trainers.host_heap import keep_freed_memory
+from webkeras.trainers.plan_fusion import fuse_conv_epilogues
 from webkeras.trainers.plan_recording import CONST, DRAW, SEQ, SLOT, Recording, Untraceable
 from webkeras.trainers.webgpu_plan import device_plan
 from webkeras.utils import tree
@@ -41,8 +42,10 @@ class Plan:
         self.slot_count = recording.slot_count
         self.host_names = list(traced.host_values)
         self.step_delta = traced.step_delta
-        self.calls = [(getattr(backend, call.name), call.args,
-                       call.kwargs or None, call.out) for call in recording.calls]
+        self.calls = [(getattr(backend, call.name), [_fold(spec) for spec in call.args],
+                       {key: _fold(spec) for key, spec in call.kwargs.items()} or None,
+                       call.out) for call in recording.calls]
+        self.calls = fuse_conv_epilogues(self.calls, backend, traced.output_specs)
         self.output_structure = traced.output_structure
         self.output_specs = traced.output_specs
         self.learning_rate_guard = None
@@ -65,6 +68,18 @@ class Plan:
                 _store(out, result, slots)
         flat = [_output(spec, slots) for spec in self.output_specs]
         return tree.pack_sequence_as(self.output_structure, flat)
+
+
+def _fold(spec):
+    """A tuple of constants (strides, pool sizes, shapes) as one constant, built once rather
+    than at every replay."""
+    kind, payload = spec
+    if kind != SEQ or payload[0] is not tuple:
+        return spec
+    specs = [_fold(item) for item in payload[1]]
+    if all(item[0] == CONST for item in specs):
+        return (CONST, tuple(item[1] for item in specs))
+    return (SEQ, (tuple, specs))
 
 
 def _resolve(kind, payload, slots):

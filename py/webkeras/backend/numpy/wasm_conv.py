@@ -65,6 +65,12 @@ def _depthwise(kernel_shape, groups):
     return groups > 1 and kernel_shape[-2] == 1
 
 
+def _direct(kernel_shape, groups):
+    """Grouped (not depthwise) convolution, or patch rows short enough: wk_conv_direct."""
+    return not _depthwise(kernel_shape, groups) and (
+        groups > 1 or math.prod(kernel_shape[:-1]) <= MAX_DIRECT_DEPTH)
+
+
 def _worth_it(geometry, kernel_shape, *arrays):
     """float32 operands and enough multiply-adds to pay for the call."""
     batch, *_, oh, ow, filters = geometry
@@ -96,14 +102,8 @@ class ConvKernels:
             self.lib.wk_depthwise_conv(x.ctypes.data, batch, *window, oh, ow,
                                        kernel.ctypes.data, filters // groups, y.ctypes.data)
             return y
-        depth = math.prod(kernel.shape[:-1])
-        if groups > 1 or depth <= MAX_DIRECT_DEPTH:
-            taps = math.prod(kernel.shape[:-2])
-            packed = np.empty(self.lib.wk_conv_direct_packed_size(taps, x.shape[-1], filters,
-                                                                  groups), dtype=np.float32)
-            self.lib.wk_conv_direct(x.ctypes.data, batch, *window, oh, ow, kernel.ctypes.data,
-                                    filters, groups, packed.ctypes.data, y.ctypes.data)
-            return y
+        if _direct(kernel.shape, groups):
+            return self._conv_direct(x, kernel, geometry, groups, y)
         k2 = kernel.reshape(-1, filters)
         out = y.reshape(-1, filters)
         if _pointwise(geometry):
@@ -115,6 +115,30 @@ class ConvKernels:
             self.lib.wk_im2col(x.ctypes.data, b0, nb, *window, oh, ow, patches.ctypes.data)
             self.sgemm(patches, k2, out=out[b0 * per_image:(b0 + nb) * per_image])
         return y
+
+    def _conv_direct(self, x, kernel, geometry, groups, y, bias=None, relu=False):
+        batch, *window, oh, ow, filters = geometry
+        taps = math.prod(kernel.shape[:-2])
+        packed = np.empty(self.lib.wk_conv_direct_packed_size(taps, x.shape[-1], filters, groups),
+                          dtype=np.float32)
+        self.lib.wk_conv_direct(x.ctypes.data, batch, *window, oh, ow, kernel.ctypes.data,
+                                filters, groups, 0 if bias is None else bias.ctypes.data, relu,
+                                packed.ctypes.data, y.ctypes.data)
+        return y
+
+    def conv_bias_relu(self, x, kernel, strides, dilation, groups, bias, relu):
+        """conv(...) + bias, then ReLU when `relu`, in one pass (a Conv2D layer's call): for
+        the convolutions conv runs as an implicit GEMM and a float32 bias of `filters` values;
+        else None."""
+        geometry = _conv_geometry(x.shape, kernel.shape, strides, dilation)
+        if (geometry is None or not _direct(kernel.shape, groups) or bias.dtype != _F32
+                or bias.size != kernel.shape[-1] or bias.shape[-1:] != kernel.shape[-1:]
+                or not _worth_it(geometry, kernel.shape, x, kernel)):
+            return None
+        batch, *_, oh, ow, filters = geometry
+        x, kernel, bias = (np.ascontiguousarray(a) for a in (x, kernel, bias))
+        y = np.empty((batch,) + out_spatial(x, oh, ow) + (filters,), dtype=np.float32)
+        return self._conv_direct(x, kernel, geometry, groups, y, bias, relu)
 
     def conv_input_grad(self, grad, kernel, input_shape, strides, dilation, groups):
         """The backend's conv_input_grad: col2im of grad @ kernel^T (groups=1), or the

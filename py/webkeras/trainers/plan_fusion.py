@@ -1,0 +1,87 @@
+"""Fusion of a replay plan's calls: a convolution, the bias added to its output and a ReLU
+over that (what a Conv2D layer with a bias and activation="relu" records) become one call when
+the backend's kernels take them together, so the output is written once instead of three times.
+
+The NumPy backend under Pyodide has that kernel (`simd.conv_bias_relu`: the bias and ReLU in
+the implicit GEMM's epilogue); elsewhere the plan keeps its calls. A fused call runs the three
+calls after all for a case the kernel does not take, so its results match the unfused plan's
+(up to where the bias enters the float32 sums).
+"""
+
+from webkeras.trainers.plan_recording import CONST, SEQ, SLOT
+
+
+def fuse_conv_epilogues(calls, backend, output_specs):
+    """`calls`: a Plan's [(fn, args, kwargs, out)]; the same list with each conv + bias (+
+    ReLU) whose intermediate results nothing else reads replaced by one call."""
+    kernels = getattr(backend, "simd", None)
+    if kernels is None or not hasattr(kernels, "conv_bias_relu"):
+        return calls
+    reads = _read_counts(calls, output_specs)
+    fused, i = [], 0
+    while i < len(calls):
+        taken = _epilogue(calls, i, reads)
+        if taken is None:
+            fused.append(calls[i])
+            i += 1
+            continue
+        bias, relu, out = taken
+        fused.append((_fused_call(backend, kernels), calls[i][1] + [bias, (CONST, relu)], None,
+                      out))
+        i += 3 if relu else 2
+    return fused
+
+
+def _epilogue(calls, i, reads):
+    """(bias spec, relu, the last call's out) when calls[i] is a conv whose output only a
+    bias addition reads (and that sum only a ReLU, if one follows), else None."""
+    fn, args, kwargs, out = calls[i]
+    if _name(fn) != "conv" or kwargs or len(args) != 5 or type(out) is not int \
+            or i + 1 >= len(calls) or reads.get(out) != 1:
+        return None
+    fn, args, kwargs, added = calls[i + 1]
+    if _name(fn) != "binary" or kwargs or args[:2] != [(CONST, "add"), (SLOT, out)] \
+            or args[2][0] not in (CONST, SLOT) or type(added) is not int:
+        return None
+    bias = args[2]
+    if i + 2 < len(calls) and reads.get(added) == 1:
+        fn, args, kwargs, activated = calls[i + 2]
+        if _name(fn) == "unary" and not kwargs and args == [(CONST, "relu"), (SLOT, added)] \
+                and type(activated) is int:
+            return bias, True, activated
+    return bias, False, added
+
+
+def _fused_call(backend, kernels):
+    def conv_bias_relu(x, kernel, strides, dilation, groups, bias, relu):
+        y = kernels.conv_bias_relu(x, kernel, strides, dilation, groups, bias, relu)
+        if y is None:  # a case the kernel leaves to the three calls
+            y = backend.binary("add", backend.conv(x, kernel, strides, dilation, groups), bias)
+            y = backend.unary("relu", y) if relu else y
+        return y
+
+    return conv_bias_relu
+
+
+def _name(fn):
+    return getattr(fn, "__name__", None)
+
+
+def _read_counts(calls, output_specs):
+    """{slot: how many arguments and returned values read it}."""
+    counts = {}
+
+    def count(spec):
+        kind, payload = spec
+        if kind == SLOT:
+            counts[payload] = counts.get(payload, 0) + 1
+        elif kind == SEQ:
+            for item in payload[1]:
+                count(item)
+
+    for _, args, kwargs, _ in calls:
+        for spec in list(args) + list((kwargs or {}).values()):
+            count(spec)
+    for _, spec in output_specs:
+        count(spec)
+    return counts
