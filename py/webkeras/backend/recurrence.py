@@ -10,33 +10,43 @@ SIMD kernels in the tab). The formulas are the cells' own, so both paths agree u
 NumPy backend overrides them with plain NumPy (views, no copies).
 """
 
+import contextlib
+
 
 class Arrays:
-    """The loop's array calls on a backend's own primitives."""
+    """The loop's array calls on a backend's own primitives.
+
+    `out`: an array the caller no longer needs, which may take the result (NumPy writes it
+    there, in place, and returns it; other backends ignore it): always use what is returned."""
 
     def __init__(self, backend):
         self.backend = backend
         self._ones = {}
+        self._rows = {}
+
+    def loop(self):
+        """Wraps a loop over the steps (NumPy: its small products on one BLAS thread)."""
+        return contextlib.nullcontext()
 
     def matmul(self, a, b, transpose_a=False, transpose_b=False):
         return self.backend.matmul(a, b, transpose_a, transpose_b)
 
-    def add(self, a, b):
+    def add(self, a, b, out=None):
         return self.backend.binary("add", a, b)
 
     def sub(self, a, b):
         return self.backend.binary("sub", a, b)
 
-    def mul(self, a, b):
+    def mul(self, a, b, out=None):
         return self.backend.binary("mul", a, b)
 
-    def one_minus(self, x):
+    def one_minus(self, x, out=None):
         dtype = self.backend.dtype(x)
         if dtype not in self._ones:
             self._ones[dtype] = self.backend.full((1, 1), 1.0, dtype)
         return self.backend.binary("sub", self._ones[dtype], x)
 
-    def tanh(self, x):
+    def tanh(self, x, out=None):
         return self.backend.unary("tanh", x)
 
     def sigmoid(self, x):
@@ -47,6 +57,17 @@ class Arrays:
 
     def zeros(self, shape, dtype):
         return self.backend.full(shape, 0.0, dtype)
+
+    def row(self, blocks, dtype):
+        """A (1, width) constant made of (width, value) blocks, made once per dtype."""
+        key = (blocks, dtype)
+        if key not in self._rows:
+            self._rows[key] = self.backend.concatenate(
+                [self.backend.full((1, n), value, dtype) for n, value in blocks], 1)
+        return self._rows[key]
+
+    def transpose(self, x):
+        return self.backend.transpose(x, (1, 0))
 
     def columns(self, x, start, stop):
         """x[:, start:stop] of a matrix."""
@@ -62,6 +83,11 @@ class Arrays:
 
     def concatenate(self, arrays, axis):
         return self.backend.concatenate(list(arrays), axis)
+
+    def rows(self, x):
+        """(batch, steps, width) -> (batch * steps, width)."""
+        shape = self.backend.shape(x)
+        return self.backend.reshape(x, (shape[0] * shape[1], shape[2]))
 
     def stack_steps(self, arrays):
         """(batch, width) arrays -> (batch, len(arrays), width)."""
@@ -85,43 +111,60 @@ class _SimpleRNN:
     def kernel(self, xp, recurrent_kernel):
         return recurrent_kernel
 
+    def transposed(self, xp, kernel):
+        """The kernel as the backward's products take it: transposed once, not per step."""
+        return xp.transpose(kernel)
+
     def forward(self, xp, x, states, hd, kernel, bias):
         h = xp.tanh(xp.add(x, xp.matmul(hd, kernel)))
         return [h], h
 
-    def backward(self, xp, d_new, states, hd, h, kernel):
+    def backward(self, xp, d_new, states, hd, h, kernel_t):
         d_pre = xp.mul(d_new[0], xp.one_minus(xp.mul(h, h)))
-        return d_pre, [None], xp.matmul(d_pre, kernel, transpose_b=True), [(hd, d_pre)]
+        return d_pre, [None], xp.matmul(d_pre, kernel_t), [(hd, None)]
 
 
-class _LSTM:
-    """Gates i, f, c, o (Keras's order); x holds the input projection and the bias."""
+class _LSTM(_SimpleRNN):
+    """Gates i, f, c, o (Keras's order); x holds the input projection and the bias.
 
-    def kernel(self, xp, recurrent_kernel):
-        return recurrent_kernel
+    The four activations are one pass over the (batch, 4 units) gates: tanh(z * scale) *
+    scale + shift is sigmoid(z) = (tanh(z / 2) + 1) / 2 (the backends' formula, the same bits)
+    on i, f, o, tanh(z) on c. The forward step also makes the products of forward values the
+    backward one needs, so a backward step is a handful of whole-gate operations."""
 
     def forward(self, xp, x, states, hd, kernel, bias):
         u = xp.shape(kernel)[0]
-        z = xp.add(x, xp.matmul(hd, kernel))
-        i_f = xp.sigmoid(xp.columns(z, 0, 2 * u))
-        i, f = xp.columns(i_f, 0, u), xp.columns(i_f, u, 2 * u)
-        g = xp.tanh(xp.columns(z, 2 * u, 3 * u))
-        o = xp.sigmoid(xp.columns(z, 3 * u, 4 * u))
-        c = xp.add(xp.mul(f, states[1]), xp.mul(i, g))
+        dtype = xp.dtype(x)
+        scale = xp.row(((2 * u, 0.5), (u, 1.0), (u, 0.5)), dtype)
+        shift = xp.row(((2 * u, 0.5), (u, 0.0), (u, 0.5)), dtype)
+        z = xp.matmul(hd, kernel)
+        z = xp.add(z, x, out=z)
+        tanh_z = xp.tanh(xp.mul(z, scale, out=z), out=z)
+        # d gates / dz: sigmoid's s (1 - s) = (1 - tanh(z/2)^2) / 4, tanh's 1 - tanh(z)^2.
+        d_gates = xp.mul(tanh_z, tanh_z)
+        d_gates = xp.mul(xp.one_minus(d_gates, out=d_gates),
+                         xp.row(((2 * u, 0.25), (u, 1.0), (u, 0.25)), dtype), out=d_gates)
+        gates = xp.add(xp.mul(tanh_z, scale, out=tanh_z), shift, out=tanh_z)
+        i, f = xp.columns(gates, 0, u), xp.columns(gates, u, 2 * u)
+        g, o = xp.columns(gates, 2 * u, 3 * u), xp.columns(gates, 3 * u, 4 * u)
+        c = xp.mul(f, states[1])
+        c = xp.add(c, xp.mul(i, g), out=c)
         tanh_c = xp.tanh(c)
-        return [xp.mul(o, tanh_c), c], (i, f, g, o, tanh_c)
+        # dz = [dc, dc, dc, dh] * partial: dc's partners g, c_prev, i and dh's tanh(c).
+        partial = xp.concatenate([g, states[1], i, tanh_c], 1)
+        partial = xp.mul(partial, d_gates, out=partial)
+        dh_to_dc = xp.mul(tanh_c, tanh_c)
+        dh_to_dc = xp.mul(xp.one_minus(dh_to_dc, out=dh_to_dc), o, out=dh_to_dc)
+        return [xp.mul(o, tanh_c), c], (f, partial, dh_to_dc)
 
-    def backward(self, xp, d_new, states, hd, cache, kernel):
-        i, f, g, o, tanh_c = cache
-        dh, mul = d_new[0], xp.mul
-        dc = xp.add(d_new[1], mul(mul(dh, o), xp.one_minus(mul(tanh_c, tanh_c))))
-        d_pre = xp.concatenate([
-            mul(mul(dc, g), mul(i, xp.one_minus(i))),
-            mul(mul(dc, states[1]), mul(f, xp.one_minus(f))),
-            mul(mul(dc, i), xp.one_minus(mul(g, g))),
-            mul(mul(dh, tanh_c), mul(o, xp.one_minus(o)))], 1)
-        return (d_pre, [None, mul(dc, f)], xp.matmul(d_pre, kernel, transpose_b=True),
-                [(hd, d_pre)])
+    def backward(self, xp, d_new, states, hd, cache, kernel_t):
+        f, partial, dh_to_dc = cache
+        dh = d_new[0]
+        dc = xp.mul(dh, dh_to_dc)
+        dc = xp.add(dc, d_new[1], out=dc)
+        d_pre = xp.concatenate([dc, dc, dc, dh], 1)
+        d_pre = xp.mul(d_pre, partial, out=d_pre)
+        return d_pre, [None, xp.mul(dc, f)], xp.matmul(d_pre, kernel_t), [(hd, None)]
 
 
 def _update(xp, dh, states, z, hh):
@@ -132,12 +175,9 @@ def _update(xp, dh, states, z, hh):
     return dz, da
 
 
-class _GRU:
+class _GRU(_SimpleRNN):
     """Gates z, r, h (Keras's order), the reset gate after the recurrent product (Keras 3's
     default): hh = tanh(x_h + r * (hd U_h + b_h)), h = z h_prev + (1 - z) hh."""
-
-    def kernel(self, xp, recurrent_kernel):
-        return recurrent_kernel
 
     def forward(self, xp, x, states, hd, kernel, bias):
         u = xp.shape(kernel)[0]
@@ -151,14 +191,13 @@ class _GRU:
         h = xp.add(xp.mul(z, states[0]), xp.mul(xp.one_minus(z), hh))
         return [h], (z, r, inner_h, hh)
 
-    def backward(self, xp, d_new, states, hd, cache, kernel):
+    def backward(self, xp, d_new, states, hd, cache, kernel_t):
         z, r, inner_h, hh = cache
         dz, da = _update(xp, d_new[0], states, z, hh)
         dr = xp.mul(xp.mul(da, inner_h), xp.mul(r, xp.one_minus(r)))
         d_x = xp.concatenate([dz, dr, da], 1)
         d_inner = xp.concatenate([dz, dr, xp.mul(da, r)], 1)
-        return (d_x, [xp.mul(d_new[0], z)], xp.matmul(d_inner, kernel, transpose_b=True),
-                [(hd, d_inner)])
+        return (d_x, [xp.mul(d_new[0], z)], xp.matmul(d_inner, kernel_t), [(hd, d_inner)])
 
 
 class _GRUResetBefore:
@@ -167,6 +206,9 @@ class _GRUResetBefore:
     def kernel(self, xp, recurrent_kernel):
         u = xp.shape(recurrent_kernel)[0]
         return xp.columns(recurrent_kernel, 0, 2 * u), xp.columns(recurrent_kernel, 2 * u, 3 * u)
+
+    def transposed(self, xp, kernel):
+        return tuple(xp.transpose(k) for k in kernel)
 
     def forward(self, xp, x, states, hd, kernel, bias):
         kernel_zr, kernel_h = kernel
@@ -178,14 +220,14 @@ class _GRUResetBefore:
         h = xp.add(xp.mul(z, states[0]), xp.mul(xp.one_minus(z), hh))
         return [h], (z, r, reset_h, hh)
 
-    def backward(self, xp, d_new, states, hd, cache, kernel):
+    def backward(self, xp, d_new, states, hd, cache, kernel_t):
         z, r, reset_h, hh = cache
-        kernel_zr, kernel_h = kernel
+        kernel_zr_t, kernel_h_t = kernel_t
         dz, da = _update(xp, d_new[0], states, z, hh)
-        d_reset_h = xp.matmul(da, kernel_h, transpose_b=True)
+        d_reset_h = xp.matmul(da, kernel_h_t)
         d_zr = xp.concatenate([dz, xp.mul(xp.mul(d_reset_h, hd), xp.mul(r, xp.one_minus(r)))],
                               1)
-        dhd = xp.add(xp.mul(d_reset_h, r), xp.matmul(d_zr, kernel_zr, transpose_b=True))
+        dhd = xp.add(xp.mul(d_reset_h, r), xp.matmul(d_zr, kernel_zr_t))
         return (xp.concatenate([d_zr, da], 1), [xp.mul(d_new[0], z)], dhd,
                 [(hd, d_zr), (reset_h, da)])
 
@@ -211,20 +253,21 @@ def rnn_scan(xp, cell, inputs, states, recurrent_kernel, recurrent_bias, mask,
     previous = None  # the output before the first step: zeros
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
     records, outputs = [], []
-    for t in order:
-        hd = states[0] if recurrent_dropout is None else xp.mul(states[0], recurrent_dropout)
-        new_states, cache = step.forward(xp, xp.step(inputs, t), states, hd, kernel,
-                                         recurrent_bias)
-        output = new_states[0]
-        if mask is not None:
-            keep = xp.step(mask, t, keep_axis=True)
-            new_states = [xp.where(keep, n, s) for n, s in zip(new_states, states)]
-            if zero_output_for_mask or previous is None:
-                previous = xp.zeros(xp.shape(output), xp.dtype(output))
-            output = xp.where(keep, output, previous)
-        outputs.append(output)
-        records.append((states, hd, cache))
-        states, previous = new_states, output
+    with xp.loop():
+        for t in order:
+            hd = states[0] if recurrent_dropout is None else xp.mul(states[0], recurrent_dropout)
+            new_states, cache = step.forward(xp, xp.step(inputs, t), states, hd, kernel,
+                                             recurrent_bias)
+            output = new_states[0]
+            if mask is not None:
+                keep = xp.step(mask, t, keep_axis=True)
+                new_states = [xp.where(keep, n, s) for n, s in zip(new_states, states)]
+                if zero_output_for_mask or previous is None:
+                    previous = xp.zeros(xp.shape(output), xp.dtype(output))
+                output = xp.where(keep, output, previous)
+            outputs.append(output)
+            records.append((states, hd, cache))
+            states, previous = new_states, output
     res = Residuals()
     res.cell, res.order, res.kernel = cell, order, kernel
     res.has_bias, res.mask, res.dropout = recurrent_bias is not None, mask, recurrent_dropout
@@ -240,42 +283,49 @@ def rnn_scan_grad(xp, res, grad, needs):
     d_states = [xp.step(grad, steps + i) for i in range(n_states)]
     d_by_time = [None] * steps
     carry = None  # a masked step's output gradient, passed on to the output before it
-    terms = []
-    for k in range(steps - 1, -1, -1):
-        t = res.order[k]
-        states, hd, cache = records[k]
-        d_out = xp.step(grad, k)
-        if carry is not None:
-            d_out = xp.add(d_out, carry)
-        d_new = [xp.add(d_out, d_states[0])] + d_states[1:]
-        passed = [None] * n_states
-        if res.mask is not None:
-            keep = xp.step(res.mask, t, keep_axis=True)
-            zeros = xp.zeros(xp.shape(d_out), xp.dtype(d_out))
-            passed = [xp.where(keep, zeros, d) for d in d_states]
-            d_new = [xp.where(keep, d, zeros) for d in d_new]
-            carry = None if res.zero_output else xp.where(keep, zeros, d_out)
-        d_x, direct, dhd, step_terms = step.backward(xp, d_new, states, hd, cache, res.kernel)
-        d_by_time[t] = d_x
-        terms.append(step_terms)
-        if res.dropout is not None:
-            dhd = xp.mul(dhd, res.dropout)
-        d_states = [_sum(xp, [direct[i], passed[i], dhd if i == 0 else None])
-                    for i in range(n_states)]
-        d_states = [d if d is not None else xp.zeros(xp.shape(d_out), xp.dtype(d_out))
-                    for d in d_states]
+    # By step: the cell's (left, right) pairs, d_kernel = sum of left^T right; right None: d_x.
+    terms = [None] * steps
+    kernel_t = step.transposed(xp, res.kernel)
+    with xp.loop():
+        for k in range(steps - 1, -1, -1):
+            t = res.order[k]
+            states, hd, cache = records[k]
+            d_out = xp.step(grad, k)
+            if carry is not None:
+                d_out = xp.add(d_out, carry)
+            d_new = [xp.add(d_out, d_states[0])] + d_states[1:]
+            passed = [None] * n_states
+            if res.mask is not None:
+                keep = xp.step(res.mask, t, keep_axis=True)
+                zeros = xp.zeros(xp.shape(d_out), xp.dtype(d_out))
+                passed = [xp.where(keep, zeros, d) for d in d_states]
+                d_new = [xp.where(keep, d, zeros) for d in d_new]
+                carry = None if res.zero_output else xp.where(keep, zeros, d_out)
+            d_x, direct, dhd, step_terms = step.backward(xp, d_new, states, hd, cache, kernel_t)
+            d_by_time[t] = d_x
+            terms[t] = step_terms
+            if res.dropout is not None:
+                dhd = xp.mul(dhd, res.dropout)
+            d_states = [_sum(xp, [direct[i], passed[i], dhd if i == 0 else None])
+                        for i in range(n_states)]
+            d_states = [d if d is not None else xp.zeros(xp.shape(d_out), xp.dtype(d_out))
+                        for d in d_states]
     d_kernel = d_bias = None
-    if needs[2] or (needs[3] and res.has_bias):
-        # One product per kernel block over all the steps, not one per step.
-        blocks = [(xp.concatenate([s[j][0] for s in terms], 0),
-                   xp.concatenate([s[j][1] for s in terms], 0)) for j in range(len(terms[0]))]
+    wants_kernel = needs[2] or (needs[3] and res.has_bias)
+    d_inputs = xp.stack_steps(d_by_time) if needs[0] or wants_kernel else None
+    if wants_kernel:
+        # One product per kernel block over all the steps, not one per step; both sides
+        # (batch * steps, width) with the same row order, d_x's stacking reused.
+        blocks = [(xp.rows(xp.stack_steps([s[j][0] for s in terms])),
+                   xp.rows(d_inputs) if terms[0][j][1] is None
+                   else xp.rows(xp.stack_steps([s[j][1] for s in terms])))
+                  for j in range(len(terms[0]))]
         if needs[2]:
             products = [xp.matmul(left, right, transpose_a=True) for left, right in blocks]
             d_kernel = products[0] if len(products) == 1 else xp.concatenate(products, 1)
         if needs[3] and res.has_bias:
             d_bias = xp.sum_rows(blocks[0][1])
-    d_inputs = xp.stack_steps(d_by_time) if needs[0] else None
-    return d_inputs, (d_states if needs[1] else None), d_kernel, d_bias
+    return (d_inputs if needs[0] else None), (d_states if needs[1] else None), d_kernel, d_bias
 
 
 def _sum(xp, arrays):
