@@ -129,41 +129,39 @@ class _LSTM(_SimpleRNN):
 
     The four activations are one pass over the (batch, 4 units) gates: tanh(z * scale) *
     scale + shift is sigmoid(z) = (tanh(z / 2) + 1) / 2 (the backends' formula, the same bits)
-    on i, f, o, tanh(z) on c. The forward step also makes the products of forward values the
-    backward one needs, so a backward step is a handful of whole-gate operations."""
+    on i, f, o, tanh(z) on c; the backward step works on whole gate rows the same way."""
 
     def forward(self, xp, x, states, hd, kernel, bias):
         u = xp.shape(kernel)[0]
         dtype = xp.dtype(x)
         scale = xp.row(((2 * u, 0.5), (u, 1.0), (u, 0.5)), dtype)
-        shift = xp.row(((2 * u, 0.5), (u, 0.0), (u, 0.5)), dtype)
         z = xp.matmul(hd, kernel)
-        z = xp.add(z, x, out=z)
-        tanh_z = xp.tanh(xp.mul(z, scale, out=z), out=z)
-        # d gates / dz: sigmoid's s (1 - s) = (1 - tanh(z/2)^2) / 4, tanh's 1 - tanh(z)^2.
-        d_gates = xp.mul(tanh_z, tanh_z)
-        d_gates = xp.mul(xp.one_minus(d_gates, out=d_gates),
-                         xp.row(((2 * u, 0.25), (u, 1.0), (u, 0.25)), dtype), out=d_gates)
-        gates = xp.add(xp.mul(tanh_z, scale, out=tanh_z), shift, out=tanh_z)
+        z = xp.tanh(xp.mul(xp.add(z, x, out=z), scale, out=z), out=z)
+        gates = xp.add(xp.mul(z, scale, out=z),
+                       xp.row(((2 * u, 0.5), (u, 0.0), (u, 0.5)), dtype), out=z)
         i, f = xp.columns(gates, 0, u), xp.columns(gates, u, 2 * u)
         g, o = xp.columns(gates, 2 * u, 3 * u), xp.columns(gates, 3 * u, 4 * u)
         c = xp.mul(f, states[1])
         c = xp.add(c, xp.mul(i, g), out=c)
         tanh_c = xp.tanh(c)
-        # dz = [dc, dc, dc, dh] * partial: dc's partners g, c_prev, i and dh's tanh(c).
-        partial = xp.concatenate([g, states[1], i, tanh_c], 1)
-        partial = xp.mul(partial, d_gates, out=partial)
-        dh_to_dc = xp.mul(tanh_c, tanh_c)
-        dh_to_dc = xp.mul(xp.one_minus(dh_to_dc, out=dh_to_dc), o, out=dh_to_dc)
-        return [xp.mul(o, tanh_c), c], (f, partial, dh_to_dc)
+        return [xp.mul(o, tanh_c), c], (gates, tanh_c)
 
     def backward(self, xp, d_new, states, hd, cache, kernel_t):
-        f, partial, dh_to_dc = cache
+        gates, tanh_c = cache
+        u = xp.shape(tanh_c)[1]
+        i, f = xp.columns(gates, 0, u), xp.columns(gates, u, 2 * u)
+        g, o = xp.columns(gates, 2 * u, 3 * u), xp.columns(gates, 3 * u, 4 * u)
         dh = d_new[0]
-        dc = xp.mul(dh, dh_to_dc)
+        # d gates / dz: sigmoid's s (1 - s) on i, f, o; tanh's (1 - g) (1 + g) on c.
+        d_gates = xp.add(gates, xp.row(((2 * u, 0.0), (u, 1.0), (u, 0.0)), xp.dtype(gates)))
+        d_gates = xp.mul(d_gates, xp.one_minus(gates), out=d_gates)
+        dc = xp.mul(tanh_c, tanh_c)
+        dc = xp.mul(xp.mul(xp.one_minus(dc, out=dc), o, out=dc), dh, out=dc)
         dc = xp.add(dc, d_new[1], out=dc)
+        # dz = [dc, dc, dc, dh] * [g, c_prev, i, tanh(c)] * d gates / dz, as whole rows.
         d_pre = xp.concatenate([dc, dc, dc, dh], 1)
-        d_pre = xp.mul(d_pre, partial, out=d_pre)
+        d_pre = xp.mul(d_pre, xp.concatenate([g, states[1], i, tanh_c], 1), out=d_pre)
+        d_pre = xp.mul(d_pre, d_gates, out=d_pre)
         return d_pre, [None, xp.mul(dc, f)], xp.matmul(d_pre, kernel_t), [(hd, None)]
 
 
