@@ -122,16 +122,18 @@ def _check_shapes(model, arrays):
                              f"received {list(array.shape)}.")
 
 
-# The typed array each NumPy dtype goes back as (others: Float32Array).
-JS_ARRAYS = {"float64": (js.Float64Array, np.float64), "int32": (js.Int32Array, np.int32),
-             "int64": (js.Int32Array, np.int32), "uint8": (js.Uint8Array, np.uint8),
-             "bool": (js.Uint8Array, np.uint8)}
+# The typed array each NumPy dtype goes back as (others: Float32Array); keyed by np.dtype,
+# whose `.name` costs more than the rest of a batch-1 output's conversion.
+JS_ARRAYS = {np.dtype(name): kinds for name, kinds in {
+    "float64": (js.Float64Array, np.float64), "int32": (js.Int32Array, np.int32),
+    "int64": (js.Int32Array, np.int32), "uint8": (js.Uint8Array, np.uint8),
+    "bool": (js.Uint8Array, np.uint8)}.items()}
 
 
 def _host_array(array):
     """A C-contiguous array of a dtype a typed array holds (JS_ARRAYS), and that typed array."""
     array = np.asarray(array)
-    kind, dtype = JS_ARRAYS.get(array.dtype.name, (js.Float32Array, np.float32))
+    kind, dtype = JS_ARRAYS.get(array.dtype, (js.Float32Array, np.float32))
     return np.ascontiguousarray(array, dtype=dtype), kind
 
 
