@@ -58,12 +58,13 @@ class Arrays:
     def zeros(self, shape, dtype):
         return self.backend.full(shape, 0.0, dtype)
 
-    def row(self, blocks, dtype):
-        """A (1, width) constant made of (width, value) blocks, made once per dtype."""
-        key = (blocks, dtype)
+    def constant(self, batch, blocks, dtype):
+        """A (batch, width) constant made of (width, value) column blocks, made once (full
+        rows, not one broadcast: NumPy's broadcast arithmetic is ~1.6x slower)."""
+        key = (batch, blocks, dtype)
         if key not in self._rows:
             self._rows[key] = self.backend.concatenate(
-                [self.backend.full((1, n), value, dtype) for n, value in blocks], 1)
+                [self.backend.full((batch, n), value, dtype) for n, value in blocks], 1)
         return self._rows[key]
 
     def transpose(self, x):
@@ -132,13 +133,13 @@ class _LSTM(_SimpleRNN):
     on i, f, o, tanh(z) on c; the backward step works on whole gate rows the same way."""
 
     def forward(self, xp, x, states, hd, kernel, bias):
-        u = xp.shape(kernel)[0]
+        batch, u = xp.shape(hd)
         dtype = xp.dtype(x)
-        scale = xp.row(((2 * u, 0.5), (u, 1.0), (u, 0.5)), dtype)
+        scale = xp.constant(batch, ((2 * u, 0.5), (u, 1.0), (u, 0.5)), dtype)
         z = xp.matmul(hd, kernel)
         z = xp.tanh(xp.mul(xp.add(z, x, out=z), scale, out=z), out=z)
         gates = xp.add(xp.mul(z, scale, out=z),
-                       xp.row(((2 * u, 0.5), (u, 0.0), (u, 0.5)), dtype), out=z)
+                       xp.constant(batch, ((2 * u, 0.5), (u, 0.0), (u, 0.5)), dtype), out=z)
         i, f = xp.columns(gates, 0, u), xp.columns(gates, u, 2 * u)
         g, o = xp.columns(gates, 2 * u, 3 * u), xp.columns(gates, 3 * u, 4 * u)
         c = xp.mul(f, states[1])
@@ -148,12 +149,13 @@ class _LSTM(_SimpleRNN):
 
     def backward(self, xp, d_new, states, hd, cache, kernel_t):
         gates, tanh_c = cache
-        u = xp.shape(tanh_c)[1]
+        batch, u = xp.shape(tanh_c)
         i, f = xp.columns(gates, 0, u), xp.columns(gates, u, 2 * u)
         g, o = xp.columns(gates, 2 * u, 3 * u), xp.columns(gates, 3 * u, 4 * u)
         dh = d_new[0]
         # d gates / dz: sigmoid's s (1 - s) on i, f, o; tanh's (1 - g) (1 + g) on c.
-        d_gates = xp.add(gates, xp.row(((2 * u, 0.0), (u, 1.0), (u, 0.0)), xp.dtype(gates)))
+        d_gates = xp.add(gates, xp.constant(batch, ((2 * u, 0.0), (u, 1.0), (u, 0.0)),
+                                            xp.dtype(gates)))
         d_gates = xp.mul(d_gates, xp.one_minus(gates), out=d_gates)
         dc = xp.mul(tanh_c, tanh_c)
         dc = xp.mul(xp.mul(xp.one_minus(dc, out=dc), o, out=dc), dh, out=dc)
