@@ -248,3 +248,17 @@ def test_a_traced_step_records_one_update_call_a_variable(numpy_backend, name, m
     for a, b in zip(traced.get_weights(), eager.get_weights()):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
     assert traced.optimizer.iterations.numpy() == 8
+
+
+@pytest.mark.parametrize("rule,name,slots,kwargs", CASES, ids=CASE_IDS)
+def test_numpy_strided_arrays_update_as_contiguous_ones(rule, name, slots, kwargs):
+    """Past one chunk, Fortran-ordered arrays (no flat view of them) are updated whole, in
+    place, exactly as contiguous ones are chunk by chunk."""
+    numpy = NumpyBackend()
+    transposed = types.SimpleNamespace(
+        from_numpy=lambda a: np.asfortranarray(a), to_numpy=np.ascontiguousarray)
+    shape = (211, 307)  # 64,777 elements: about four chunks
+    method = getattr(numpy, rule)
+    for a, b in zip(_run(transposed, method, rule, slots, kwargs, shape),
+                    _run(numpy, method, rule, slots, kwargs, shape)):
+        np.testing.assert_array_equal(a, b)

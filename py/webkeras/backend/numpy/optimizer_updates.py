@@ -1,16 +1,19 @@
-"""The NumPy backend's fused optimizer updates: in place, one pass per step of the formula
-(`out=`), into at most two scratch arrays the backend keeps.
+"""The NumPy backend's fused optimizer updates: in place, one `out=` pass per step of the
+formula, into two small scratch arrays, a cache-sized chunk of the variable at a time.
 
 The formulas are `Backend`'s (Keras 3's), rounded step for step as the composed defaults round
 them (same operations, same order, scalars in the variable's dtype), so fused and composed
-agree bit for bit. The scratch arrays are views of two flat buffers as large as the largest
-variable updated so far: a large variable (an embedding's millions of weights) would otherwise
-take fresh pages for each temporary at every step.
+agree bit for bit. Chunking keeps a chunk's arrays in cache across the formula's ~11 passes
+instead of streaming the whole variable through memory at each: Adam over a 2.56M-weight
+embedding took 8.3 ms unchunked, 5.5-6.8 ms in chunks of 16K (2-core bench machine).
 """
 
 import numpy as np
 
 from webkeras.backend.base import adam_step_size
+
+#: Elements a pass handles at once (64 KiB of float32 per array).
+CHUNK = 16384
 
 
 class OptimizerUpdates:
@@ -18,89 +21,121 @@ class OptimizerUpdates:
 
     _scratch_buffers = None
 
-    def _scratch(self, like):
-        """Two uninitialised arrays shaped and typed as `like` (views the next update reuses:
-        never returned)."""
-        buffers = self._scratch_buffers
-        if buffers is None or buffers[0].dtype != like.dtype or buffers[0].size < like.size:
-            buffers = self._scratch_buffers = [np.empty(like.size, like.dtype)
-                                               for _ in range(2)]
-        return [b[:like.size].reshape(like.shape) for b in buffers]
+    def _in_chunks(self, update, var, grad, *slots):
+        """`update(var, grad, *slots, scratch, scratch)` over matching chunks of the arrays
+        (flat views; None slots stay None). Arrays updated in place must be contiguous to be
+        viewed flat; otherwise the whole arrays go in one piece."""
+        written = [var] + [s for s in slots if s is not None]
+        if var.size <= CHUNK or not all(a.flags.c_contiguous for a in written):
+            update(var, grad, *slots, *self._scratch(var.shape, var.dtype))
+            return
+        flat = [None if a is None else a.reshape(-1) for a in (var, np.ravel(grad)) + slots]
+        scratch = self._scratch((CHUNK,), var.dtype)
+        for start in range(0, var.size, CHUNK):
+            stop = min(start + CHUNK, var.size)
+            update(*[None if a is None else a[start:stop] for a in flat],
+                   *[s[:stop - start] for s in scratch])
 
-    @staticmethod
-    def _apply_decay(var, learning_rate, weight_decay, scratch):
-        if weight_decay:
-            t = var.dtype.type
-            np.multiply(var, t(weight_decay), out=scratch)
-            scratch *= t(learning_rate)
-            var -= scratch
+    def _scratch(self, shape, dtype):
+        """Two uninitialised arrays of `shape` (views of buffers the next update reuses)."""
+        size = int(np.prod(shape))
+        buffers = self._scratch_buffers
+        if buffers is None or buffers[0].dtype != dtype or buffers[0].size < size:
+            buffers = self._scratch_buffers = [np.empty(max(size, CHUNK), dtype)
+                                               for _ in range(2)]
+        return [b[:size].reshape(shape) for b in buffers]
 
     def sgd_update(self, var, grad, velocity, learning_rate, momentum, nesterov,
                    weight_decay=0.0):
         t = var.dtype.type
-        step, other = self._scratch(var)
-        self._apply_decay(var, learning_rate, weight_decay, step)
-        np.multiply(grad, t(learning_rate), out=step)
-        if velocity is None:
-            var -= step
-            return
-        velocity *= t(momentum)
-        velocity -= step
-        if nesterov:
-            np.multiply(velocity, t(momentum), out=other)
-            other -= step
-            var += other
-        else:
-            var += velocity
+        lr, momentum, decay = t(learning_rate), t(momentum), t(weight_decay)
+
+        def update(var, grad, velocity, step, other):
+            _decay(var, lr, decay, step)
+            np.multiply(grad, lr, out=step)
+            if velocity is None:
+                var -= step
+                return
+            velocity *= momentum
+            velocity -= step
+            if nesterov:
+                np.multiply(velocity, momentum, out=other)
+                other -= step
+                var += other
+            else:
+                var += velocity
+
+        self._in_chunks(update, var, grad, velocity)
 
     def adam_update(self, var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step,
                     v_hat=None, weight_decay=0.0):
         t = var.dtype.type
-        delta, denominator = self._scratch(var)
-        self._apply_decay(var, learning_rate, weight_decay, delta)
-        if v_hat is None and self.simd is not None and self.simd.adam_update(
-                var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step):
+        lr, decay = t(learning_rate), t(weight_decay)
+        if v_hat is None and not weight_decay and self.simd is not None and \
+                self.simd.adam_update(var, grad, m, v, learning_rate, beta_1, beta_2, epsilon,
+                                      step):
             return
-        np.subtract(grad, m, out=delta)
-        delta *= t(1 - beta_1)
-        m += delta
-        np.square(grad, out=delta)
-        delta -= v
-        delta *= t(1 - beta_2)
-        v += delta
-        if v_hat is not None:
-            np.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        np.sqrt(v, out=denominator)
-        denominator += t(epsilon)
-        np.multiply(m, t(adam_step_size(learning_rate, beta_1, beta_2, step, var.dtype)),
-                    out=delta)
-        delta /= denominator
-        var -= delta
+        alpha = t(adam_step_size(learning_rate, beta_1, beta_2, step, var.dtype))
+        rest_1, rest_2, epsilon = t(1 - beta_1), t(1 - beta_2), t(epsilon)
+
+        def update(var, grad, m, v, v_hat, delta, denominator):
+            _decay(var, lr, decay, delta)
+            np.subtract(grad, m, out=delta)
+            delta *= rest_1
+            m += delta
+            np.square(grad, out=delta)
+            delta -= v
+            delta *= rest_2
+            v += delta
+            if v_hat is not None:
+                np.maximum(v_hat, v, out=v_hat)
+                v = v_hat
+            np.sqrt(v, out=denominator)
+            denominator += epsilon
+            np.multiply(m, alpha, out=delta)
+            delta /= denominator
+            var -= delta
+
+        self._in_chunks(update, var, grad, m, v, v_hat)
 
     def rmsprop_update(self, var, grad, velocity, average_gradient, momentum_buffer,
                        learning_rate, rho, momentum, epsilon, weight_decay=0.0):
         t = var.dtype.type
-        increment, denominator = self._scratch(var)
-        self._apply_decay(var, learning_rate, weight_decay, increment)
-        velocity *= t(rho)
-        np.square(grad, out=increment)
-        increment *= t(1 - rho)
-        velocity += increment
-        if average_gradient is not None:
-            average_gradient *= t(rho)
-            np.multiply(grad, t(1 - rho), out=increment)
-            average_gradient += increment
-            np.square(average_gradient, out=denominator)
-            np.subtract(velocity, denominator, out=denominator)
-            denominator += t(epsilon)
-        else:
-            np.add(velocity, t(epsilon), out=denominator)
-        np.sqrt(denominator, out=denominator)
-        np.multiply(grad, t(learning_rate), out=increment)
-        increment /= denominator
-        if momentum_buffer is not None:
-            momentum_buffer *= t(momentum)
-            momentum_buffer += increment
-            increment = momentum_buffer
-        var -= increment
+        lr, decay, momentum, epsilon = (t(learning_rate), t(weight_decay), t(momentum),
+                                        t(epsilon))
+        rho, rest = t(rho), t(1 - rho)
+
+        def update(var, grad, velocity, average_gradient, momentum_buffer, increment,
+                   denominator):
+            _decay(var, lr, decay, increment)
+            velocity *= rho
+            np.square(grad, out=increment)
+            increment *= rest
+            velocity += increment
+            if average_gradient is not None:
+                average_gradient *= rho
+                np.multiply(grad, rest, out=increment)
+                average_gradient += increment
+                np.square(average_gradient, out=denominator)
+                np.subtract(velocity, denominator, out=denominator)
+                denominator += epsilon
+            else:
+                np.add(velocity, epsilon, out=denominator)
+            np.sqrt(denominator, out=denominator)
+            np.multiply(grad, lr, out=increment)
+            increment /= denominator
+            if momentum_buffer is not None:
+                momentum_buffer *= momentum
+                momentum_buffer += increment
+                increment = momentum_buffer
+            var -= increment
+
+        self._in_chunks(update, var, grad, velocity, average_gradient, momentum_buffer)
+
+
+def _decay(var, lr, decay, scratch):
+    """Keras 3's decoupled weight decay, in place: var -= var * decay * lr."""
+    if decay:
+        np.multiply(var, decay, out=scratch)
+        scratch *= lr
+        var -= scratch
