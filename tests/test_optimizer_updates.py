@@ -257,7 +257,7 @@ def test_numpy_strided_arrays_update_as_contiguous_ones(rule, name, slots, kwarg
     numpy = NumpyBackend()
     transposed = types.SimpleNamespace(
         from_numpy=lambda a: np.asfortranarray(a), to_numpy=np.ascontiguousarray)
-    shape = (211, 307)  # 64,777 elements: about four chunks
+    shape = (401, 409)  # 164,009 elements: two chunks and a part
     method = getattr(numpy, rule)
     for a, b in zip(_run(transposed, method, rule, slots, kwargs, shape),
                     _run(numpy, method, rule, slots, kwargs, shape)):
