@@ -122,7 +122,8 @@ PROFILE_JS = """async ([url, images, repeats]) => {
   const model = await webkeras.loadModel(url);
   const client = new WorkerClient();
   await client.boot({ backend: "numpy" });
-  const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  // [median, min]: the min is what the call costs when the shared machine leaves it alone.
+  const stats = (xs) => (xs.sort((a, b) => a - b), [xs[xs.length >> 1], xs[0]]);
   const time = async (fn) => {
     for (let i = 0; i < 5; i++) await fn();
     const times = [];
@@ -131,7 +132,7 @@ PROFILE_JS = """async ([url, images, repeats]) => {
       await fn();
       times.push(performance.now() - t);
     }
-    return median(times);
+    return stats(times);
   };
   const one = images.slice(0, 784);
   const inside = await webkeras.runPython(`
@@ -144,7 +145,7 @@ def clock(fn, n=${repeats}):
     times = []
     for _ in range(n):
         t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
-    return sorted(times)[n // 2] * 1e3
+    return [sorted(times)[n // 2] * 1e3, min(times) * 1e3]
 data = Float32Array.new(x.size)
 data.assign(x)
 spec = '[{"kind": "Float32Array", "shape": [1, 28, 28, 1]}]'
@@ -236,18 +237,19 @@ def measure(starts, repeats, images, backends, train_backends):
 
 
 def profile(repeats, images):
-    """The in-tab profile of a batch-1 predict: {PROFILE_ROWS key: median ms}."""
+    """The in-tab profile of a batch-1 predict: {PROFILE_ROWS key: [median, min] ms}."""
     with browser_session() as (playwright, url), fresh_page(playwright, url, "/") as page:
         return page.evaluate(f"async (args) => {{ args[1] = new Float32Array(args[1]); "
                              f"return ({PROFILE_JS})(args); }}", [MODEL_URL, images, repeats])
 
 
 def print_profile(result, repeats):
-    print(f"\nIn-tab profile, batch-1 predict on the numpy backend (ms, median of {repeats})\n")
-    print("| step | ms |")
-    print("|---|---:|")
+    print(f"\nIn-tab profile, batch-1 predict on the numpy backend (ms over {repeats} calls; "
+          "timer resolution 5 us)\n")
+    print("| step | median | min |")
+    print("|---|---:|---:|")
     for key, label in PROFILE_ROWS:
-        print(f"| {label} | {result[key]:.3f} |")
+        print(f"| {label} | {result[key][0]:.3f} | {result[key][1]:.3f} |")
 
 
 def one_line(text):
