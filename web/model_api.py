@@ -148,7 +148,7 @@ def predict(model_id, spec, *datas):
     """`spec`: JSON [{kind: a typed array's class name, shape}], one per typed array in
     `datas` -> a JS array [{data: a typed array, shape}] (built by to_js: no proxies)."""
     model = _model(model_id)
-    arrays = [_from_typed_array(i, data, item["kind"], item["shape"])
+    arrays = [_from_typed_array(i, data, item["kind"], [int(d) for d in item["shape"]])
               for i, (item, data) in enumerate(zip(json.loads(spec), datas))]
     _check_shapes(model, arrays)
     x = arrays[0] if len(arrays) == 1 else arrays
