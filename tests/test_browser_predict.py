@@ -304,8 +304,9 @@ def test_js_api_predict_errors_then_keeps_working(api_page, mnist_test):
 def test_js_api_predicts_through_a_traced_plan_that_follows_the_weights(context, server,
                                                                          native_cnn, mnist_test):
     """On the NumPy backend a model loaded without compile predicts through a replayed plan
-    (web/model_api.py) after its first batches: same outputs as native, and it reads the
-    weights setWeights writes (the plan holds the variables, not copies)."""
+    (web/model_api.py) after its first batches, with each convolution's bias and ReLU fused
+    into it: same outputs as native, and it reads the weights setWeights writes (the plan
+    holds the variables, not copies)."""
     x = mnist_test[0][:6, :, :, None]
     page = context.new_page()
     page.goto(server + "/test-pages/js_api.html")
@@ -321,7 +322,8 @@ def test_js_api_predicts_through_a_traced_plan_that_follows_the_weights(context,
              }
              const replayed = await window.api.runPython(
                `import webkeras_model_api as api\n` +
-               `[s.plan is not None for s in api._predict_plans[${m.id}]._signatures.values()]`);
+               `[[c[0].__name__ for c in s.plan.calls] if s.plan else None\n` +
+               ` for s in api._predict_plans[${m.id}]._signatures.values()]`);
              const weights = await m.getWeights();
              await m.setWeights(weights.map(({ data, shape }) =>
                ({ data: new Float32Array(data.length), shape })));
@@ -330,7 +332,9 @@ def test_js_api_predicts_through_a_traced_plan_that_follows_the_weights(context,
              return { outs, replayed, zeroed };
            }""", [image.ravel().tolist() for image in x])
     page.close()
-    assert got["replayed"] == [True], got["replayed"]
+    # One plan; each Conv2D's bias and ReLU in its convolution's call (the WASM kernels').
+    assert got["replayed"] == [["conv_bias_relu", "pool", "conv_bias_relu", "pool", "reshape",
+                                "matmul", "binary", "softmax"]], got["replayed"]
     np.testing.assert_allclose(np.reshape(got["outs"], (6, 10)), native_cnn.predict_on_batch(x),
                                atol=TOLERANCE)
     np.testing.assert_allclose(got["zeroed"], np.full(10, 0.1), atol=1e-6)
