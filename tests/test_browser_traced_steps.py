@@ -117,6 +117,10 @@ TRAIN_BOTH_WAYS = textwrap.dedent(
                                   if c[0][0] == "dispatch"),
         "traced_step": per_step(traced), "eager_step": per_step(eager),
     }}
+    # compile's default, "auto", traces on the tab's WebGPU too.
+    default = build()
+    default.compile(loss="sparse_categorical_crossentropy")
+    result["auto_traces"] = default.jit_compile
     programs_before = backend.get_backend().driver.bridge.stats.programs
     del traced, plan, segments
     gc.collect()
@@ -138,6 +142,7 @@ def check_replay(result, program_segments, host_steps, flushes=0):
     assert len(result["traced_losses"]) == STEPS
     assert result["traced_losses"] == result["eager_losses"]
     assert result["iterations"] == [STEPS, STEPS]
+    assert result["auto_traces"] is True
     assert result["program_segments"] == program_segments
     assert result["host_steps"] == host_steps
     traced, eager = result["traced_step"], result["eager_step"]

@@ -5,7 +5,6 @@ back only when logs are needed (per batch only for callbacks that read batch log
 """
 
 import os
-import sys
 import warnings
 
 import numpy as np
@@ -54,7 +53,7 @@ class Trainer:
             jit_compile: True, False or "auto": trace each step once per input signature
                 and replay the recorded backend calls (see `trainers/step_plan.py`). A step
                 that cannot be traced runs eagerly with a warning ("auto") or raises
-                (True). "auto" traces on the NumPy backend.
+                (True). "auto" traces on the NumPy and WebGPU backends.
 
         tf.keras 2's `sample_weight_mode` (per-timestep weights are recognised by their shape)
         and `experimental_run_tf_function` are accepted and ignored.
@@ -103,14 +102,14 @@ class Trainer:
         self._step_plans = StepPlans(self, strict=value is True) if value else None
 
     def _resolve_auto_jit_compile(self):
-        # Measured faster than eager on the NumPy backend and natively on WebGPU
-        # (bench/train_step.py; a replayed WebGPU step is one command buffer,
-        # trainers/webgpu_plan.py); the tab's WebGPU replay is not measured yet.
+        # Measured faster than eager on the NumPy backend, and on WebGPU natively and in the
+        # tab (bench/train_step.py, bench/results/train_step_tab_webgpu_2026-12-05.md): a
+        # replayed WebGPU step is one command buffer per program (trainers/webgpu_plan.py),
+        # in the tab one call into web/gpu_bridge.js.
         # WEBKERAS_JIT_COMPILE=0 makes "auto" eager (to run a test suite both ways).
         if os.environ.get("WEBKERAS_JIT_COMPILE", "auto") == "0":
             return False
-        name = backend.backend()
-        return name == "numpy" or (name == "webgpu" and sys.platform != "emscripten")
+        return backend.backend() in ("numpy", "webgpu")
 
     def _run_step(self, kind, batch):
         """`<kind>_step` on a host batch: replayed from a plan when `jit_compile` is on."""
