@@ -9,11 +9,14 @@ table with ratios against Keras-JAX (the native peer), TF.js webgpu (the browser
 wasm (the browser's CPU peer).
 
     python bench/train_step.py [--model mlp|lenet|imdb] [--steps N] [--skip-browser]
-                               [--skip-webgpu]
+                               [--skip-webgpu] [--skip-native] [--only NAME ...]
 
 Natively the NumPy backend runs twice: with traced steps (`jit_compile=True`: the step's
 backend calls recorded once and replayed, trainers/step_plan.py) and eager ones
-(`jit_compile=False`). Keras-JAX and the tab keep their default (`"auto"`).
+(`jit_compile=False`), and so does webkeras's WebGPU in the tab (its replay: one bridge call and
+one submit per program, web/gpu_bridge.js). Keras-JAX and the tab's NumPy rows keep their
+default (`"auto"`). `--only` keeps the rows whose name contains one of its words (e.g.
+`--only webgpu` for the WebGPU rows natively and in the tab, TF.js webgpu among them).
 
 `--model lenet`: Conv2D 32 5x5 relu, MaxPool 2, Conv2D 64 5x5 relu, MaxPool 2, Flatten, Dense
 500 relu, Dense 10 softmax; 28x28x1, batch 32, SGD (TF.js wasm cannot train it: it lacks
@@ -107,9 +110,11 @@ model = keras.Sequential({layers})
 model.compile(optimizer={optimizer!r}, loss={loss!r}, metrics=["accuracy"]{compile_args})
 for _ in range(3):
     model.train_on_batch(x, y)
-# The native WebGPU driver counts its dispatches and queue submits (others: none).
+# The WebGPU drivers count their dispatches and queue submits: natively the driver, in the tab
+# its JS bridge (others: none).
 driver = getattr(getattr(keras.backend, "get_backend", lambda: None)(), "driver", None)
-counts = lambda: (getattr(driver, "dispatches", 0), getattr(driver, "submits", 0))
+counter = getattr(getattr(driver, "bridge", None), "stats", driver)
+counts = lambda: (getattr(counter, "dispatches", 0), getattr(counter, "submits", 0))
 before = counts()
 times = []
 for _ in range(steps):
@@ -189,14 +194,15 @@ def run_python(python, snippet, isolated=False):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def browser_step_ms(model, steps):
-    """The same model trained in headless Chromium by webkeras and TF.js; one server for all."""
+def browser_step_ms(model, steps, wanted):
+    """The same model trained in headless Chromium by webkeras and TF.js; one server for all.
+    Only the contenders whose name `wanted` accepts."""
     from bench import _browser
 
-    def webkeras_in_tab(backend, setup=WEBKERAS_SETUP):
+    def webkeras_in_tab(backend, setup=WEBKERAS_SETUP, jit_compile=None):
         with _browser.fresh_page(playwright, url, f"/train?backend={backend}") as page:
-            code = step_snippet(model, setup.format(backend=backend), steps) + "\nRESULT"
-            return json.loads(_browser.run_in_worker(page, code))
+            code = step_snippet(model, setup.format(backend=backend), steps, jit_compile)
+            return json.loads(_browser.run_in_worker(page, code + "\nRESULT"))
 
     def tfjs(backend):
         with _browser.fresh_page(playwright, url, "/") as page:
@@ -208,7 +214,10 @@ def browser_step_ms(model, steps):
         return {"median_ms": statistics.median(result["times"]), "steps": steps}
 
     contenders = {
-        "webkeras webgpu (Chromium, SwiftShader)": (webkeras_in_tab, "webgpu"),
+        "webkeras webgpu (Chromium, SwiftShader), traced steps": (
+            lambda backend: webkeras_in_tab(backend, jit_compile=True), "webgpu"),
+        "webkeras webgpu (Chromium, SwiftShader), eager steps": (
+            lambda backend: webkeras_in_tab(backend, jit_compile=False), "webgpu"),
         "webkeras numpy (Chromium, Pyodide, relaxed-SIMD kernels)": (webkeras_in_tab, "numpy"),
         "webkeras numpy (Chromium, Pyodide, SIMD128 kernels)": (
             lambda backend: webkeras_in_tab(backend, SIMD128_SETUP), "numpy"),
@@ -217,6 +226,9 @@ def browser_step_ms(model, steps):
         **{f"TF.js 4.22 {backend} (Chromium{device})": (tfjs, backend)
            for backend, device in TFJS_BACKENDS.items()},
     }
+    contenders = {name: contender for name, contender in contenders.items() if wanted(name)}
+    if not contenders:
+        return {}
     try:
         with _browser.browser_session() as (playwright, url):
             return {name: _browser.attempt(measure, backend)
@@ -232,34 +244,39 @@ def main():
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-webgpu", action="store_true",
                         help="leave out the native WebGPU row (slow on software Vulkan)")
+    parser.add_argument("--skip-native", action="store_true",
+                        help="leave out every native row (webkeras and Keras-JAX)")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="only the rows whose name contains one of these words")
     args = parser.parse_args()
+
+    def wanted(name):
+        return not args.only or any(word in name for word in args.only)
 
     def snippet(setup, jit_compile=None):
         return step_snippet(args.model, setup, args.steps, jit_compile)
 
+    native = {}
     numpy_setup = WEBKERAS_SETUP.format(backend="numpy")
-    results = {
-        "webkeras numpy (native), traced steps": run_python(
-            sys.executable, snippet(numpy_setup, jit_compile=True)),
-        "webkeras numpy (native), eager steps": run_python(
-            sys.executable, snippet(numpy_setup, jit_compile=False)),
-    }
+    native["webkeras numpy (native), traced steps"] = (numpy_setup, True)
+    native["webkeras numpy (native), eager steps"] = (numpy_setup, False)
     if not args.skip_webgpu:
         webgpu_setup = WEBKERAS_SETUP.format(backend="webgpu")
-        results["webkeras webgpu (native, wgpu-py), traced steps"] = run_python(
-            sys.executable, snippet(webgpu_setup, jit_compile=True))
-        results["webkeras webgpu (native, wgpu-py), eager steps"] = run_python(
-            sys.executable, snippet(webgpu_setup, jit_compile=False))
+        native["webkeras webgpu (native, wgpu-py), traced steps"] = (webgpu_setup, True)
+        native["webkeras webgpu (native, wgpu-py), eager steps"] = (webgpu_setup, False)
+    results = {}
+    if not args.skip_native:
+        results.update({name: run_python(sys.executable, snippet(setup, jit_compile))
+                        for name, (setup, jit_compile) in native.items() if wanted(name)})
     if not args.skip_browser:
-        results.update(browser_step_ms(args.model, args.steps))
+        results.update(browser_step_ms(args.model, args.steps, wanted))
     peers_python = ROOT / ".venv-peers" / "bin" / "python"
-    if peers_python.exists():
-        results["Keras 3 + JAX (native)"] = run_python(
-            str(peers_python), snippet(KERAS_JAX_SETUP), isolated=True)
-    else:
-        results["Keras 3 + JAX (native)"] = {"error": "not installed: run `make bench-peers`"}
+    if not args.skip_native and wanted("Keras 3 + JAX (native)"):
+        results["Keras 3 + JAX (native)"] = (
+            run_python(str(peers_python), snippet(KERAS_JAX_SETUP), isolated=True)
+            if peers_python.exists() else {"error": "not installed: run `make bench-peers`"})
 
-    references = [results["Keras 3 + JAX (native)"].get("median_ms"),
+    references = [results.get("Keras 3 + JAX (native)", {}).get("median_ms"),
                   results.get(TFJS_PEER, {}).get("median_ms"),
                   results.get(TFJS_CPU_PEER, {}).get("median_ms")]
     print(f"{MODELS[args.model]['title']}: ms per train step (median of {args.steps}); "
