@@ -24,6 +24,7 @@ from webkeras.layers.keras_tensor import (
     symbolic_scope,
 )
 from webkeras.layers.saving_hooks import SavingHooks
+from webkeras.layers.weight_arguments import positional_weight_arguments
 from webkeras.ops.tensor import Tensor, Variable, get_mask, set_mask
 from webkeras.utils import naming, tree
 
@@ -138,19 +139,10 @@ class Layer(SavingHooks):
         constraint)`, as in `self.add_variable("kernel", shape=[n, m])`.
         """
         if args:
-            order = _LEGACY_WEIGHT_ARGS if isinstance(args[0], str) else _WEIGHT_ARGS
-            if len(args) > len(order):
-                raise TypeError(f"add_weight() takes at most {len(order)} positional "
-                                f"arguments in this form, but {len(args)} were given.")
-            given = {"shape": shape, "initializer": initializer, "dtype": dtype,
-                     "trainable": trainable, "regularizer": regularizer,
-                     "constraint": constraint, "name": name}
-            defaults = {"trainable": True}
-            for key, value in zip(order, args):
-                if given[key] is not defaults.get(key):
-                    raise TypeError(f"`{key}` was passed both positionally and as a keyword "
-                                    f"argument to add_weight() of layer '{self.name}'.")
-                given[key] = value
+            given = positional_weight_arguments(args, self.name, {
+                "shape": shape, "initializer": initializer, "dtype": dtype,
+                "trainable": trainable, "regularizer": regularizer, "constraint": constraint,
+                "name": name})
             shape, initializer, dtype = given["shape"], given["initializer"], given["dtype"]
             trainable, regularizer = given["trainable"], given["regularizer"]
             constraint, name = given["constraint"], given["name"]
@@ -522,12 +514,6 @@ def _marking_built(build):
 
     build_wrapper._marks_built = True
     return build_wrapper
-
-
-# Positional parameters of add_weight: Keras 3's, and tf.keras 2's (name first).
-_WEIGHT_ARGS = ("shape", "initializer", "dtype")
-_LEGACY_WEIGHT_ARGS = ("name", "shape", "dtype", "initializer", "regularizer", "trainable",
-                       "constraint")
 
 
 def _overrides(layer, method):
