@@ -32,6 +32,7 @@ class NumpyArrays(Arrays):
 
     def transpose(self, x):
         return np.ascontiguousarray(x.T)
+
     def add(self, a, b, out=None):
         return np.add(a, b, out=out)
 
