@@ -95,7 +95,16 @@ export class GPUBridge {
       reads: 0,
       bindGroupsCreated: 0,
       programs: 0,
+      // pipelines compiled, the sum of their compile times (each from its request to its
+      // result), and how often / how long Python waited for requested ones (pipelinesReady).
+      pipelines: 0,
+      pipelineCompileMs: 0,
+      pipelineWaits: 0,
+      pipelineWaitMs: 0,
+      // readMany calls (each one submit and one mapAsync, however many buffers it reads).
+      packedReads: 0,
     };
+    this.compiling = []; // requestPipeline compiles not yet awaited by pipelinesReady
     device.addEventListener("uncapturederror", (event) => {
       // Reported to Python at the next read, so a failed kernel raises instead of reading zeros.
       this.errors.push(event.error.message);
@@ -165,6 +174,51 @@ export class GPUBridge {
     if (this.errors.length) throw new Error(this._errorText("WebGPU reported errors"));
   }
 
+  /**
+   * Read several buffers with one submit and one mapAsync (a train step's loss and metrics):
+   * the `count` uint32 words at heap address `ptr` are triples (buffer handle, nbytes, heap
+   * address to copy them to), copied side by side into one staging buffer. A Promise, as
+   * `readInto`.
+   */
+  async readManyInto(ptr, count) {
+    // A copy: the heap view is stale once the wasm memory grows during the await.
+    const words = new Uint32Array(this.heap().buffer, ptr, count).slice();
+    const offsets = [];
+    let size = 0;
+    for (let i = 0; i < count; i += 3) {
+      offsets.push(size);
+      size += align4(words[i + 1]);
+    }
+    const stagingList = this.staging.get(size) || [];
+    const staging =
+      stagingList.pop() || this.device.createBuffer({ size, usage: this.usage.staging });
+    const encoder = this.device.createCommandEncoder();
+    for (let i = 0; i < count; i += 3) {
+      const source = this.buffers.get(words[i], "buffer");
+      encoder.copyBufferToBuffer(source, 0, staging, offsets[i / 3], align4(words[i + 1]));
+    }
+    this.device.queue.submit([encoder.finish()]);
+    this.stats.reads += 1;
+    this.stats.packedReads += 1;
+    this.stats.submits += 1;
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, size);
+    } catch (error) {
+      staging.destroy();
+      throw new Error(this._errorText(`readback of ${count / 3} buffers failed: ${error.message}`));
+    }
+    const mapped = new Uint8Array(staging.getMappedRange(0, size));
+    const heap = this.heap(); // after the await: the wasm memory may have grown meanwhile
+    for (let i = 0; i < count; i += 3) {
+      const at = offsets[i / 3];
+      heap.set(mapped.subarray(at, at + words[i + 1]), words[i + 2]);
+    }
+    staging.unmap();
+    stagingList.push(staging);
+    this.staging.set(size, stagingList);
+    if (this.errors.length) throw new Error(this._errorText("WebGPU reported errors"));
+  }
+
   _errorText(prefix) {
     const errors = this.errors.splice(0);
     return errors.length ? `${prefix}:\n${errors.join("\n")}` : prefix;
@@ -184,6 +238,54 @@ export class GPUBridge {
   // -- pipelines ---------------------------------------------------------------------------
   /** Compile a compute shader. Returns a Promise of the handle; rejects with compiler messages. */
   async createPipeline(wgsl) {
+    return this.pipelines.add(await this._compile(wgsl));
+  }
+
+  /**
+   * Compile many shaders at once (their compiles overlap; one wait instead of one per shader).
+   * Returns a Promise of their handles, in order; rejects with the first compiler error.
+   */
+  async createPipelines(sources) {
+    const compiled = await Promise.all(Array.from(sources, (wgsl) => this._compile(wgsl)));
+    return compiled.map((entry) => this.pipelines.add(entry));
+  }
+
+  /**
+   * Start compiling a shader and return its handle at once (no await): dispatches may name it
+   * right away, and `pipelinesReady()` must settle before they are encoded (flush, program
+   * creation or run). Python records a whole first step this way, then waits once for all of
+   * its compiles, which run side by side.
+   */
+  requestPipeline(wgsl) {
+    const handle = this.pipelines.add({ pending: true });
+    const compile = this._compile(wgsl).then(
+      (entry) => void (this.pipelines.items[handle] = entry),
+      (error) => {
+        this.pipelines.items[handle] = { failed: error.message };
+        throw error;
+      },
+    );
+    this.compiling.push(compile);
+    return handle;
+  }
+
+  /** A Promise that settles when every `requestPipeline` compile so far has; rejects with the
+   * first failure (its compiler messages and numbered source). */
+  async pipelinesReady() {
+    const compiling = this.compiling.splice(0);
+    if (!compiling.length) return;
+    const started = performance.now();
+    this.stats.pipelineWaits += 1;
+    try {
+      await Promise.all(compiling);
+    } finally {
+      this.stats.pipelineWaitMs += performance.now() - started;
+    }
+  }
+
+  /** {pipeline, layout} of `wgsl`, compiled with createComputePipelineAsync. */
+  async _compile(wgsl) {
+    const started = performance.now();
     // An error scope keeps a bad shader out of `uncapturederror` (it is reported here instead).
     this.device.pushErrorScope("validation");
     const module = this.device.createShaderModule({ code: wgsl });
@@ -209,7 +311,9 @@ export class GPUBridge {
           `${messages.join("\n")}\n${source.join("\n")}`,
       );
     }
-    return this.pipelines.add({ pipeline, layout: pipeline.getBindGroupLayout(0) });
+    this.stats.pipelines += 1;
+    this.stats.pipelineCompileMs += performance.now() - started;
+    return { pipeline, layout: pipeline.getBindGroupLayout(0) };
   }
 
   // -- command lists -----------------------------------------------------------------------

@@ -46,6 +46,11 @@ class Backend:
         """Raw array -> host ndarray (the only readback point)."""
         raise NotImplementedError
 
+    def to_numpy_many(self, xs):
+        """Raw arrays -> host ndarrays, in order; a device backend reads them back together
+        (one wait for a train step's loss and metrics instead of one each)."""
+        return [self.to_numpy(x) for x in xs]
+
     def shape(self, x):
         raise NotImplementedError
 

@@ -9,6 +9,7 @@ import numpy as np
 from webkeras.callbacks.callback import Callback
 from webkeras.callbacks.history import History
 from webkeras.callbacks.progbar_logger import ProgbarLogger
+from webkeras.ops.tensor import numpy_values
 
 _BATCH_ALIASES = {
     "on_train_batch_begin": ("on_train_batch_begin", "on_batch_begin"),
@@ -26,10 +27,10 @@ def _overrides(callback, hooks):
 
 
 def _to_floats(logs):
+    """Tensor logs -> floats, read back together (one readback for the step)."""
     out = {}
-    for key, value in (logs or {}).items():
-        if hasattr(value, "numpy"):
-            value = value.numpy()
+    logs = logs or {}
+    for key, value in zip(logs, numpy_values(logs.values())):
         try:
             out[key] = float(np.asarray(value))
         except (TypeError, ValueError):

@@ -163,6 +163,20 @@ def is_tensor(x):
     return isinstance(x, Tensor)
 
 
+def numpy_values(values):
+    """`values` with each Tensor replaced by its ndarray, the tensors of one backend read
+    back together (`Backend.to_numpy_many`: one wait for a step's loss and metrics)."""
+    out = list(values)
+    by_backend = {}
+    for index, value in enumerate(out):
+        if isinstance(value, Tensor):
+            by_backend.setdefault(value.backend, []).append(index)
+    for backend, indices in by_backend.items():
+        for index, host in zip(indices, backend.to_numpy_many([out[i].data for i in indices])):
+            out[index] = host
+    return out
+
+
 # Masks ride beside tensors (Tensor has __slots__): Embedding(mask_zero=True) -> RNN.
 _masks = weakref.WeakKeyDictionary()
 

@@ -16,6 +16,7 @@ from webkeras import optimizers as optimizers_module
 from webkeras.callbacks.callback_list import CallbackList
 from webkeras.layers import layer as layer_module
 from webkeras.ops.tape import GradientTape
+from webkeras.ops.tensor import numpy_values
 from webkeras.trainers import argument_checks as checks
 from webkeras.trainers.compile_utils import (CompileLoss, CompileMetrics, flatten_targets,
                                              output_names_for)
@@ -498,6 +499,9 @@ def _to_numpy(t):
 
 
 def _pythonify(logs):
-    """The readback: tensor logs -> floats, keys sorted as Keras sorts them."""
-    return {key: float(np.asarray(_to_numpy(logs[key]))) for key in sorted(logs or {})}
+    """The readback (one for all the tensors): tensor logs -> floats, keys sorted as Keras
+    sorts them."""
+    keys = sorted(logs or {})
+    values = numpy_values([logs[key] for key in keys])
+    return {key: float(np.asarray(value)) for key, value in zip(keys, values)}
 

@@ -60,6 +60,12 @@ def _device_dtype(dtype):
 
 
 
+def _host_array(x, data):
+    """The ndarray of GPUArray `x` from its read-back bytes."""
+    host = np.frombuffer(bytearray(data), dtype=HOST_DTYPES[x.dtype]).reshape(x.shape)
+    return host.astype(bool) if x.dtype == "bool" else host
+
+
 @functools.lru_cache(maxsize=4096)
 def _plan_reads(out_shape, strides):
     """(collapsed shape, [(read mode, numbers)] per input); cached: the same few shapes
@@ -141,7 +147,8 @@ class WebGPUBackend(OptimizerUpdates, Backend):
         """Queue one dispatch of a rendered `Program` (its pipeline cached by source)."""
         pipeline = self._pipelines.get(program.source)
         if pipeline is None:
-            pipeline = self._pipelines[program.source] = self.driver.create_pipeline(
+            # Requested, not awaited: a first step's compiles overlap (Driver.request_pipeline).
+            pipeline = self._pipelines[program.source] = self.driver.request_pipeline(
                 program.source
             )
         self.commands.dispatch(pipeline, program.pack(**values), arrays, groups)
@@ -194,9 +201,11 @@ class WebGPUBackend(OptimizerUpdates, Backend):
         return out
 
     def to_numpy(self, x):
-        data = self.commands.read(x, x.size * ITEMSIZE)
-        host = np.frombuffer(bytearray(data), dtype=HOST_DTYPES[x.dtype]).reshape(x.shape)
-        return host.astype(bool) if x.dtype == "bool" else host
+        return _host_array(x, self.commands.read(x, x.size * ITEMSIZE))
+
+    def to_numpy_many(self, xs):
+        datas = self.commands.read_many([(x, x.size * ITEMSIZE) for x in xs])
+        return [_host_array(x, data) for x, data in zip(xs, datas)]
 
     def shape(self, x):
         return x.shape

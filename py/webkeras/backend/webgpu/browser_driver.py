@@ -11,10 +11,15 @@ as few calls as possible, because each Python->JS call costs microseconds (ENVIR
 - a recorded program (a traced step, trainers/webgpu_plan.py) is registered with the bridge
   once, its packed words and bind groups held there; `run_program` is then one call carrying
   only the step's uploads and the few copies around the program.
+- a pipeline the backend asks for is requested (`request_pipeline`): the bridge starts its
+  compile and answers its handle at once, and the driver waits for all compiles started so
+  far just before it next encodes work (flush, program creation or run): a first step's
+  pipelines compile side by side, with one wait, not one round trip each.
 - `read` is synchronous for Python but asynchronous in JS: the bridge returns a Promise
   (copy to a staging buffer, `mapAsync`, copy into our bytearray) and `pyodide.ffi.run_sync`
   suspends Python with JSPI until it settles. This needs Python to have been entered with
   `runPythonAsync` (the worker does); the worker's event loop runs during the wait.
+  `read_many` reads several buffers with one such wait (a step's loss and metrics).
 """
 
 from array import array
@@ -77,6 +82,10 @@ class BrowserDriver(Driver):
         self._create_uniform = self.bridge.createUniform
         self._destroy_uniform = self.bridge.destroyUniform
         self._create_pipeline = self.bridge.createPipeline
+        self._create_pipelines = self.bridge.createPipelines
+        self._request_pipeline = self.bridge.requestPipeline
+        self._pipelines_ready = self.bridge.pipelinesReady
+        self._read_many_into = self.bridge.readManyInto
         self._flush = self.bridge.flush
         self._create_program = self.bridge.createProgram
         self._destroy_program = self.bridge.destroyProgram
@@ -88,6 +97,8 @@ class BrowserDriver(Driver):
         self.adapter_info = f"{name} ({vendor})"
         self.is_fallback_adapter = bool(info.get("isFallbackAdapter"))
         self._commands = []
+        # Whether pipelines were requested since the last wait (see `request_pipeline`).
+        self._compiling = False
 
     # -- buffers -----------------------------------------------------------------------------
     def create_buffer(self, nbytes):
@@ -110,6 +121,21 @@ class BrowserDriver(Driver):
             self._run_sync(self._read_into(handle, nbytes, ptr))
         return out
 
+    def read_many(self, reads):
+        """One submit and one `mapAsync` for all `reads` ((handle, nbytes) pairs) -> a
+        bytearray each."""
+        self.flush()
+        outs = [bytearray(nbytes) for _, nbytes in reads]
+        words = array("I")
+        for (handle, nbytes), out in zip(reads, outs):
+            if nbytes:
+                ptr = np.frombuffer(out, dtype=np.uint8).__array_interface__["data"][0]
+                words.extend((handle, nbytes, ptr))
+        if words:
+            ptr, count = words.buffer_info()
+            self._run_sync(self._read_many_into(ptr, count))
+        return outs
+
     # -- uniforms and pipelines --------------------------------------------------------------
     def create_uniform(self, data):
         ptr, nbytes, _keep = _address(data)
@@ -121,6 +147,20 @@ class BrowserDriver(Driver):
     def create_pipeline(self, wgsl):
         # Async compile: a WGSL error rejects with the compiler's messages and the numbered source.
         return self._run_sync(self._create_pipeline(wgsl))
+
+    def create_pipelines(self, sources):
+        return list(self._run_sync(self._create_pipelines(list(sources))).to_py())
+
+    def request_pipeline(self, wgsl):
+        # The bridge starts the compile and answers the handle at once; `_await_pipelines`
+        # waits for every compile started so far before their dispatches are encoded.
+        self._compiling = True
+        return self._request_pipeline(wgsl)
+
+    def _await_pipelines(self):
+        if self._compiling:
+            self._compiling = False
+            self._run_sync(self._pipelines_ready())
 
     # -- command list ------------------------------------------------------------------------
     def dispatch(self, pipeline, uniform, buffers, groups):
@@ -136,6 +176,7 @@ class BrowserDriver(Driver):
         words = array("i")
         for kind, *args in commands:
             words.extend(_dispatch_words(*args) if kind == "dispatch" else (OP_COPY, *args))
+        self._await_pipelines()
         ptr, count = words.buffer_info()
         return self._create_program(ptr, count)
 
@@ -156,12 +197,14 @@ class BrowserDriver(Driver):
         self._commands = []
         for src, dst, nbytes in copies:
             words.extend((OP_COPY, src, dst, nbytes))
+        self._await_pipelines()
         ptr, count = words.buffer_info()
         self._run_program(program, ptr, count, len(writes), before)
 
     def flush(self):
         if not self._commands:
             return
+        self._await_pipelines()
         words = array("i", self._commands)
         self._commands = []
         ptr, count = words.buffer_info()

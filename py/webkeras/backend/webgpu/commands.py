@@ -29,6 +29,9 @@ class DeviceCommands:
     def read(self, array, nbytes):
         return self.driver.read(array.handle, nbytes)
 
+    def read_many(self, reads):
+        return self.driver.read_many([(array.handle, nbytes) for array, nbytes in reads])
+
 
 class CommandCapture:
     """Notes commands as `("dispatch", pipeline, data, arrays, groups)`,
@@ -65,6 +68,12 @@ class CommandCapture:
         if not self.forward:
             raise RuntimeError("A readback while commands are captured without running them.")
         return self.inner.read(array, nbytes)
+
+    def read_many(self, reads):
+        self.reads += 1
+        if not self.forward:
+            raise RuntimeError("A readback while commands are captured without running them.")
+        return self.inner.read_many(reads)
 
 
 @contextlib.contextmanager

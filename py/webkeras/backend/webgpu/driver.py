@@ -10,7 +10,8 @@ Conventions every kernel follows (so one bind-group scheme serves all):
 - storage buffers follow at bindings 1..n, in the order they are passed to `dispatch`.
 
 Ordering: `dispatch` and `copy` are queued and go to the GPU in one submit at `flush()`.
-`write` and `read` flush queued work first, so they always see (and never overtake) earlier ops.
+`write`, `read` and `read_many` flush queued work first, so they always see (and never
+overtake) earlier ops.
 """
 
 
@@ -44,8 +45,21 @@ class Driver:
         raise NotImplementedError
 
     def create_pipeline(self, wgsl):
-        """Compile a compute shader (entry point `main`) -> handle. Callers cache by source."""
+        """Compile a compute shader (entry point `main`) -> handle. Callers cache by source.
+        Raises on a WGSL error."""
         raise NotImplementedError
+
+    def create_pipelines(self, sources):
+        """Compile several shaders -> their handles, in order. The browser driver compiles
+        them side by side and waits once; here, one after another."""
+        return [self.create_pipeline(wgsl) for wgsl in sources]
+
+    def request_pipeline(self, wgsl):
+        """A handle for `wgsl` that dispatches may name at once, its compile finished (or
+        its WGSL error raised) by the next submit at the latest. The browser driver starts
+        the compile and returns, so a first step's compiles overlap and it waits once; a
+        driver whose compiles block just compiles."""
+        return self.create_pipeline(wgsl)
 
     def dispatch(self, pipeline, uniform, buffers, groups):
         """Queue one dispatch: uniform at binding 0, `buffers` at 1..n, `groups` = (x, y, z)."""
@@ -54,6 +68,12 @@ class Driver:
     def copy(self, src, dst, nbytes):
         """Queue a buffer-to-buffer copy."""
         raise NotImplementedError
+
+    def read_many(self, reads):
+        """Synchronous readback of several buffers, `reads` = (handle, nbytes) pairs -> their
+        bytes, in order. Flushes first. One readback for all (one copy to a staging buffer,
+        one map): a train step's loss and metrics come back together."""
+        return [self.read(handle, nbytes) for handle, nbytes in reads]
 
     def flush(self):
         """Submit everything queued in one command buffer."""

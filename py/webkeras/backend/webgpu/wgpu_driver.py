@@ -91,22 +91,35 @@ class WgpuDriver(Driver):
         self.device.queue.write_buffer(self._objects[handle], 0, data)
 
     def read(self, handle, nbytes):
+        return self.read_many([(handle, nbytes)])[0]
+
+    def read_many(self, reads):
         self.flush()
-        if nbytes == 0:
-            return b""
+        # Side by side in one staging buffer, each at a 4-byte aligned offset (copy rule).
+        offsets, size = [], 0
+        for _, nbytes in reads:
+            offsets.append(size)
+            size += -(-nbytes // 4) * 4
+        if size == 0:
+            return [b"" for _ in reads]
         usage = self._wgpu.BufferUsage
-        if self._staging is None or self._staging.size < nbytes:
+        if self._staging is None or self._staging.size < size:
             if self._staging is not None:
                 self._staging.destroy()
             self._staging = self.device.create_buffer(
-                size=nbytes, usage=usage.MAP_READ | usage.COPY_DST
+                size=size, usage=usage.MAP_READ | usage.COPY_DST
             )
         encoder = self.device.create_command_encoder()
-        encoder.copy_buffer_to_buffer(self._objects[handle], 0, self._staging, 0, nbytes)
+        for (handle, nbytes), offset in zip(reads, offsets):
+            if nbytes:
+                encoder.copy_buffer_to_buffer(self._objects[handle], 0, self._staging, offset,
+                                              nbytes)
         self._submit(encoder)
-        self._staging.map_sync(self._wgpu.MapMode.READ, 0, nbytes)
+        self._staging.map_sync(self._wgpu.MapMode.READ, 0, size)
         try:
-            return bytes(self._staging.read_mapped(0, nbytes))
+            mapped = self._staging.read_mapped(0, size)
+            return [bytes(mapped[offset:offset + nbytes])
+                    for (_, nbytes), offset in zip(reads, offsets)]
         finally:
             self._staging.unmap()
 
