@@ -12,8 +12,6 @@ more replayed steps do: the bridge's submits and dispatches, and calls of the la
 import json
 import textwrap
 
-import pytest
-
 from webkeras.server.browser import run_python, wait_ready
 
 STEPS = 20
@@ -170,6 +168,5 @@ def test_dense_batchnorm_dropout_replays_as_one_program(open_page):
 # the pool, then their gradients; the first conv needs no input gradient), each followed by a
 # program. The step starts on the host, so the batch's copy into the plan's input buffer is
 # flushed on its own before the first host step reads it.
-@pytest.mark.slow
 def test_conv_replays_as_programs_around_host_steps(open_page):
     check_replay(train_in_tab(open_page, "conv"), program_segments=4, host_steps=4, flushes=1)
