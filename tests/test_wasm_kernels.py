@@ -26,7 +26,7 @@ KERNELS = ["sgemm", "sgemm strided", "sgemm accumulate", "matmul", "conv", "conv
            "conv_input_grad", "conv_kernel_grad", "grouped conv", "depthwise conv",
            "conv bias relu",
            "depthwise conv_input_grad", "depthwise conv_kernel_grad", "relu", "add_bias", "pool",
-           "pool_grad", "adam_update", "refused"]
+           "pool_grad", "adam_update", "sgd_update", "relu_grad", "sum_leading", "refused"]
 
 # A few train steps of an MLP and a small CNN (conv, pooling, dense), first with NumPy alone,
 # then with the kernels, from the same weights and data: the losses must agree.
@@ -62,6 +62,43 @@ TRAIN_BOTH_WAYS = textwrap.dedent(
         out[name] = {"numpy": losses(False, build, x, y, optimizer),
                      "kernels": losses(True, build, x, y, optimizer)}
     json.dumps(out)
+    """
+)
+
+# A traced CNN train step with the kernels: each Conv2D's bias and ReLU fused into its
+# convolution (the ReLU's gradient reads its output, so the pre-activation is dead), each ReLU
+# gradient one call; the losses match eager steps from the same weights.
+FUSED_TRAIN_PLAN = textwrap.dedent(
+    """
+    import json
+    import numpy as np
+    import webkeras as keras
+    from webkeras import layers
+    from webkeras.backend.numpy import wasm_kernels
+
+    wasm_kernels.set_enabled(True)
+    keras.backend.set_backend("numpy")
+    rng = np.random.default_rng(3)
+    x, y = rng.random((8, 12, 12, 1), dtype=np.float32), rng.integers(0, 4, 8)
+
+    def run(jit_compile):
+        keras.utils.set_random_seed(2)
+        model = keras.Sequential([
+            keras.Input((12, 12, 1)), layers.Conv2D(8, 3, activation="relu"),
+            layers.MaxPooling2D(2), layers.Conv2D(16, 3, activation="relu"), layers.Flatten(),
+            layers.Dense(32, activation="relu"), layers.Dense(4, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
+                      loss="sparse_categorical_crossentropy", jit_compile=jit_compile)
+        losses = [float(model.train_on_batch(x, y)) for _ in range(6)]
+        plans = model._step_plans._signatures.values() if model._step_plans else []
+        # each call: its name and its constant bool and str arguments (relu=..., "greater")
+        calls = [[(fn.__name__, [a[1] for a in args if a[0] == 1 and type(a[1]) in (bool, str)])
+                  for fn, args, _, _ in s.plan.calls] for s in plans if s.plan is not None]
+        return losses, calls
+
+    traced, calls = run(True)
+    eager, _ = run(False)
+    json.dumps({"traced": traced, "eager": eager, "calls": calls})
     """
 )
 
@@ -135,6 +172,20 @@ def test_train_steps_agree_with_and_without_kernels(tab):
         assert fast[-1] < fast[0], (name, fast)  # it learns
         for a, b in zip(plain, fast):
             assert abs(a - b) <= 1e-4 * max(abs(a), 1.0), (name, plain, fast)
+
+
+def test_traced_cnn_step_fuses_relu_and_its_gradient(tab):
+    out = json.loads(run_python(tab, FUSED_TRAIN_PLAN))
+    (calls,) = out["calls"]
+    names = [name for name, _ in calls]
+    # both convolutions with their bias and ReLU (the last constant argument: relu=True)
+    assert [flags[-1] for name, flags in calls if name == "conv_bias_relu"] == [True, True], calls
+    assert names.count("relu_grad") == 3, names  # two Conv2D and one Dense
+    assert ["relu"] in [flags for name, flags in calls if name == "unary"], calls  # the Dense's
+    assert ["greater"] not in [flags for name, flags in calls if name == "binary"], calls
+    assert out["traced"][-1] < out["traced"][0], out  # it learns
+    for a, b in zip(out["traced"], out["eager"]):
+        assert abs(a - b) <= 1e-5 * max(abs(a), 1.0), out
 
 
 def test_module_is_checked_against_its_sha256_on_load(tab):

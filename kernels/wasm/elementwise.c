@@ -18,3 +18,27 @@ void wk_add_bias(const float *x, int rows, int cols, const float *bias, float *y
         for (; j < cols; j++) y[j] = x[j] + bias[j];
     }
 }
+
+/* The gradient of ReLU from its output: dx = g * (y > 0 ? 1 : 0) over n floats (a multiply,
+ * not a select, so an infinite or NaN g under y <= 0 gives NaN as in NumPy's g * mask). */
+void wk_relu_grad(const float *g, const float *y, int n, float *dx) {
+    v4f zero = {0}, one = SPLAT(1.0f);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4f mask = (v4f)((LOADU(y + i) > zero) & (__typeof__(LOADU(y + i) > zero))one);
+        STOREU(dx + i, LOADU(g + i) * mask);
+    }
+    for (; i < n; i++) dx[i] = g[i] * (y[i] > 0.0f ? 1.0f : 0.0f);
+}
+
+/* out[j] = sum over r of x[r, j] for rows x cols floats, rows added in order (NumPy's order
+ * for a float32 sum over leading axes, so the same bits): a bias's gradient. rows >= 1. */
+void wk_sum_rows(const float *x, int rows, int cols, float *out) {
+    for (int j = 0; j < cols; j++) out[j] = x[j];
+    for (int r = 1; r < rows; r++) {
+        const float *row = x + (long)r * cols;
+        int j = 0;
+        for (; j + 4 <= cols; j += 4) STOREU(out + j, LOADU(out + j) + LOADU(row + j));
+        for (; j < cols; j++) out[j] += row[j];
+    }
+}

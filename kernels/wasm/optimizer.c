@@ -13,3 +13,29 @@ void wk_adam(float *restrict var, const float *restrict grad, float *restrict m,
         var[i] -= alpha * mi / (__builtin_sqrtf(vi) + epsilon);
     }
 }
+
+/* SGD, with momentum when `velocity` is not null (Nesterov's when `nesterov`): the NumPy
+ * backend's sgd_update in one pass, the same float32 operations in the same order. */
+void wk_sgd(float *restrict var, const float *restrict grad, float *restrict velocity, int n,
+            float lr, float momentum, int nesterov) {
+    if (!velocity) {
+        for (int i = 0; i < n; i++) {
+            float step = grad[i] * lr;
+            var[i] -= step;
+        }
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        float step = grad[i] * lr;
+        float vi = velocity[i] * momentum;
+        vi -= step;
+        velocity[i] = vi;
+        if (nesterov) {
+            float ahead = vi * momentum;
+            ahead -= step;
+            var[i] += ahead;
+        } else {
+            var[i] += vi;
+        }
+    }
+}

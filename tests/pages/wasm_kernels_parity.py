@@ -245,6 +245,49 @@ for shape, lr in [((1,), 1e-3), ((7, 3), 0.01), ((1031,), 1e-3), ((784, 128), 1e
     for name, got, want in zip(("var", "m", "v"), mine, state):
         record("adam_update", f"{shape} lr={lr} {name}", got, want)
 
+# -- SGD, plain, with momentum and Nesterov's: a few steps, in place, against the NumPy path
+for (shape, lr), (momentum, nesterov) in itertools.product(
+        [((1,), 0.1), ((7, 3), 0.01), ((1031,), 1e-3), ((1024, 500), 0.01)],
+        [(0.0, False), (0.9, False), (0.9, True)]):
+    state = [f32(*shape), np.zeros(shape, np.float32) if momentum else None]
+    mine = [None if a is None else a.copy() for a in state]
+    for _ in range(3):
+        grad = f32(*shape)
+        reference.sgd_update(state[0], grad, state[1], lr, momentum, nesterov)
+        assert kernels.sgd_update(mine[0], grad, mine[1], lr, momentum, nesterov)
+    for name, got, want in zip(("var", "velocity"), mine, state):
+        if want is not None:
+            record("sgd_update", f"{shape} lr={lr} m={momentum} nesterov={nesterov} {name}",
+                   got, want)
+        if want is not None and not np.array_equal(got, want):  # same operations, same bits
+            results["sgd_update"].setdefault("failures", []).append(f"{shape} {name} bits")
+
+# -- a ReLU's gradient from its output; g * mask, so inf/NaN g where y <= 0 gives NaN as in NumPy
+for shape in [(1,), (7,), (1031,), (3, 1000, 17), (32, 24, 24, 32)]:
+    g, y = f32(*shape), np.maximum(f32(*shape), 0)
+    if y.size > 10:
+        y.reshape(-1)[::7] = np.nan
+        g.reshape(-1)[3::11] = np.inf
+    want = g * reference.cast(reference.binary("greater", y, np.float32(0)), "float32")
+    got = kernels.relu_grad(g, y)
+    record("relu_grad", f"{shape}", np.nan_to_num(got, nan=1e3, posinf=2e3),
+           np.nan_to_num(want.astype(np.float64), nan=1e3, posinf=2e3))
+    if got is not None and not np.array_equal(got, want, equal_nan=True):
+        results["relu_grad"].setdefault("failures", []).append(f"{shape} bits")
+
+# -- the sum over leading axes (a bias's gradient): rows added in NumPy's order, the same bits
+SUMS = [((1, 1), 0, False), ((5, 7), (0,), True), ((1031, 3), 0, False),
+        ((2, 3, 4, 1031), (0, 1, 2), False), ((32, 24, 24, 32), (0, 1, 2), True),
+        ((32, 8, 8, 64), (2, 0, 1), False), ((4, 5, 6), (-3, -2), False)]
+for shape, axis, keepdims in SUMS:
+    x = f32(*shape)
+    want = reference.reduce("sum", x, axis, keepdims)
+    got = kernels.sum_leading(x, axis, keepdims)
+    record("sum_leading", f"{shape} axis={axis} keepdims={keepdims}", got,
+           reference.reduce("sum", x.astype(np.float64), axis, keepdims))
+    if got is not None and not np.array_equal(got, want):
+        results["sum_leading"].setdefault("failures", []).append(f"{shape} {axis} bits")
+
 # what they leave to NumPy: other broadcasts, strided views, other dtypes; grouped gradients
 x = f32(6, 8)
 refused = {"add_bias (6, 1)": kernels.add_bias(x, f32(6, 1)),
@@ -252,6 +295,14 @@ refused = {"add_bias (6, 1)": kernels.add_bias(x, f32(6, 1)),
                f32(1, 5, 5, 3), f32(3, 3, 1, 3), (1, 1), (1, 1), 3, f32(3), True),
            "add_bias (1, 6, 8)": kernels.add_bias(x, f32(1, 6, 8)),
            "relu view": kernels.relu(x[:, ::2]), "relu float64": kernels.relu(x.astype(np.float64)),
+           "relu_grad view": kernels.relu_grad(x[:, ::2], x[:, ::2]),
+           "relu_grad shapes": kernels.relu_grad(x, x[:3]),
+           "sum_leading last axis": kernels.sum_leading(x, 1, False),
+           "sum_leading every axis": kernels.sum_leading(x, (0, 1), False),
+           "sum_leading None": kernels.sum_leading(x, None, False),
+           "sum_leading middle": kernels.sum_leading(f32(3, 4, 5), 1, False),
+           "sgd_update float64": kernels.sgd_update(x.astype(np.float64), x.astype(np.float64),
+                                                    None, 0.1, 0.0, False),
            "grouped conv_input_grad": kernels.conv_input_grad(
                f32(2, 7, 9, 9), f32(3, 3, 2, 9), (2, 9, 11, 6), (1, 1), (1, 1), 3)}
 results["refused"] = {"cases": len(refused), "max_rel_err": 0.0,

@@ -42,7 +42,9 @@ __all__ = [
 
 
 def relu(x):
-    return _unary("relu", x, lambda g, x, out: g * cast(x > 0, g.dtype))
+    # From the output (out > 0 exactly where x > 0, NaN included): the pre-activation is then
+    # dead after the forward pass, so a traced step can fuse it away (plan_fusion).
+    return _unary("relu", x, lambda g, x, out: g * cast(out > 0, g.dtype))
 
 
 def sigmoid(x):

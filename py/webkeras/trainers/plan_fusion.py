@@ -6,7 +6,12 @@ The NumPy backend under Pyodide has that kernel (`simd.conv_bias_relu`: the bias
 the implicit GEMM's epilogue); elsewhere the plan keeps its calls. A fused call runs the three
 calls after all for a case the kernel does not take, so its results match the unfused plan's
 (up to where the bias enters the float32 sums).
+
+Likewise a ReLU's gradient, `g * cast(y > 0, "float32")` (three calls, two passes through
+temporaries), becomes one pass (`simd.relu_grad`) with the same bits.
 """
+
+import numpy as np
 
 from webkeras.trainers.plan_recording import CONST, SEQ, SLOT
 
@@ -30,6 +35,67 @@ def fuse_conv_epilogues(calls, backend, output_specs):
                       out))
         i += 3 if relu else 2
     return fused
+
+
+def fuse_relu_gradients(calls, backend, output_specs):
+    """`calls`: a Plan's [(fn, args, kwargs, out)]; the same list with each greater(y, 0) ->
+    cast to float32 -> multiply by g whose mask nothing else reads replaced by one call."""
+    kernels = getattr(backend, "simd", None)
+    if kernels is None or not hasattr(kernels, "relu_grad"):
+        return calls
+    reads = _read_counts(calls, output_specs)
+    fused, i = [], 0
+    while i < len(calls):
+        taken = _relu_gradient(calls, i, reads)
+        if taken is None:
+            fused.append(calls[i])
+            i += 1
+            continue
+        y, zero, grad, out = taken
+        fused.append((_fused_relu_grad(backend, kernels), [grad, y, zero], None, out))
+        i += 3
+    return fused
+
+
+def _relu_gradient(calls, i, reads):
+    """(y spec, zero spec, g spec, the product's out) when calls[i:i + 3] are greater(y, 0),
+    a cast of that mask to float32 and g * mask (either order), each temporary read once."""
+    if i + 2 >= len(calls):
+        return None
+    (fn, args, kwargs, mask), (cast_fn, cast_args, cast_kwargs, as_float), \
+        (mul_fn, mul_args, mul_kwargs, out) = calls[i:i + 3]
+    if _name(fn) != "binary" or kwargs or len(args) != 3 or args[0] != (CONST, "greater") \
+            or args[1][0] != SLOT or not _is_zero(args[2]) or type(mask) is not int \
+            or reads.get(mask) != 1:
+        return None
+    if _name(cast_fn) != "cast" or cast_kwargs or cast_args != [(SLOT, mask), (CONST, "float32")] \
+            or type(as_float) is not int or reads.get(as_float) != 1:
+        return None
+    if _name(mul_fn) != "binary" or mul_kwargs or len(mul_args) != 3 \
+            or mul_args[0] != (CONST, "mul") or type(out) is not int:
+        return None
+    factors = mul_args[1:]
+    if (SLOT, as_float) not in factors:
+        return None
+    grad = factors[1] if factors[0] == (SLOT, as_float) else factors[0]
+    return args[1], args[2], grad, out
+
+
+def _is_zero(spec):
+    kind, value = spec
+    return kind == CONST and np.ndim(value) == 0 and not isinstance(value, str) \
+        and value == 0
+
+
+def _fused_relu_grad(backend, kernels):
+    def relu_grad(grad, y, zero):
+        dx = kernels.relu_grad(grad, y)
+        if dx is None:  # a case the kernel leaves to the three calls
+            mask = backend.cast(backend.binary("greater", y, zero), "float32")
+            dx = backend.binary("mul", grad, mask)
+        return dx
+
+    return relu_grad
 
 
 def _epilogue(calls, i, reads):

@@ -22,7 +22,7 @@ import numpy as np
 from webkeras.backend import get_backend
 from webkeras.ops import core
 from webkeras.trainers.host_heap import keep_freed_memory
-from webkeras.trainers.plan_fusion import fuse_conv_epilogues
+from webkeras.trainers.plan_fusion import fuse_conv_epilogues, fuse_relu_gradients
 from webkeras.trainers.plan_recording import CONST, DRAW, SEQ, SLOT, Recording, Untraceable
 from webkeras.trainers.webgpu_plan import device_plan
 from webkeras.utils import tree
@@ -46,6 +46,7 @@ class Plan:
                        {key: _fold(spec) for key, spec in call.kwargs.items()} or None,
                        call.out) for call in recording.calls]
         self.calls = fuse_conv_epilogues(self.calls, backend, traced.output_specs)
+        self.calls = fuse_relu_gradients(self.calls, backend, traced.output_specs)
         self.output_structure = traced.output_structure
         self.output_specs = traced.output_specs
         self.learning_rate_guard = None

@@ -126,6 +126,11 @@ class NumpyBackend(OptimizerUpdates, Backend):
         return x.astype(dtype)
 
     def reduce(self, op, x, axis, keepdims):
+        # A bias's gradient: the sum over every axis but the last.
+        if op == "sum" and self.simd is not None:
+            out = self.simd.sum_leading(x, axis, keepdims)
+            if out is not None:
+                return out
         return np.asarray(_REDUCE[op](x, axis=axis, keepdims=keepdims), dtype=x.dtype)
 
     def argmax(self, x, axis):

@@ -49,6 +49,9 @@ class OptimizerUpdates:
 
     def sgd_update(self, var, grad, velocity, learning_rate, momentum, nesterov,
                    weight_decay=0.0):
+        if not weight_decay and self.simd is not None and \
+                self.simd.sgd_update(var, grad, velocity, learning_rate, momentum, nesterov):
+            return
         t = var.dtype.type
         lr, momentum, decay = t(learning_rate), t(momentum), t(weight_decay)
 

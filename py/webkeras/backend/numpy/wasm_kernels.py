@@ -41,8 +41,9 @@ _RELAXED_PROBE = bytes.fromhex("0061736d01000000" "0105016000017b" "03020100" "0
                                + ("fd0c" + "00" * 16) * 3 + "fd8502" "0b")
 #: Below this many multiply-adds NumPy's own loop beats a kernel call (~15 us in Pyodide).
 MIN_GEMM_WORK = 32768
-#: Below this many elements an optimizer update stays in NumPy.
-MIN_UPDATE_SIZE = 1024
+#: Below this many elements an optimizer update stays in NumPy: none does (a kernel call costs
+#: ~5 us in the tab; NumPy's dozen passes over even a 10-element bias, ~35 us).
+MIN_UPDATE_SIZE = 1
 #: Below this many elements ReLU and bias additions stay in NumPy.
 MIN_ELEMENTWISE = 2048
 
@@ -50,7 +51,7 @@ MIN_ELEMENTWISE = 2048
 VOID_FUNCTIONS = ("wk_sgemm", "wk_sgemm_batched", "wk_im2col", "wk_col2im", "wk_conv_direct",
                   "wk_depthwise_conv", "wk_depthwise_conv_input_grad",
                   "wk_depthwise_conv_kernel_grad", "wk_relu", "wk_add_bias", "wk_pool2d",
-                  "wk_pool2d_grad", "wk_adam")
+                  "wk_pool2d_grad", "wk_adam", "wk_sgd", "wk_relu_grad", "wk_sum_rows")
 _F32 = np.dtype(np.float32)
 _FLOAT = _F32.itemsize
 _UNSET = object()
@@ -287,6 +288,29 @@ class Kernels(ConvKernels):
                              bias.ctypes.data, y.ctypes.data)
         return y
 
+    def relu_grad(self, grad, y):
+        """grad * (y > 0) for C-contiguous float32 `grad` and ReLU output `y` of one shape
+        (a ReLU's gradient from its output, in one pass), else None."""
+        if (not _floats(grad, y) or grad.shape != y.shape or grad.size < MIN_ELEMENTWISE
+                or not (grad.flags.c_contiguous and y.flags.c_contiguous)):
+            return None
+        dx = np.empty_like(grad)
+        self.lib.wk_relu_grad(grad.ctypes.data, y.ctypes.data, grad.size, dx.ctypes.data)
+        return dx
+
+    def sum_leading(self, x, axis, keepdims):
+        """The backend's float32 sum over leading axes (0, ..., k-1; k < ndim) of a
+        C-contiguous `x`, rows added in NumPy's order (a bias's gradient), else None."""
+        axes = (axis,) if isinstance(axis, int) else axis
+        if (x.dtype != _F32 or x.size < MIN_ELEMENTWISE or not x.flags.c_contiguous
+                or axes is None or not 0 < len(axes) < x.ndim
+                or tuple(sorted(a % x.ndim for a in axes)) != tuple(range(len(axes)))):
+            return None
+        kept = x.shape[len(axes):]
+        out = np.empty(kept, dtype=np.float32)
+        self.lib.wk_sum_rows(x.ctypes.data, x.size // out.size, out.size, out.ctypes.data)
+        return out.reshape((1,) * len(axes) + kept) if keepdims else out
+
     # -- optimizer updates --------------------------------------------------------------------
     def adam_update(self, var, grad, m, v, learning_rate, beta_1, beta_2, epsilon, step):
         """The backend's adam_update in one pass, in place; True if done, None for NumPy."""
@@ -302,3 +326,20 @@ class Kernels(ConvKernels):
                          var.size, f32(alpha), f32(1 - beta_1), f32(1 - beta_2), f32(epsilon))
         return True
 
+
+    def sgd_update(self, var, grad, velocity, learning_rate, momentum, nesterov):
+        """The backend's sgd_update (no weight decay) in one pass, in place; True if done,
+        None for NumPy. `velocity` None: plain SGD."""
+        written = (var,) if velocity is None else (var, velocity)
+        arrays = written + (grad,)
+        if (var.size < MIN_UPDATE_SIZE or not _floats(*arrays)
+                or any(a.shape != var.shape or not a.flags.c_contiguous for a in arrays)
+                or not all(a.flags.writeable for a in written)):
+            return None
+        # The rate and momentum rounded to float32 as the NumPy path rounds them.
+        f32 = ctypes.c_float
+        self.lib.wk_sgd(var.ctypes.data, grad.ctypes.data,
+                        0 if velocity is None else velocity.ctypes.data, var.size,
+                        f32(np.float32(learning_rate)), f32(np.float32(momentum)),
+                        bool(nesterov))
+        return True
