@@ -22,6 +22,34 @@ static float *a_pack, *b_pack;
 /* Floats the workspace passed to wk_sgemm must hold. */
 int wk_sgemm_workspace(void) { return MC * KC + KC * NC + 4; }
 
+/* The 4 x 4 transpose of rows r0..r3: t[q] = (r0[q], r1[q], r2[q], r3[q]). */
+static inline void transpose4(v4f r0, v4f r1, v4f r2, v4f r3, v4f t[4]) {
+    v4f lo01 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5);
+    v4f lo23 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5);
+    v4f hi01 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
+    v4f hi23 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+    t[0] = __builtin_shufflevector(lo01, lo23, 0, 1, 4, 5);
+    t[1] = __builtin_shufflevector(lo01, lo23, 2, 3, 6, 7);
+    t[2] = __builtin_shufflevector(hi01, hi23, 0, 1, 4, 5);
+    t[3] = __builtin_shufflevector(hi01, hi23, 2, 3, 6, 7);
+}
+
+/* dst[k * stride + r] = rows[r][k] for r < 4, k < kc: four rows of a row-major matrix
+ * interleaved into a panel (4 x 4 blocks transposed in registers, then the tail of k). */
+static void interleave4(const float *r0, const float *r1, const float *r2, const float *r3,
+                        int kc, float *dst, int stride) {
+    int k = 0;
+    for (; k + 4 <= kc; k += 4) {
+        v4f t[4];
+        transpose4(LOADU(r0 + k), LOADU(r1 + k), LOADU(r2 + k), LOADU(r3 + k), t);
+        for (int q = 0; q < 4; q++) STOREU(dst + (long)(k + q) * stride, t[q]);
+    }
+    for (; k < kc; k++) {
+        float *d = dst + (long)k * stride;
+        d[0] = r0[k]; d[1] = r1[k]; d[2] = r2[k]; d[3] = r3[k];
+    }
+}
+
 /* op(A)[i0:i0+mc, p0:p0+kc] -> ceil(mc/MR) panels, each kc x MR (row r of the panel at +r). */
 static void pack_a(const float *a, int lda, int trans, int i0, int mc, int p0, int kc) {
     float *dst = a_pack;
@@ -37,6 +65,10 @@ static void pack_a(const float *a, int lda, int trans, int i0, int mc, int p0, i
                     for (int r = 0; r < MR; r++) dst[r] = r < rows ? src[r] : 0.0f;
                 }
             }
+        } else if (rows == MR) {
+            const float *src = a + (long)(i0 + i) * lda + p0;
+            interleave4(src, src + lda, src + 2L * lda, src + 3L * lda, kc, dst, MR);
+            dst += kc * MR;
         } else {
             const float *src = a + (long)(i0 + i) * lda + p0;
             for (int r = 0; r < MR; r++) {
@@ -57,8 +89,13 @@ static void pack_b(const float *b, int ldb, int trans, int p0, int kc, int j0, i
     float *dst = b_pack;
     for (int j = 0; j < nc; j += NR) {
         int cols = nc - j < NR ? nc - j : NR;
-        if (trans) {
-            /* B stored N x K: walk each column's K values contiguously. */
+        if (trans && cols == NR) {
+            /* B stored N x K: each column's K values are a row; two groups of four. */
+            const float *col = b + (long)(j0 + j) * ldb + p0;
+            interleave4(col, col + ldb, col + 2L * ldb, col + 3L * ldb, kc, dst, NR);
+            col += 4L * ldb;
+            interleave4(col, col + ldb, col + 2L * ldb, col + 3L * ldb, kc, dst + 4, NR);
+        } else if (trans) {
             for (int c = 0; c < NR; c++) {
                 if (c < cols) {
                     const float *col = b + (long)(j0 + j + c) * ldb + p0;
