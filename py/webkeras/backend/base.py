@@ -150,7 +150,7 @@ class Backend:
         """
         scalar = _Scalars(self, var)
         lr = scalar(learning_rate)
-        self._decay(var, lr, scalar, weight_decay)
+        _decay(self, var, lr, scalar, weight_decay)
         step = self.binary("mul", grad, lr)
         if velocity is None:
             self.assign(var, self.binary("sub", var, step))
@@ -173,7 +173,7 @@ class Backend:
         var -= (m * alpha) / (sqrt(v) + epsilon)
         """
         scalar = _Scalars(self, var)
-        self._decay(var, scalar(learning_rate), scalar, weight_decay)
+        _decay(self, var, scalar(learning_rate), scalar, weight_decay)
         alpha = adam_step_size(learning_rate, beta_1, beta_2, step, self.dtype(var))
         self.assign(m, self.binary("add", m, self.binary(
             "mul", self.binary("sub", grad, m), scalar(1 - beta_1))))
@@ -201,7 +201,7 @@ class Backend:
         """
         scalar = _Scalars(self, var)
         lr = scalar(learning_rate)
-        self._decay(var, lr, scalar, weight_decay)
+        _decay(self, var, lr, scalar, weight_decay)
         rho_, rest = scalar(rho), scalar(1 - rho)
         self.assign(velocity, self.binary("add", self.binary("mul", rho_, velocity),
                                           self.binary("mul", rest, self.unary("square", grad))))
@@ -219,11 +219,6 @@ class Backend:
                 "add", self.binary("mul", scalar(momentum), momentum_buffer), increment))
             increment = momentum_buffer
         self.assign(var, self.binary("sub", var, increment))
-
-    def _decay(self, var, lr, scalar, weight_decay):
-        if weight_decay:
-            self.assign(var, self.binary("sub", var, self.binary(
-                "mul", self.binary("mul", var, scalar(weight_decay)), lr)))
 
     # -- indexing and joining (layers: slicing, padding, concatenation, gathers) ---------------
     def strided_slice(self, x, slices):
@@ -323,6 +318,13 @@ def adam_step_size(learning_rate, beta_1, beta_2, step, dtype="float32"):
     one = cast(1)
     return float(cast(learning_rate) * np.sqrt(one - cast(beta_2) ** cast(step))
                  / (one - cast(beta_1) ** cast(step)))
+
+
+def _decay(backend, var, lr, scalar, weight_decay):
+    """Keras 3's decoupled weight decay, composed: var -= var * weight_decay * lr."""
+    if weight_decay:
+        backend.assign(var, backend.binary("sub", var, backend.binary(
+            "mul", backend.binary("mul", var, scalar(weight_decay)), lr)))
 
 
 class _Scalars:
