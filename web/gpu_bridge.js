@@ -58,6 +58,90 @@ const MAX_BIND_GROUPS = 4096;
 const align4 = (n) => Math.max(4, Math.ceil(n / 4) * 4);
 const align16 = (n) => Math.max(16, Math.ceil(n / 16) * 16);
 
+/** {pipeline, layout} of `wgsl`, compiled with createComputePipelineAsync; rejects with the
+ * compiler's messages and the numbered source. */
+async function compilePipeline(device, wgsl) {
+  // An error scope keeps a bad shader out of `uncapturederror` (it is reported here instead).
+  // Pushed and popped with no await between: compiles overlap, and scopes are a stack.
+  device.pushErrorScope("validation");
+  const module = device.createShaderModule({ code: wgsl });
+  const compiling = device.createComputePipelineAsync({
+    layout: "auto",
+    compute: { module, entryPoint: "main" },
+  });
+  const scope = device.popErrorScope();
+  let pipeline = null;
+  let failure = null;
+  try {
+    pipeline = await compiling;
+  } catch (error) {
+    failure = error;
+  }
+  const scoped = await scope;
+  if (failure || scoped) {
+    const info = await module.getCompilationInfo();
+    const messages = info.messages.map(
+      (m) => `${m.type} at line ${m.lineNum}:${m.linePos}: ${m.message}`,
+    );
+    const source = wgsl.split("\n").map((line, i) => `${String(i + 1).padStart(4)}| ${line}`);
+    throw new Error(
+      `WGSL pipeline creation failed: ${(failure || scoped).message}\n` +
+        `${messages.join("\n")}\n${source.join("\n")}`,
+    );
+  }
+  return { pipeline, layout: pipeline.getBindGroupLayout(0) };
+}
+
+// The warm start: the WGSL a session compiled is kept in Cache Storage (per adapter), and the
+// next session's worker starts compiling it as soon as it has a device, while Pyodide boots;
+// the backend's first requests for those kernels then find them compiled or under way.
+const WARM_CACHE = "webkeras-pipelines-v1";
+const MAX_WARM_PIPELINES = 256;
+
+function pipelineListKey(info) {
+  const name = [info.vendor, info.architecture, info.device, info.description].join("|");
+  return new URL(`/webkeras-pipeline-list/${encodeURIComponent(name)}`, self.location.href);
+}
+
+async function savePipelineList(info, sources) {
+  try {
+    const cache = await self.caches.open(WARM_CACHE);
+    await cache.put(pipelineListKey(info), new Response(JSON.stringify(sources)));
+  } catch (error) {
+    console.info("webkeras: pipeline list not saved:", error.message);
+  }
+}
+
+/**
+ * Start compiling the pipelines the last session on this adapter used -> a Map (WGSL ->
+ * Promise of a pipeline entry, or of null when that compile failed) for
+ * `GPUBridge.adoptWarmPipelines`. Empty where Cache Storage is missing or holds no list.
+ */
+export async function startWarmPipelines(adapter, device) {
+  const warm = new Map();
+  try {
+    const cache = await self.caches.open(WARM_CACHE);
+    const saved = await cache.match(pipelineListKey(adapterInfoOf(adapter)));
+    for (const wgsl of saved ? await saved.json() : []) {
+      warm.set(wgsl, compilePipeline(device, wgsl).catch(() => null));
+    }
+  } catch (error) {
+    console.info("webkeras: no pipeline warm start:", error.message);
+  }
+  return warm;
+}
+
+function adapterInfoOf(adapter) {
+  const info = adapter.info || {};
+  return {
+    vendor: info.vendor || "",
+    architecture: info.architecture || "",
+    device: info.device || "",
+    description: info.description || "",
+    isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
+  };
+}
+
 export class GPUBridge {
   /**
    * @param {GPUAdapter} adapter
@@ -69,14 +153,7 @@ export class GPUBridge {
     this.device = device;
     this.heap = heap;
     this.usage = usage();
-    const info = adapter.info || {};
-    this.adapterInfo = {
-      vendor: info.vendor || "",
-      architecture: info.architecture || "",
-      device: info.device || "",
-      description: info.description || "",
-      isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
-    };
+    this.adapterInfo = adapterInfoOf(adapter);
     this.limits = {};
     for (const key in device.limits) this.limits[key] = device.limits[key];
     this.buffers = new HandleTable(); // storage and uniform GPUBuffers
@@ -101,10 +178,16 @@ export class GPUBridge {
       pipelineCompileMs: 0,
       pipelineWaits: 0,
       pipelineWaitMs: 0,
+      // pipelines the worker started at boot, and requests they answered.
+      warmPipelines: 0,
+      warmHits: 0,
       // readMany calls (each one submit and one mapAsync, however many buffers it reads).
       packedReads: 0,
     };
     this.compiling = []; // requestPipeline compiles not yet awaited by pipelinesReady
+    this.warm = new Map(); // WGSL -> Promise of an entry compiled at boot (adoptWarmPipelines)
+    this.used = new Set(); // the WGSL this session compiled, in order (the next warm start)
+    this.usedUnsaved = false;
     device.addEventListener("uncapturederror", (event) => {
       // Reported to Python at the next read, so a failed kernel raises instead of reading zeros.
       this.errors.push(event.error.message);
@@ -238,7 +321,9 @@ export class GPUBridge {
   // -- pipelines ---------------------------------------------------------------------------
   /** Compile a compute shader. Returns a Promise of the handle; rejects with compiler messages. */
   async createPipeline(wgsl) {
-    return this.pipelines.add(await this._compile(wgsl));
+    const handle = this.pipelines.add(await this._compile(wgsl));
+    this._saveUsed();
+    return handle;
   }
 
   /**
@@ -247,6 +332,7 @@ export class GPUBridge {
    */
   async createPipelines(sources) {
     const compiled = await Promise.all(Array.from(sources, (wgsl) => this._compile(wgsl)));
+    this._saveUsed();
     return compiled.map((entry) => this.pipelines.add(entry));
   }
 
@@ -280,40 +366,50 @@ export class GPUBridge {
       await Promise.all(compiling);
     } finally {
       this.stats.pipelineWaitMs += performance.now() - started;
+      this._saveUsed();
     }
   }
 
-  /** {pipeline, layout} of `wgsl`, compiled with createComputePipelineAsync. */
+  /** {pipeline, layout} of `wgsl`: one the worker started compiling at boot (the last
+   * session's kernels, `startWarmPipelines`) or a new compile. */
   async _compile(wgsl) {
+    this._remember(wgsl);
+    const warm = this.warm.get(wgsl);
+    if (warm) {
+      this.warm.delete(wgsl);
+      const entry = await warm;
+      if (entry) {
+        this.stats.warmHits += 1;
+        return entry;
+      }
+    }
     const started = performance.now();
-    // An error scope keeps a bad shader out of `uncapturederror` (it is reported here instead).
-    this.device.pushErrorScope("validation");
-    const module = this.device.createShaderModule({ code: wgsl });
-    let pipeline = null;
-    let failure = null;
-    try {
-      pipeline = await this.device.createComputePipelineAsync({
-        layout: "auto",
-        compute: { module, entryPoint: "main" },
-      });
-    } catch (error) {
-      failure = error;
-    }
-    const scoped = await this.device.popErrorScope();
-    if (failure || scoped) {
-      const info = await module.getCompilationInfo();
-      const messages = info.messages.map(
-        (m) => `${m.type} at line ${m.lineNum}:${m.linePos}: ${m.message}`,
-      );
-      const source = wgsl.split("\n").map((line, i) => `${String(i + 1).padStart(4)}| ${line}`);
-      throw new Error(
-        `WGSL pipeline creation failed: ${(failure || scoped).message}\n` +
-          `${messages.join("\n")}\n${source.join("\n")}`,
-      );
-    }
+    const entry = await compilePipeline(this.device, wgsl);
     this.stats.pipelines += 1;
     this.stats.pipelineCompileMs += performance.now() - started;
-    return { pipeline, layout: pipeline.getBindGroupLayout(0) };
+    return entry;
+  }
+
+  /** Adopt the compiles `startWarmPipelines` began (a Map: WGSL -> Promise of an entry). */
+  adoptWarmPipelines(warm) {
+    if (!warm) return;
+    this.warm = warm;
+    this.stats.warmPipelines = warm.size;
+  }
+
+  /** Note `wgsl` for the next session's warm start (saved by `_saveUsed`). */
+  _remember(wgsl) {
+    if (this.used.has(wgsl)) return;
+    this.used.add(wgsl);
+    this.usedUnsaved = true;
+  }
+
+  /** Save the list once the compiles a caller waited for are done (not on the hot path:
+   * a page may be closed soon after its first predict, so no long delay either). */
+  _saveUsed() {
+    if (!this.usedUnsaved) return;
+    this.usedUnsaved = false;
+    savePipelineList(this.adapterInfo, [...this.used].slice(-MAX_WARM_PIPELINES));
   }
 
   // -- command lists -----------------------------------------------------------------------

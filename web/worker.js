@@ -35,7 +35,7 @@
 // Python waits, this worker's event loop runs, which is how a "stop" message gets in.
 
 import { installBytecode, startBootDownloads, startInterpreter } from "./boot_snapshot.js";
-import { GPUBridge, requestGPU } from "./gpu_bridge.js";
+import { GPUBridge, requestGPU, startWarmPipelines } from "./gpu_bridge.js";
 import { DatasetCache } from "./dataset_cache.js";
 import { downloadModel } from "./model_files.js";
 
@@ -150,6 +150,9 @@ async function boot({ backend = "webgpu", interruptBuffer = null }) {
   const runtime = fetchJSON("/api/runtime");
   const downloads = startBootDownloads(PYODIDE_URL);
   gpu?.catch(() => {}); // reported below, where it is awaited
+  // The last session's pipelines compile while Pyodide boots (gpu_bridge.js's warm start).
+  const warmPipelines = gpu?.then((granted) => granted &&
+    startWarmPipelines(granted.adapter, granted.device)).catch(() => null);
   bootProgress("runtime", 5, "Loading the Python runtime (Pyodide)…");
   const interpreter = await startInterpreter(PYODIDE_URL, downloads);
   if (interpreter.note) console.info(`webkeras: ${interpreter.note}; booted normally.`);
@@ -181,6 +184,7 @@ async function boot({ backend = "webgpu", interruptBuffer = null }) {
         `${info.message ? `: ${info.message}` : ""}).`,
     }));
     self.webkerasGPU = new GPUBridge(adapter, device, () => pyodide._module.HEAPU8);
+    self.webkerasGPU.adoptWarmPipelines(await warmPipelines);
     mark("gpu");
   }
   bootProgress("import", 85, "Importing webkeras…");

@@ -204,8 +204,9 @@ class BrowserDriver(Driver):
     def flush(self):
         if not self._commands:
             return
-        self._await_pipelines()
         words = array("i", self._commands)
         self._commands = []
+        # After taking the queue: a failed compile drops the work that named it.
+        self._await_pipelines()
         ptr, count = words.buffer_info()
         self._flush(ptr, count)
