@@ -305,14 +305,18 @@ def _reduce(op, dtype, layout, workgroup=256):
     return Program(source, fields, workgroup)
 
 
-def _matmul(wx, wy, tk, transpose_a=False, transpose_b=False):
-    """Tiled matmul: a (wx x wy)-thread workgroup computes a (4*wy x 4*wx) block of C.
+def _matmul(wx, wy, tk, transpose_a=False, transpose_b=False, tiles=True):
+    """Matmul: a (wx x wy)-thread workgroup computes a (4*wy x 4*wx) block of C (with `tiles`:
+    through tiles in workgroup memory, for GPUs), else a (MATMUL_DIRECT_ROWS*wy x
+    MATMUL_DIRECT_COLS*wx) block read from the buffers (software adapters; `tk` None).
 
     A is [m, k] ([k, m] when transpose_a), B is [k, n] ([n, k] when transpose_b).
     """
     fields = [("m", "u32"), ("n", "u32"), ("k", "u32"), ("batch_rank", "u32"),
               ("batch_shape", "dims"), ("a_strides", "dims"), ("b_strides", "dims")]
     bindings = _bindings([("a", "f32"), ("b", "f32")], [("c", "f32")])
+    if not tiles:
+        return _matmul_direct(fields, bindings, wx, wy, transpose_a, transpose_b)
     # Tile loads walk the operand's contiguous axis: k for A (m for A^T), n for B (k for B^T).
     a_walk = ("k", "e / TK", "e % TK") if not transpose_a else ("m", "e % TILE_M", "e / TILE_M")
     b_walk = ("n", "e % TILE_N", "e / TILE_N") if not transpose_b else ("k", "e / TK", "e % TK")
@@ -322,6 +326,40 @@ def _matmul(wx, wy, tk, transpose_a=False, transpose_b=False):
         b_index="gn * k + gk" if transpose_b else "gk * n + gn",
         a_walk=f"along {a_walk[0]}", a_tm=a_walk[1], a_tk=a_walk[2],
         b_walk=f"along {b_walk[0]}", b_tn=b_walk[1], b_tk=b_walk[2],
+    )
+    return Program(source, fields, (wx, wy, 1))
+
+
+#: The block of C a thread of matmul_direct.wgsl computes (the columns as vec4s).
+MATMUL_DIRECT_ROWS = 8
+MATMUL_DIRECT_COLS = 8
+
+
+def _matmul_direct(fields, bindings, wx, wy, transpose_a, transpose_b):
+    """matmul_direct.wgsl with its per-thread block unrolled: op(A)[row, kk] is at
+    row * a_row + kk * a_step, op(B)[kk, col] at col * b_col + kk * b_step."""
+    a_row, a_step = ("1u", "m") if transpose_a else ("k", "1u")
+    b_col, b_step = ("k", "1u") if transpose_b else ("1u", "n")
+    rows, vecs = range(MATMUL_DIRECT_ROWS), range(MATMUL_DIRECT_COLS // 4)
+    offsets = [f"    let a{i} = a_off + min(row + {i}u, m - 1u) * {a_row};" for i in rows]
+    offsets += [f"    let b{j} = b_off + min(col + {j}u, n - 1u) * {b_col};"
+                for j in range(MATMUL_DIRECT_COLS)]
+    accumulators = [f"    var acc{i}_{v} = vec4<f32>();" for i in rows for v in vecs]
+    products = [f"            let bv{v} = vec4<f32>("
+                + ", ".join(f"b[b{4 * v + j} + kb]" for j in range(4)) + ");" for v in vecs]
+    products += [f"            let av{i} = a[a{i} + ka];" for i in rows]
+    products += [f"            acc{i}_{v} += av{i} * bv{v};" for i in rows for v in vecs]
+    stores = []
+    for i in rows:
+        stores.append(f"    if (row + {i}u < m) {{")
+        stores += [f"        store4(c_off + (row + {i}u) * n + col + {4 * v}u, col + {4 * v}u, n, "
+                   f"acc{i}_{v});" for v in vecs]
+        stores.append("    }")
+    source = _fill(
+        "matmul_direct", fields, bindings=bindings, wx=wx, wy=wy, a_step=a_step,
+        b_step=b_step, rows=MATMUL_DIRECT_ROWS, cols=MATMUL_DIRECT_COLS,
+        offsets="\n".join(offsets), accumulators="\n".join(accumulators),
+        products="\n".join(products), stores="\n".join(stores),
     )
     return Program(source, fields, (wx, wy, 1))
 

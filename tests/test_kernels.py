@@ -248,26 +248,46 @@ MATMUL_CASES = [
     ((2, 1, 3, 4), (1, 5, 4, 6)), ((4, 4), (3, 4, 2)), ((17, 1), (1, 17)), ((1, 300), (300, 1)),
     ((33, 129), (129, 1)), ((7, 2, 9, 10), (10, 3)), ((100, 5), (5, 100)), ((3, 2, 2), (3, 2, 2)),
     ((257, 31), (31, 255)), ((6, 1025), (1025, 3)), ((2, 0, 3), (3, 4)),
+    # Primes, >= 1,000 along each axis, the MLP's and a convolution's weight-gradient shapes
+    # (tall k), k past matmul_direct.wgsl's K_CHUNK, odd batches broadcast both ways.
+    ((13, 1009), (1009, 7)), ((1031, 17), (17, 3)), ((5, 11), (11, 1013)),
+    ((784, 128), (128, 128)), ((128, 128), (128, 784)), ((144, 3872), (3872, 32)),
+    ((3, 4099), (4099, 2)), ((3, 1, 5, 7), (1, 4, 7, 9)), ((2, 3, 67, 129), (2, 3, 129, 65)),
 ]
+MATMUL_TOLERANCE = 1e-5
 
 
-@pytest.mark.parametrize("shapes", MATMUL_CASES)
-def test_matmul(gpu, shapes):
-    a, b = sample(shapes[0], seed=1), sample(shapes[1], seed=2)
-    assert_close(*run(gpu, "matmul", a, b))
+@pytest.fixture(params=["tiles", "direct"])
+def matmul_kernel(request, gpu):
+    """Run a matmul test with both kernels, whatever the adapter prefers: tiles in workgroup
+    memory (GPUs: 16x16 threads) and direct reads (software adapters: 8x8)."""
+    saved = gpu.limits.matmul_tiles, gpu.limits.matmul_threads
+    tiles = request.param == "tiles"
+    gpu.limits.matmul_tiles, gpu.limits.matmul_threads = tiles, 16 if tiles else 8
+    yield gpu
+    gpu.limits.matmul_tiles, gpu.limits.matmul_threads = saved
 
 
 def _transposed(shape):
     return shape[:-2] + (shape[-1], shape[-2])
 
 
-@pytest.mark.parametrize("transpose_a,transpose_b", [(True, False), (False, True), (True, True)])
-@pytest.mark.parametrize("shapes", [c for c in MATMUL_CASES if len(c[0]) >= 2 and len(c[1]) >= 2])
-def test_matmul_transposed_operands(gpu, shapes, transpose_a, transpose_b):
-    """The matmul VJP reads operands transposed in place: same numbers as NumPy."""
+@pytest.mark.parametrize("transpose_a,transpose_b",
+                         list(itertools.product([False, True], repeat=2)))
+@pytest.mark.parametrize("shapes", MATMUL_CASES)
+def test_matmul(matmul_kernel, shapes, transpose_a, transpose_b):
+    """Every transpose pair (the matmul VJP reads operands transposed in place) against
+    NumPy's float64 product: max |error| <= 1e-5 of max |product|."""
     a = sample(_transposed(shapes[0]) if transpose_a else shapes[0], seed=1)
     b = sample(_transposed(shapes[1]) if transpose_b else shapes[1], seed=2)
-    assert_close(*run(gpu, "matmul", a, b, transpose_a=transpose_a, transpose_b=transpose_b))
+    got = matmul_kernel.to_numpy(matmul_kernel.matmul(
+        matmul_kernel.from_numpy(a), matmul_kernel.from_numpy(b), transpose_a, transpose_b))
+    want = np.matmul(np.swapaxes(a, -1, -2) if transpose_a else a,
+                     np.swapaxes(b, -1, -2) if transpose_b else b, dtype=np.float64)
+    assert (got.shape, got.dtype) == (want.shape, np.float32)
+    if want.size:
+        error = np.max(np.abs(got - want)) / np.max(np.abs(want))
+        assert error <= MATMUL_TOLERANCE, f"relative error {error:.3g}"
 
 
 TRANSPOSE_CASES = [

@@ -94,6 +94,10 @@ class DeviceLimits:
         # there a thread per output beats a workgroup-per-output tree by 5-500x (measured).
         info = adapter_info.lower()
         cpu = any(word in info for word in ("llvmpipe", "swiftshader", "(cpu)"))
+        # ...and matmuls without tiles in workgroup memory (kernels/matmul_direct.wgsl).
+        self.matmul_tiles = not cpu
+        if cpu:
+            self.matmul_threads = 8
         self.row_reductions = not cpu
         # ...and convolutions / pooling run faster on the host's BLAS (see webgpu/conv.py).
         self.windows_on_host = cpu
@@ -321,15 +325,19 @@ class WebGPUBackend(OptimizerUpdates, Backend):
         if k == 0:
             return self.full((count, m, n), 0.0, "float32")
         threads, tk = self.limits.matmul_threads, self.limits.matmul_tk
+        tiles = self.limits.matmul_tiles
+        # The block of C one thread computes.
+        rows, cols = (4, 4) if tiles else (kernels.MATMUL_DIRECT_ROWS, kernels.MATMUL_DIRECT_COLS)
         # Narrow outputs (a convolution's filters, a classifier's classes) get narrower tiles,
         # so no thread computes padding: 2-3x faster on conv shapes like 3872x144 @ 144x32.
         wx = threads
-        while wx > 4 and 4 * (wx // 2) >= n:
+        while wx > 4 and cols * (wx // 2) >= n:
             wx //= 2
         values = dict(m=m, n=n, k=k, batch_rank=len(batch_shape), batch_shape=batch_shape,
                       a_strides=a_strides, b_strides=b_strides)
-        groups = (-(-n // (4 * wx)), -(-m // (4 * threads)), count)
-        spec = dict(wx=wx, wy=threads, tk=tk, transpose_a=flags[0], transpose_b=flags[1])
+        groups = (-(-n // (cols * wx)), -(-m // (rows * threads)), count)
+        spec = dict(wx=wx, wy=threads, transpose_a=flags[0], transpose_b=flags[1], tiles=tiles,
+                    tk=tk if tiles else None)
         self.run_kernel("matmul", spec, values, [a, b, out], groups)
         return out
 
