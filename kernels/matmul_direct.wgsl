@@ -46,11 +46,7 @@ ${offsets}
 ${accumulators}
     for (var k0 = 0u; k0 < k; k0 += K_CHUNK) {
         let k1 = min(k0 + K_CHUNK, k);
-        for (var kk = k0; kk < k1; kk++) {
-            let ka = kk * ${a_step};
-            let kb = kk * ${b_step};
-${products}
-        }
+${k_loop}
     }
     let c_off = wid.z * m * n;
 ${stores}
