@@ -1,9 +1,9 @@
-// C[batch] = op(A[batch]) @ op(B[batch]) for software adapters (SwiftShader, lavapipe): each
-// thread computes a block of C (unrolled: ${rows} rows, ${cols} columns) reading A and B straight from their buffers, with no
-// workgroup memory and no barrier. On a CPU the tiles of matmul.wgsl are copies into memory
-// that is no faster, and their barriers make every workgroup a set of coroutines (SwiftShader
-// pays ~2 ms a 256-thread workgroup for them, so the tiled kernel's time followed its workgroup
-// count, not its FLOPs).
+// C[batch] = op(A[batch]) @ op(B[batch]) on software adapters (SwiftShader, lavapipe): each
+// thread computes a ${rows}x${cols} block of C from A and B read straight from their buffers, with
+// no workgroup memory and no barrier. On a CPU the tiles of matmul.wgsl are copies into memory
+// no faster than the buffers, and barriers turn a workgroup's invocations into coroutines: in
+// SwiftShader the tiled kernel's time followed its workgroup count (~2 ms each at 16x16 threads),
+// not its FLOPs, so (128x784)^T @ (128x128) took 4x the time of 128x784 @ 784x128.
 ${params}
 ${bindings}
 
