@@ -10,37 +10,20 @@ from webkeras import backend
 from webkeras.backend.base import Backend
 from webkeras.backend.webgpu import LOOP_LIMIT, WebGPUBackend
 
+from tests.device_reads import CountedReads
 from tests.test_kernels import REF, sample  # skips without a WebGPU adapter
+
 
 @pytest.fixture(scope="module")
 def gpu():
     return WebGPUBackend()
 
 
-class ReadCounter:
-    """Counts the driver's readbacks (the only way data leaves the device)."""
-
-    def __init__(self, gpu):
-        self.driver, self.count = gpu.driver, 0
-        self._read = self.driver.read
-
-    def __enter__(self):
-        def read(handle, nbytes):
-            self.count += 1
-            return self._read(handle, nbytes)
-
-        self.driver.read = read
-        return self
-
-    def __exit__(self, *exc):
-        del self.driver.read
-
-
 def on_gpu(gpu, method, *args):
     """`method` on the device with host arrays uploaded, read back; no other readback."""
     up = [gpu.from_numpy(a) if isinstance(a, np.ndarray) else
           [gpu.from_numpy(b) for b in a] if isinstance(a, list) else a for a in args]
-    with ReadCounter(gpu) as reads:
+    with CountedReads(gpu.driver) as reads:
         out = getattr(gpu, method)(*up)
     assert reads.count == 0, f"{method} read back {reads.count} times"
     return gpu.to_numpy(out)
@@ -263,7 +246,7 @@ def test_computed_indices_are_read_back_once(gpu):
     x = gpu.from_numpy(sample((5, 4)))
     index = gpu.from_numpy(indices([[4, 0], [1, 4]]))
     index = gpu.binary("sub", gpu.binary("add", index, index), index)
-    with ReadCounter(gpu) as reads:
+    with CountedReads(gpu.driver) as reads:
         y = gpu.take(x, index, 0)
         gpu.scatter_add(index, y, (5, 4), 0)
         gpu.take(x, gpu.reshape(index, (4,)), 0)
@@ -341,7 +324,7 @@ def test_embedding_lstm_trains_one_step_the_same_on_both_backends_reading_back_o
         gpu = backend.set_backend("webgpu")
         model = _small_lstm()
         model.set_weights(start)
-        with ReadCounter(gpu) as reads:
+        with CountedReads(gpu.driver) as reads:
             got_loss = float(model.train_on_batch(x, y))
         got = model.get_weights()
     assert reads.count == 1  # the loss

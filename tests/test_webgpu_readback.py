@@ -11,6 +11,8 @@ import pytest
 import webkeras as keras
 from webkeras import backend, layers
 
+from tests.device_reads import CountedReads
+
 SCALE_WGSL = """
 struct Params { n: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -27,29 +29,6 @@ def gpu():
     pytest.importorskip("wgpu")
     with backend.backend_scope("webgpu") as gpu:
         yield gpu
-
-
-class CountedReads:
-    """Counts the driver's readbacks (`read` and `read_many` calls) while installed."""
-
-    def __init__(self, driver):
-        self.driver, self.count = driver, 0
-        self.read, self.read_many = driver.read, driver.read_many
-
-    def __enter__(self):
-        def read(*args):
-            self.count += 1
-            return self.read(*args)
-
-        def read_many(reads):
-            self.count += 1
-            return self.read_many(reads)
-
-        self.driver.read, self.driver.read_many = read, read_many
-        return self
-
-    def __exit__(self, *exc):
-        del self.driver.read, self.driver.read_many
 
 
 def test_read_many_reads_each_buffer_whole_in_one_submit(gpu):
