@@ -35,7 +35,8 @@
 // Python waits, this worker's event loop runs, which is how a "stop" message gets in.
 
 import { installBytecode, startBootDownloads, startInterpreter } from "./boot_snapshot.js";
-import { GPUBridge, requestGPU, startWarmPipelines } from "./gpu_bridge.js";
+import { GPUBridge } from "./gpu_bridge.js";
+import { requestGPU, startWarmPipelines } from "./gpu_device.js";
 import { DatasetCache } from "./dataset_cache.js";
 import { downloadModel } from "./model_files.js";
 
@@ -150,7 +151,7 @@ async function boot({ backend = "webgpu", interruptBuffer = null }) {
   const runtime = fetchJSON("/api/runtime");
   const downloads = startBootDownloads(PYODIDE_URL);
   gpu?.catch(() => {}); // reported below, where it is awaited
-  // The last session's pipelines compile while Pyodide boots (gpu_bridge.js's warm start).
+  // The last session's pipelines compile while Pyodide boots (gpu_device.js's warm start).
   const warmPipelines = gpu?.then((granted) => granted &&
     startWarmPipelines(granted.adapter, granted.device)).catch(() => null);
   bootProgress("runtime", 5, "Loading the Python runtime (Pyodide)…");
