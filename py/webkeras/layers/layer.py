@@ -23,6 +23,7 @@ from webkeras.layers.keras_tensor import (
     symbolic_call,
     symbolic_scope,
 )
+from webkeras.layers.node_properties import NodeProperties
 from webkeras.layers.saving_hooks import SavingHooks
 from webkeras.layers.weight_arguments import positional_weight_arguments
 from webkeras.ops.tensor import Tensor, Variable, get_mask, set_mask
@@ -42,7 +43,7 @@ def metric_values_added():
     return _metric_values_added[0]
 
 
-class Layer(SavingHooks):
+class Layer(SavingHooks, NodeProperties):
     """Base class of every layer and model (`keras.layers.Layer`).
 
     Subclasses store their config in `__init__`, create weights in `build(input_shape)` with
@@ -406,57 +407,6 @@ class Layer(SavingHooks):
             if _overrides(self, "build"):
                 self.build(input_shapes)
             self.built = True
-
-    @property
-    def output(self):
-        """The output of the layer's first call on symbolic inputs (Keras 3)."""
-        if "_output" in self.__dict__:
-            return self.__dict__["_output"]
-        return self._first_node("output").outputs
-
-    @output.setter
-    def output(self, value):
-        self.__dict__["_output"] = value
-
-    @property
-    def input(self):
-        """The inputs of the layer's first call on symbolic inputs (Keras 3)."""
-        return self._first_node("input").call_inputs
-
-    # tf.keras 2 read these on any layer; Keras 3 dropped them. A subclass may still set
-    # its own `output_shape` / `input_shape` attribute.
-    @property
-    def output_shape(self):
-        if "output_shape" in self.__dict__:
-            return self.__dict__["output_shape"]
-        if not self._inbound_nodes and self._build_shapes is not None:
-            return self.compute_output_shape(self._build_shapes)
-        return tree.map_structure(lambda t: t.shape, self._first_node("output_shape").outputs)
-
-    @output_shape.setter
-    def output_shape(self, value):
-        self.__dict__["output_shape"] = value
-
-    @property
-    def input_shape(self):
-        if "input_shape" in self.__dict__:
-            return self.__dict__["input_shape"]
-        if not self._inbound_nodes and self._build_shapes is not None:
-            return self._build_shapes
-        return tree.map_structure(lambda t: t.shape,
-                                  self._first_node("input_shape").call_inputs)
-
-    @input_shape.setter
-    def input_shape(self, value):
-        self.__dict__["input_shape"] = value
-
-    def _first_node(self, attribute):
-        if not self._inbound_nodes:
-            raise AttributeError(
-                f"The layer {self.name} has never been called and thus has no defined "
-                f"{attribute}. Call it on a `keras.Input(...)` (or build the model with an "
-                "Input) first.")
-        return self._inbound_nodes[0]
 
     def compute_output_shape(self, input_shape):
         """By default, runs `call` once on zeros and reads the output shapes back."""
