@@ -183,3 +183,34 @@ def _is_sparse(obj):
                          type(obj).__name__))
     text = text.lower()
     return "sparse" in text and "categorical" in text
+
+
+# tf.keras 2 loop arguments Keras 3 dropped: multiprocessing has no meaning here.
+LEGACY_LOOP_ARGS = ("max_queue_size", "workers", "use_multiprocessing")
+
+
+def check_legacy_loop_kwargs(method, kwargs):
+    """tf.keras 2's queue/worker arguments are accepted and ignored; anything else is refused."""
+    unknown = [k for k in kwargs if k not in LEGACY_LOOP_ARGS]
+    if unknown:
+        raise TypeError(f"{method}() got an unexpected keyword argument '{unknown[0]}'")
+
+
+def resolve_verbose(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
+    return verbose
+
+
+def should_evaluate(epoch, validation_freq):
+    """Whether `fit` validates after `epoch` (0-based), by `validation_freq` (an int or a list)."""
+    epoch = epoch + 1
+    if isinstance(validation_freq, int):
+        return epoch % validation_freq == 0
+    if isinstance(validation_freq, (list, tuple)):
+        return epoch in validation_freq
+    raise ValueError("Expected `validation_freq` to be a list or int. "
+                     f"Received: validation_freq={validation_freq} of the type "
+                     f"{type(validation_freq)}.")

@@ -244,7 +244,7 @@ class Trainer:
         tf.keras 2's `max_queue_size`, `workers` and `use_multiprocessing` are accepted and
         ignored (Keras 3 moved them to `keras.utils.PyDataset`).
         """
-        _check_legacy_kwargs("fit", kwargs)
+        checks.check_legacy_loop_kwargs("fit", kwargs)
         self._assert_compiled("fit")
         epochs = checks.positive_int("epochs", epochs, allow_none=False)
         batch_size = checks.positive_int("batch_size", batch_size)
@@ -265,7 +265,7 @@ class Trainer:
                                          validation_batch_size or batch_size,
                                          validation_steps)
             self._check_data(val_iterator, "validation_data")
-        verbose = _resolve_verbose(verbose)
+        verbose = checks.resolve_verbose(verbose)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=iterator.num_batches)
@@ -288,7 +288,7 @@ class Trainer:
             if steps_run == 0:
                 break
             epoch_logs = _pythonify(self.get_metrics_result())
-            if val_iterator is not None and _should_eval(epoch, validation_freq):
+            if val_iterator is not None and checks.should_evaluate(epoch, validation_freq):
                 val_logs = self._evaluate_loop(val_iterator, cbs, return_dict=True)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
@@ -302,14 +302,14 @@ class Trainer:
                  steps=None, callbacks=None, return_dict=False, **kwargs):
         """Loss and metric values in test mode: a scalar, a list, or a dict (`return_dict`)."""
         self._assert_compiled("evaluate")
-        kwargs = {k: v for k, v in kwargs.items() if k not in _LEGACY_LOOP_ARGS}
+        kwargs = {k: v for k, v in kwargs.items() if k not in checks.LEGACY_LOOP_ARGS}
         if kwargs:
             raise ValueError(f"Arguments not recognized: {kwargs}")
         batch_size = checks.positive_int("batch_size", batch_size)
         steps = checks.positive_int("steps", steps)
         iterator = EpochIterator(x, y, sample_weight, batch_size, steps)
         self._check_data(iterator, "x")
-        verbose = _resolve_verbose(verbose)
+        verbose = checks.resolve_verbose(verbose)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
             steps=iterator.num_batches)
@@ -329,13 +329,13 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
                 **kwargs):
         """Output NumPy arrays for the input samples, batch by batch."""
-        _check_legacy_kwargs("predict", kwargs)
+        checks.check_legacy_loop_kwargs("predict", kwargs)
         batch_size = checks.positive_int("batch_size", batch_size)
         steps = checks.positive_int("steps", steps)
         iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps,
                                  shuffle=False)
         self._check_data(iterator, "x")
-        verbose = _resolve_verbose(verbose)
+        verbose = checks.resolve_verbose(verbose)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
             steps=iterator.num_batches)
@@ -434,34 +434,6 @@ class Trainer:
                 f"You must call `compile()` before calling `{method}()`. "
                 "For example: model.compile(optimizer='adam', loss='mse')"
             )
-
-
-_LEGACY_LOOP_ARGS = ("max_queue_size", "workers", "use_multiprocessing")
-
-
-def _check_legacy_kwargs(method, kwargs):
-    unknown = [k for k in kwargs if k not in _LEGACY_LOOP_ARGS]
-    if unknown:
-        raise TypeError(f"{method}() got an unexpected keyword argument '{unknown[0]}'")
-
-
-def _resolve_verbose(verbose):
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
-    return verbose
-
-
-def _should_eval(epoch, validation_freq):
-    epoch = epoch + 1
-    if isinstance(validation_freq, int):
-        return epoch % validation_freq == 0
-    if isinstance(validation_freq, (list, tuple)):
-        return epoch in validation_freq
-    raise ValueError("Expected `validation_freq` to be a list or int. "
-                     f"Received: validation_freq={validation_freq} of the type "
-                     f"{type(validation_freq)}.")
 
 
 def _aggregate_additional_loss(loss):
