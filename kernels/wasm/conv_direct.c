@@ -39,82 +39,115 @@ static void pack_bias(const float *bias, int filters, int groups, float *packed)
             }
 }
 
-/* Floats wk_conv_direct's `packed` must hold: the kernel's panels, then the bias's. */
+/* Floats wk_conv_direct's `packed` must hold: the kernel's panels, the bias's, and one int per
+ * tap (its offset into x). */
 int wk_conv_direct_packed_size(int taps, int c, int filters, int groups) {
     int fg = filters / groups, panels = (fg + FB - 1) / FB;
-    return groups * panels * FB * (taps * (c / groups) + 1);
+    return groups * panels * FB * (taps * (c / groups) + 1) + taps;
+}
+
+/* One multiply-add step of a block: PIX input values (one channel of one tap) times the FB
+ * kernel values at bp, into the accumulators c[r][0..1]. */
+#define BLOCK_STEP(v0, v1, v2, v3, bp)                                                         \
+    do {                                                                                       \
+        v4f b0 = *(const v4f *)(bp), b1 = *(const v4f *)((bp) + 4);                            \
+        v4f s0 = SPLAT(v0), s1 = SPLAT(v1), s2 = SPLAT(v2), s3 = SPLAT(v3);                    \
+        c00 = MADD(s0, b0, c00);                                                               \
+        c01 = MADD(s0, b1, c01);                                                               \
+        c10 = MADD(s1, b0, c10);                                                               \
+        c11 = MADD(s1, b1, c11);                                                               \
+        c20 = MADD(s2, b0, c20);                                                               \
+        c21 = MADD(s2, b1, c21);                                                               \
+        c30 = MADD(s3, b0, c30);                                                               \
+        c31 = MADD(s3, b1, c31);                                                               \
+    } while (0)
+
+/* A block's PIX x FB results, from the bias plus every tap's cg channels (read at p[r] +
+ * tap_offsets[t] + ch), clamped at 0 when `relu`, stored into the `cols` first columns of PIX
+ * output rows `filters` floats apart (the first n of them). */
+static void conv_block(const float *const p[PIX], const int *tap_offsets, int taps, int cg,
+                       const float *bp, const float *bias, int relu, int n, int cols,
+                       int filters, float *dst) {
+    const float *a0 = p[0], *a1 = p[1], *a2 = p[2], *a3 = p[3];
+    v4f c00 = *(const v4f *)bias, c01 = *(const v4f *)(bias + 4);
+    v4f c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+    if (cg == 1) {
+        /* One channel a tap (a first layer on a grayscale image): one flat loop. */
+        for (int t = 0; t < taps; t++, bp += FB) {
+            int at = tap_offsets[t];
+            BLOCK_STEP(a0[at], a1[at], a2[at], a3[at], bp);
+        }
+    } else {
+        for (int t = 0; t < taps; t++) {
+            const float *t0 = a0 + tap_offsets[t], *t1 = a1 + tap_offsets[t];
+            const float *t2 = a2 + tap_offsets[t], *t3 = a3 + tap_offsets[t];
+            for (int ch = 0; ch < cg; ch++, bp += FB) BLOCK_STEP(t0[ch], t1[ch], t2[ch], t3[ch], bp);
+        }
+    }
+    v4f acc[PIX][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
+    if (relu) {
+        /* pmax(a, 0) = a < 0 ? 0 : a: one maxps in V8 (f32x4.max is ~6 instructions for its
+         * NaN and signed-zero rules); NaN stays NaN, -0 stays -0 as in np.maximum(a, 0). */
+        v4f zero = {0};
+        for (int r = 0; r < n; r++) {
+            acc[r][0] = __builtin_wasm_pmax_f32x4(acc[r][0], zero);
+            acc[r][1] = __builtin_wasm_pmax_f32x4(acc[r][1], zero);
+        }
+    }
+    for (int r = 0; r < n; r++, dst += filters) {
+        if (cols == FB) {
+            STOREU(dst, acc[r][0]);
+            STOREU(dst + 4, acc[r][1]);
+        } else {
+            float tile[FB] __attribute__((aligned(16)));
+            *(v4f *)tile = acc[r][0];
+            *(v4f *)(tile + 4) = acc[r][1];
+            for (int j = 0; j < cols; j++) dst[j] = tile[j];
+        }
+    }
 }
 
 /* y[b, oy, ox, :] for every output position, plus `bias` (filters floats; NULL: none), then
  * max(., 0) when `relu`: the epilogue of a Conv2D layer in the same pass (NaN stays NaN, as in
- * wk_relu). `packed`: wk_conv_direct_packed_size floats. */
+ * wk_relu). `packed`: wk_conv_direct_packed_size floats.
+ *
+ * The blocks of PIX positions run over the whole batch in output order, across row and image
+ * ends: only the batch's last block can be partial (an 11-wide output row is not 2 blocks and
+ * a quarter-empty third). */
 void wk_conv_direct(const float *x, int batch, int h, int w, int c, int kh, int kw, int sy,
                     int sx, int dy, int dx, int oh, int ow, const float *kernel, int filters,
                     int groups, const float *bias, int relu, float *packed, float *y) {
-    int cg = c / groups, fg = filters / groups, depth = kh * kw * cg;
+    int cg = c / groups, fg = filters / groups, taps = kh * kw, depth = taps * cg;
     int panels = (fg + FB - 1) / FB;
-    const float *packed_bias = packed + (long)groups * panels * depth * FB;
-    v4f zero = {0};
+    float *packed_bias = packed + (long)groups * panels * depth * FB;
+    int *tap_offsets = (int *)(packed_bias + groups * panels * FB);
     pack_kernel(kernel, depth, filters, groups, packed);
-    pack_bias(bias, filters, groups, (float *)packed_bias);
-    for (int b = 0; b < batch; b++) {
-        for (int oy = 0; oy < oh; oy++) {
-            const float *row = x + ((long)b * h + (long)oy * sy) * w * c;
-            float *out_row = y + ((long)b * oh + oy) * ow * filters;
-            for (int ox = 0; ox < ow; ox += PIX) {
-                int n = ow - ox < PIX ? ow - ox : PIX;
-                /* Past the row's end the block repeats its first position (results dropped). */
-                const float *p[PIX];
-                for (int r = 0; r < PIX; r++) p[r] = row + (long)(ox + (r < n ? r : 0)) * sx * c;
-                for (int g = 0; g < groups; g++) {
-                    for (int panel = 0; panel < panels; panel++) {
-                        const float *bp = packed + ((long)g * panels + panel) * depth * FB;
-                        const float *bb = packed_bias + ((long)g * panels + panel) * FB;
-                        v4f bias0 = *(const v4f *)bb, bias1 = *(const v4f *)(bb + 4);
-                        v4f c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1;
-                        v4f c20 = bias0, c21 = bias1, c30 = bias0, c31 = bias1;
-                        for (int ky = 0; ky < kh; ky++) {
-                            for (int kx = 0; kx < kw; kx++) {
-                                long at = ((long)ky * dy * w + (long)kx * dx) * c + g * cg;
-                                const float *a0 = p[0] + at, *a1 = p[1] + at;
-                                const float *a2 = p[2] + at, *a3 = p[3] + at;
-                                for (int ch = 0; ch < cg; ch++, bp += FB) {
-                                    v4f b0 = *(const v4f *)bp, b1 = *(const v4f *)(bp + 4);
-                                    v4f s0 = SPLAT(a0[ch]), s1 = SPLAT(a1[ch]);
-                                    v4f s2 = SPLAT(a2[ch]), s3 = SPLAT(a3[ch]);
-                                    c00 = MADD(s0, b0, c00);
-                                    c01 = MADD(s0, b1, c01);
-                                    c10 = MADD(s1, b0, c10);
-                                    c11 = MADD(s1, b1, c11);
-                                    c20 = MADD(s2, b0, c20);
-                                    c21 = MADD(s2, b1, c21);
-                                    c30 = MADD(s3, b0, c30);
-                                    c31 = MADD(s3, b1, c31);
-                                }
-                            }
-                        }
-                        int j0 = g * fg + panel * FB;
-                        int cols = fg - panel * FB < FB ? fg - panel * FB : FB;
-                        float *dst = out_row + (long)ox * filters + j0;
-                        v4f acc[PIX][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
-                        if (relu)
-                            for (int r = 0; r < n; r++) {
-                                acc[r][0] = __builtin_wasm_max_f32x4(acc[r][0], zero);
-                                acc[r][1] = __builtin_wasm_max_f32x4(acc[r][1], zero);
-                            }
-                        for (int r = 0; r < n; r++, dst += filters) {
-                            if (cols == FB) {
-                                STOREU(dst, acc[r][0]);
-                                STOREU(dst + 4, acc[r][1]);
-                            } else {
-                                float tile[FB] __attribute__((aligned(16)));
-                                *(v4f *)tile = acc[r][0];
-                                *(v4f *)(tile + 4) = acc[r][1];
-                                for (int j = 0; j < cols; j++) dst[j] = tile[j];
-                            }
-                        }
-                    }
-                }
+    pack_bias(bias, filters, groups, packed_bias);
+    for (int ky = 0; ky < kh; ky++)
+        for (int kx = 0; kx < kw; kx++) tap_offsets[ky * kw + kx] = (ky * dy * w + kx * dx) * c;
+    long positions = (long)batch * oh * ow;
+    int b = 0, oy = 0, ox = 0; /* the next position to start a block's row */
+    for (long i = 0; i < positions; i += PIX) {
+        int n = positions - i < PIX ? (int)(positions - i) : PIX;
+        /* Past the batch's end the block repeats its first position (results dropped). */
+        const float *p[PIX];
+        for (int r = 0; r < n; r++) {
+            p[r] = x + (((long)b * h + (long)oy * sy) * w + (long)ox * sx) * c;
+            if (++ox == ow) {
+                ox = 0;
+                if (++oy == oh) oy = 0, b++;
+            }
+        }
+        for (int r = n; r < PIX; r++) p[r] = p[0];
+        float *out = y + i * filters;
+        for (int g = 0; g < groups; g++) {
+            const float *gp[PIX] = {p[0] + g * cg, p[1] + g * cg, p[2] + g * cg, p[3] + g * cg};
+            for (int panel = 0; panel < panels; panel++) {
+                long at = (long)g * panels + panel;
+                int cols = fg - panel * FB < FB ? fg - panel * FB : FB;
+                conv_block(gp, tap_offsets, taps, cg, packed + at * depth * FB,
+                           packed_bias + at * FB, relu, n, cols, filters,
+                           out + g * fg + panel * FB);
             }
         }
     }

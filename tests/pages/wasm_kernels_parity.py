@@ -211,6 +211,7 @@ POOLS = [  # (x shape, pool size, strides, pads)
     ((1, 5, 6, 1), (2, 3), (1, 2), ((0, 1), (1, 1))),
     ((3, 13, 11, 5), (3, 2), (3, 1), ((1, 0), (0, 1))),
     ((2, 8, 8, 1031), (2, 2), (2, 2), ((0, 0), (0, 0))),
+    ((2, 7, 7, 6), (2, 2), (2, 2), ((0, 1), (0, 1))),  # 2x2 windows, clipped at the edge
     ((3, 17, 5), (3,), (2,), ((1, 1),)),
     ((1, 1031, 2), (4,), (3,), ((0, 2),)),
 ]
@@ -225,9 +226,10 @@ for (x_shape, size, strides, pads), mode, ties in itertools.product(POOLS, ("max
     want = reference.pool_grad(x.astype(np.float64), y.astype(np.float64), g.astype(np.float64),
                                mode, size, strides, pads)
     record("pool_grad", case, kernels.pool_grad(x, y, g, mode, size, strides, pads), want)
-# a NaN in a max window comes out as NaN, as in NumPy
-x = f32(2, 6, 6, 3)
-x[0, 1, 2, 1] = x[1, 5, 5, 2] = np.nan
+# a NaN in a max window comes out as NaN, as in NumPy: at each of a 2x2 window's four places,
+# in vector lanes (channels 0-3) and the scalar tail (4-5)
+x = f32(2, 6, 6, 6)
+x[0, 0, 0, 0] = x[1, 2, 3, 3] = x[0, 1, 2, 1] = x[1, 5, 5, 2] = x[0, 4, 4, 5] = np.nan
 no_padding = ((0, 0),) * 2
 record("pool", "max with NaN",
        np.nan_to_num(kernels.pool(x, "max", (2, 2), (2, 2), no_padding), nan=1e3),
