@@ -332,9 +332,11 @@ def test_js_api_predicts_through_a_traced_plan_that_follows_the_weights(context,
              return { outs, replayed, zeroed };
            }""", [image.ravel().tolist() for image in x])
     page.close()
-    # One plan; each Conv2D's bias and ReLU in its convolution's call (the WASM kernels').
-    assert got["replayed"] == [["conv_bias_relu", "pool", "conv_bias_relu", "pool", "reshape",
-                                "matmul", "binary", "softmax"]], got["replayed"]
+    # One plan (the first predict's batch only recorded: the page predicts the rest itself,
+    # from the plan the worker exports); each Conv2D's bias and ReLU in its convolution's call.
+    plans = [calls for calls in got["replayed"] if calls]
+    assert plans == [["conv_bias_relu", "pool", "conv_bias_relu", "pool", "reshape", "matmul",
+                      "binary", "softmax"]], got["replayed"]
     np.testing.assert_allclose(np.reshape(got["outs"], (6, 10)), native_cnn.predict_on_batch(x),
                                atol=TOLERANCE)
     np.testing.assert_allclose(got["zeroed"], np.full(10, 0.1), atol=1e-6)

@@ -4,6 +4,8 @@ The worker fetches a model's files into Pyodide's filesystem, then calls `load`;
 takes the page's typed arrays and returns new ones (one copy each way), and runs a model that
 was not compiled through a traced plan;
 `run_python` runs the page's code in a namespace where the loaded models are `models[id]`.
+`export_plan` hands the page a model's predict plan to run on its own thread
+(web/cpu_replay.js), with a weights version that every call able to change weights bumps.
 The training calls (compile, fit, evaluate, save, weights, summary, set_trainable) answer
 {"value": ...} or {"error", "type", "traceback"}: the page rejects with Keras's own message.
 """
@@ -26,7 +28,9 @@ from pyodide.code import eval_code_async
 from pyodide.ffi import run_sync, to_js
 from webkeras.callbacks import Callback
 from webkeras.saving import tfjs
-from webkeras.trainers.step_plan import StepPlans
+from webkeras.backend.numpy import wasm_kernels
+from webkeras.trainers.plan_export import NotExportable, export_predict_plan
+from webkeras.trainers.step_plan import MAX_RECORDINGS, StepPlans
 from webkeras.utils import tree
 
 # Batches larger than this go through `model.predict` in chunks of this size.
@@ -44,6 +48,9 @@ RUN_FILENAME = "<runPython>"
 _models = {}  # id (int) -> model; runPython's code sees it as `models`
 # id -> the predict plans of a model loaded without compile (a compiled one has its own).
 _predict_plans = {}
+# Bumped by each call that may change a model's weights (fit, set_weights, any runPython):
+# the page's copy of a plan (export_plan) holds while the version it was exported at is current.
+_weights_version = 0
 # runPython's globals, kept between calls like a notebook's.
 _namespace = {"__name__": "__main__", "keras": keras, "np": np, "models": _models}
 
@@ -70,7 +77,10 @@ def _layers(model):
 def load(model_id, path, backend):
     """Loads a TF.js model.json, `.keras` or `.h5` file on `backend` ("webgpu" or "numpy");
     returns JSON naming its inputs and outputs."""
-    keras.backend.set_backend(str(backend))
+    # One backend object for every model: a new one (set_backend) would leave the models loaded
+    # before on the old one, their weights converted at each call.
+    if keras.backend.backend() != str(backend):
+        keras.backend.set_backend(str(backend))
     if path.endswith(".json"):
         model = tfjs.load_tfjs(path)
     else:
@@ -174,6 +184,53 @@ def dispose(model_id):
     _predict_plans.pop(int(model_id), None)
 
 
+def _weights_changed():
+    global _weights_version
+    _weights_version += 1
+
+
+# The batch the page's plan is recorded at: 2, so that a reshape keeping the batch axis is told
+# from one that merges it (at batch 1 both read (1, ...)).
+EXPORT_BATCH = 2
+
+
+def _page_program(model_id):
+    """(program, weights) of export_predict_plan for the model, or raises NotExportable."""
+    model = _model(model_id)
+    kernels = wasm_kernels.kernels()
+    if keras.backend.backend() != "numpy" or kernels is None:
+        raise NotExportable(f"the {keras.backend.backend()} backend runs without the WASM "
+                            "kernels here")
+    specs = _specs(model, "inputs")
+    sample = specs[0]["shape"][1:] if len(specs) == 1 else [None]
+    if None in sample or specs[0]["dtype"] != "float32":
+        raise NotExportable("the model does not take one float32 input of a known shape")
+    plans = _predict_plans.get(int(model_id))
+    if plans is None or plans.model is not model:
+        plans = _predict_plans[int(model_id)] = StepPlans(model, strict=False)
+    data = (keras.ops.convert_to_tensor(np.zeros([EXPORT_BATCH] + sample, "float32")),)
+    # Recorded like the worker's own predicts: a plan once two recordings agree.
+    for _ in range(MAX_RECORDINGS):
+        if plans.plan("predict", data) is not None:
+            break
+        plans.run("predict", data)
+    plan = plans.plan("predict", data)
+    if plan is None:
+        raise NotExportable("its predict step is not traced (it runs eagerly)")
+    return export_predict_plan(plan, [EXPORT_BATCH] + sample, kernels.lib)
+
+
+def _bytes_to_js(data):
+    typed = js.Uint8Array.new(len(data))
+    typed.assign(data)
+    return typed
+
+
+def _file_bytes(path):
+    with open(path, "rb") as file:
+        return _bytes_to_js(file.read())
+
+
 # -- runPython ------------------------------------------------------------------------------
 def _json_value(value):
     """json.dumps's fallback: NumPy arrays and scalars (and tensors) as lists and numbers."""
@@ -198,6 +255,7 @@ def run_python(code):
     null when there is none)} or {"error": the traceback text}."""
     linecache.cache[RUN_FILENAME] = (len(code), None, code.splitlines(keepends=True),
                                      RUN_FILENAME)
+    _weights_changed()  # the code may assign, load or train any model's weights
     try:
         value = run_sync(eval_code_async(code, _namespace, filename=RUN_FILENAME))
     except BaseException as exc:  # noqa: B036 - KeyboardInterrupt goes back to the page too
@@ -285,6 +343,7 @@ class PageProgress(Callback):
 def fit(model_id, x, y, options, report_batches):
     """options: JSON of Model.fit's keyword arguments (epochs, batch_size, ...)."""
     model = _model(model_id)
+    _weights_changed()
     history = model.fit(_data(model, x, True), _data(model, y, False), verbose=0,
                         callbacks=[PageProgress(bool(report_batches))], **json.loads(options))
     return json.dumps({"history": {key: [float(v) for v in values]
@@ -320,15 +379,10 @@ def save(model_id, target):
     with tempfile.TemporaryDirectory() as folder:
         if target == "tfjs":
             tfjs.save_tfjs(model, os.path.join(folder, "tfjs"))
-            data = _zip_folder(os.path.join(folder, "tfjs"))
-        else:
-            path = os.path.join(folder, "model" + os.path.splitext(target)[1])
-            model.save(path)
-            with open(path, "rb") as file:
-                data = file.read()
-    typed = js.Uint8Array.new(len(data))
-    typed.assign(data)
-    return typed
+            return _bytes_to_js(_zip_folder(os.path.join(folder, "tfjs")))
+        path = os.path.join(folder, "model" + os.path.splitext(target)[1])
+        model.save(path)
+        return _file_bytes(path)
 
 
 @_answer
@@ -338,7 +392,29 @@ def get_weights(model_id):
 
 @_answer
 def set_weights(model_id, weights):
+    _weights_changed()
     _model(model_id).set_weights([_to_numpy(i, w) for i, w in enumerate(weights)])
+
+
+@_answer
+def export_plan(model_id, known_version):
+    """The model's predict as a program for the page (web/cpu_replay.js): {"version"} alone
+    when the page's copy of `known_version` is current, {"version", "reason"} when the model
+    cannot run there, else {"version", "program": JSON, "weights": [{data, shape}], "module":
+    the kernels' bytes, "sha256": recorded when they were built}."""
+    if known_version is not None and int(known_version) == _weights_version:
+        return {"version": _weights_version}
+    try:
+        program, weights = _page_program(model_id)
+    except NotExportable as error:
+        return {"version": _weights_version, "reason": str(error)}
+    program["max_batch"] = MAX_BATCH  # larger batches: the worker's chunked model.predict
+    path = wasm_kernels.kernels().path
+    with open(path + ".sha256", encoding="ascii") as file:
+        sha256 = file.read().split()[0]
+    return {"version": _weights_version, "program": json.dumps(program),
+            "weights": [_to_js(w) for w in weights], "module": _file_bytes(path),
+            "sha256": sha256}
 
 
 @_answer

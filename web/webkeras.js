@@ -16,6 +16,7 @@
 // runs Python in that same interpreter (`models`, `keras`, `np` in scope).
 
 import { WorkerClient } from "/static/client.js";
+import { createCpuReplay } from "/static/cpu_replay.js";
 
 let runtime = null; // {client, ready: Promise<{backend, bootSeconds}>, addBootListener}
 
@@ -70,9 +71,14 @@ export function init({ backend = "auto", onProgress } = {}) {
 
 // The worker refuses a "call" while another runs: the API's calls wait for each other here.
 let calls = Promise.resolve();
+// Counts the calls into the worker that may change a model's weights (all but these): a
+// page-thread predict asks the worker whether its weights version still holds when it moved.
+const READ_ONLY_CALLS = new Set(["export_plan", "get_weights", "summary", "save"]);
+let workerCalls = 0;
 
 /** module.func(*args) of web/<module>.py in the worker, after the API's earlier calls. */
 function callPython(module, func, args, { onEvent, transfer } = {}) {
+  if (!READ_ONLY_CALLS.has(func)) workerCalls += 1;
   const result = calls.then(() =>
     runtime.client.request("call", { module, func, args }, { onEvent, transfer }));
   calls = result.catch(() => {});
@@ -244,8 +250,19 @@ const EVALUATE_OPTIONS = { batchSize: "batch_size", returnDict: "return_dict" };
 const SAVE_TYPES = { keras: "application/zip", h5: "application/x-hdf5",
   tfjs: "application/zip" };
 
-/** A loaded model: `predict` runs it in the worker, and the Keras training calls do too. */
+/**
+ * A loaded model: `predict` runs it in the worker, and the Keras training calls do too. On the
+ * NumPy backend, once the worker has traced its predict and every step of it is one of the
+ * WASM kernels' (web/cpu_replay.js), predict runs on the page's thread instead: same kernels,
+ * same results, no round trip. `predictsOnPage` says where the last predict ran;
+ * `pagePredictUnavailable`, why not on the page (null while that may still happen).
+ */
 export class Model {
+  #replay = null; // a CpuReplay, checked against the worker's weights at #replayChecked
+  #replayChecked = -1; // workerCalls when the worker last confirmed #replay's version
+  #replayExport = null; // the export_plan request in flight
+
+
   constructor(id, info) {
     this.id = id;
     this.pythonName = `models[${id}]`; // the model in runPython's code
@@ -256,6 +273,8 @@ export class Model {
     this.backend = info.backend;
     this.device = info.device;
     this.disposed = false;
+    this.predictsOnPage = false;
+    this.pagePredictUnavailable = null;
   }
 
   /**
@@ -276,10 +295,51 @@ export class Model {
         ArrayBuffer.isView(item[0]) ? toInput(item[0], item[1], this.inputs[i])
         : toInput(item, undefined, this.inputs[i]));
     } else inputs = [toInput(data, shape, this.inputs[0])];
+    const replay = await this.#pageReplay(inputs);
+    this.predictsOnPage = replay !== null;
+    if (replay) {
+      const output = replay.run(inputs[0].data, inputs[0].shape);
+      return new Output(output.data, output.shape);
+    }
     const reply = await runtime.client.request("predict", { model: this.id, inputs },
       { transfer: inputs.map((input) => input.data.buffer) });
+    if (!this.#replay && !this.#replayExport && this.pagePredictUnavailable === null) {
+      this.#exportReplay();
+    }
     const outputs = reply.map(({ data: values, shape: dims }) => new Output(values, dims));
     return outputs.length === 1 ? outputs[0] : outputs;
+  }
+
+  /** The page-thread replay for these inputs, once its weights are the worker's; or null. */
+  async #pageReplay(inputs) {
+    if (inputs.length !== 1 || !(inputs[0].data instanceof Float32Array)) return null;
+    if (this.#replay !== null && this.#replayChecked !== workerCalls && !this.#replayExport) {
+      this.#exportReplay(); // a call since the last check may have changed the weights
+    }
+    await this.#replayExport;
+    return this.#replay?.accepts(inputs[0].shape) ? this.#replay : null;
+  }
+
+  /** Asks the worker for the model's predict plan (or whether the page's copy holds). */
+  #exportReplay() {
+    const checked = workerCalls;
+    const known = this.#replay?.version ?? null;
+    this.#replayExport = callPython("model_api", "export_plan", [this.id, known])
+      .then(async ({ value, error }) => {
+        if (error !== undefined) throw new Error(error);
+        if (value.reason !== undefined) {
+          this.#replay = null;
+          this.pagePredictUnavailable = value.reason;
+        } else if (value.program !== undefined) {
+          this.#replay = await createCpuReplay(value);
+        }
+        this.#replayChecked = checked;
+      })
+      .catch((error) => { // the worker keeps predicting: silently correct, just slower
+        this.#replay = null;
+        this.pagePredictUnavailable = describe(error).message;
+      })
+      .finally(() => { this.#replayExport = null; });
   }
 
   /** webkeras_model_api.<func>(id, ...args) -> its value; Keras's errors reject. */
@@ -389,6 +449,7 @@ export class Model {
   dispose() {
     if (this.disposed) return;
     this.disposed = true;
+    this.#replay = null;
     runtime.client.send("dispose-model", { model: this.id });
   }
 }

@@ -201,9 +201,7 @@ class StepPlans:
         step = getattr(self.model, f"{kind}_step")
         leaves = tree.flatten(data)
         optimizer = getattr(self.model, "optimizer", None) if kind == "train" else None
-        key = (kind, id(optimizer), _structure(data),
-               tuple((leaf.shape, leaf.dtype) if core.is_tensor(leaf) else repr(leaf)
-                     for leaf in leaves))
+        key = _signature_key(kind, optimizer, data, leaves)
         signature = self._signatures.get(key)
         if signature is None:
             signature = self._signatures[key] = _Signature()
@@ -222,6 +220,14 @@ class StepPlans:
             # The learning rate entered the plan as a constant and has changed: record again.
             signature.plan = None
         return self._record(kind, step, data, inputs, host_values, optimizer, signature)
+
+    def plan(self, kind, data):
+        """The replay plan `run(kind, data)` would use for `data`'s signature, or None while
+        it records (or runs eagerly)."""
+        optimizer = getattr(self.model, "optimizer", None) if kind == "train" else None
+        key = _signature_key(kind, optimizer, data, tree.flatten(data))
+        signature = self._signatures.get(key)
+        return signature.plan if signature is not None else None
 
     def _record(self, kind, step, data, inputs, host_values, optimizer, signature):
         step_before = optimizer._step if optimizer is not None else 0
@@ -268,6 +274,12 @@ def _host_values(optimizer):
     if optimizer is None:
         return {}
     return {"learning_rate": optimizer._current_learning_rate(), "step": optimizer._step + 1}
+
+
+def _signature_key(kind, optimizer, data, leaves):
+    return (kind, id(optimizer), _structure(data),
+            tuple((leaf.shape, leaf.dtype) if core.is_tensor(leaf) else repr(leaf)
+                  for leaf in leaves))
 
 
 def _structure(data):
