@@ -62,13 +62,25 @@ int wk_conv_direct_packed_size(int taps, int c, int filters, int groups) {
         c31 = MADD(s3, b1, c31);                                                               \
     } while (0)
 
-/* A block's PIX x FB results, from the bias plus every tap's cg channels (read at p[r] +
+/* One output position's FB results into its first `cols` filters. */
+static inline void store_row(float *dst, v4f lo, v4f hi, int cols) {
+    if (cols == FB) {
+        STOREU(dst, lo);
+        STOREU(dst + 4, hi);
+    } else {
+        float tile[FB] __attribute__((aligned(16)));
+        *(v4f *)tile = lo;
+        *(v4f *)(tile + 4) = hi;
+        for (int j = 0; j < cols; j++) dst[j] = tile[j];
+    }
+}
+
+/* A block's PIX x FB results, from the bias plus every tap's cg channels (read at a_r +
  * tap_offsets[t] + ch), clamped at 0 when `relu`, stored into the `cols` first columns of PIX
  * output rows `filters` floats apart (the first n of them). */
-static void conv_block(const float *const p[PIX], const int *tap_offsets, int taps, int cg,
-                       const float *bp, const float *bias, int relu, int n, int cols,
-                       int filters, float *dst) {
-    const float *a0 = p[0], *a1 = p[1], *a2 = p[2], *a3 = p[3];
+static void conv_block(const float *a0, const float *a1, const float *a2, const float *a3,
+                       const int *tap_offsets, int taps, int cg, const float *bp,
+                       const float *bias, int relu, int n, int cols, int filters, float *dst) {
     v4f c00 = *(const v4f *)bias, c01 = *(const v4f *)(bias + 4);
     v4f c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
     if (cg == 1) {
@@ -84,27 +96,42 @@ static void conv_block(const float *const p[PIX], const int *tap_offsets, int ta
             for (int ch = 0; ch < cg; ch++, bp += FB) BLOCK_STEP(t0[ch], t1[ch], t2[ch], t3[ch], bp);
         }
     }
-    v4f acc[PIX][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
     if (relu) {
         /* pmax(a, 0) = a < 0 ? 0 : a: one maxps in V8 (f32x4.max is ~6 instructions for its
          * NaN and signed-zero rules); NaN stays NaN, -0 stays -0 as in np.maximum(a, 0). */
         v4f zero = {0};
-        for (int r = 0; r < n; r++) {
-            acc[r][0] = __builtin_wasm_pmax_f32x4(acc[r][0], zero);
-            acc[r][1] = __builtin_wasm_pmax_f32x4(acc[r][1], zero);
-        }
+        c00 = __builtin_wasm_pmax_f32x4(c00, zero);
+        c01 = __builtin_wasm_pmax_f32x4(c01, zero);
+        c10 = __builtin_wasm_pmax_f32x4(c10, zero);
+        c11 = __builtin_wasm_pmax_f32x4(c11, zero);
+        c20 = __builtin_wasm_pmax_f32x4(c20, zero);
+        c21 = __builtin_wasm_pmax_f32x4(c21, zero);
+        c30 = __builtin_wasm_pmax_f32x4(c30, zero);
+        c31 = __builtin_wasm_pmax_f32x4(c31, zero);
     }
-    for (int r = 0; r < n; r++, dst += filters) {
-        if (cols == FB) {
-            STOREU(dst, acc[r][0]);
-            STOREU(dst + 4, acc[r][1]);
-        } else {
-            float tile[FB] __attribute__((aligned(16)));
-            *(v4f *)tile = acc[r][0];
-            *(v4f *)(tile + 4) = acc[r][1];
-            for (int j = 0; j < cols; j++) dst[j] = tile[j];
-        }
+    /* Row by row with constant names: an array of the accumulators indexed by a loop counter
+     * went through the stack (in linear memory), which cost as much as the ReLU. */
+    store_row(dst, c00, c01, cols);
+    if (n > 1) store_row(dst + filters, c10, c11, cols);
+    if (n > 2) store_row(dst + 2 * filters, c20, c21, cols);
+    if (n > 3) store_row(dst + 3 * filters, c30, c31, cols);
+}
+
+/* An output position (image, row, column), walked in output order. */
+struct position {
+    int b, oy, ox;
+};
+
+/* Where the patch of output position *at starts in x; then *at moves to the next position.
+ * (Four scalars, not an array indexed by a counter, which would live on the stack.) */
+static inline const float *next_position(struct position *at, const float *x, int h, int w,
+                                         int c, int sy, int sx, int oh, int ow) {
+    const float *p = x + (((long)at->b * h + (long)at->oy * sy) * w + (long)at->ox * sx) * c;
+    if (++at->ox == ow) {
+        at->ox = 0;
+        if (++at->oy == oh) at->oy = 0, at->b++;
     }
+    return p;
 }
 
 /* y[b, oy, ox, :] for every output position, plus `bias` (filters floats; NULL: none), then
@@ -126,28 +153,22 @@ void wk_conv_direct(const float *x, int batch, int h, int w, int c, int kh, int 
     for (int ky = 0; ky < kh; ky++)
         for (int kx = 0; kx < kw; kx++) tap_offsets[ky * kw + kx] = (ky * dy * w + kx * dx) * c;
     long positions = (long)batch * oh * ow;
-    int b = 0, oy = 0, ox = 0; /* the next position to start a block's row */
+    struct position at = {0, 0, 0};
     for (long i = 0; i < positions; i += PIX) {
         int n = positions - i < PIX ? (int)(positions - i) : PIX;
         /* Past the batch's end the block repeats its first position (results dropped). */
-        const float *p[PIX];
-        for (int r = 0; r < n; r++) {
-            p[r] = x + (((long)b * h + (long)oy * sy) * w + (long)ox * sx) * c;
-            if (++ox == ow) {
-                ox = 0;
-                if (++oy == oh) oy = 0, b++;
-            }
-        }
-        for (int r = n; r < PIX; r++) p[r] = p[0];
+        const float *p0 = next_position(&at, x, h, w, c, sy, sx, oh, ow);
+        const float *p1 = n > 1 ? next_position(&at, x, h, w, c, sy, sx, oh, ow) : p0;
+        const float *p2 = n > 2 ? next_position(&at, x, h, w, c, sy, sx, oh, ow) : p0;
+        const float *p3 = n > 3 ? next_position(&at, x, h, w, c, sy, sx, oh, ow) : p0;
         float *out = y + i * filters;
         for (int g = 0; g < groups; g++) {
-            const float *gp[PIX] = {p[0] + g * cg, p[1] + g * cg, p[2] + g * cg, p[3] + g * cg};
             for (int panel = 0; panel < panels; panel++) {
-                long at = (long)g * panels + panel;
+                long k = (long)g * panels + panel;
                 int cols = fg - panel * FB < FB ? fg - panel * FB : FB;
-                conv_block(gp, tap_offsets, taps, cg, packed + at * depth * FB,
-                           packed_bias + at * FB, relu, n, cols, filters,
-                           out + g * fg + panel * FB);
+                conv_block(p0 + g * cg, p1 + g * cg, p2 + g * cg, p3 + g * cg, tap_offsets, taps,
+                           cg, packed + k * depth * FB, packed_bias + k * FB, relu, n, cols,
+                           filters, out + g * fg + panel * FB);
             }
         }
     }

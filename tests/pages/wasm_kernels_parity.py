@@ -190,6 +190,13 @@ for x_shape, k_shape, strides, dilation, groups in [c + (1,) for c in CONVS] + [
         record("conv bias relu", f"x{x_shape} k{k_shape} s{strides} groups={groups} relu={relu}",
                kernels.conv_bias_relu(x, kernel, strides, dilation, groups, bias, relu),
                np.maximum(y64, 0) if relu else y64)
+# a NaN in the input comes out of the fused ReLU as NaN, as from np.maximum
+x, kernel, bias = f32(2, 9, 9, 1), f32(3, 3, 1, 16), f32(16)
+x[0, 4, 4, 0] = x[1, 0, 8, 0] = np.nan
+record("conv bias relu", "NaN in x, relu=True",
+       np.nan_to_num(kernels.conv_bias_relu(x, kernel, (1, 1), (1, 1), 1, bias, True), nan=1e3),
+       np.nan_to_num(np.maximum(reference.conv(x.astype(np.float64), kernel.astype(np.float64),
+                                               (1, 1), (1, 1), 1) + bias, 0), nan=1e3))
 
 # -- the element-wise passes after a layer's product: ReLU (NaN stays NaN) and bias addition
 for shape in [(1,), (7,), (1031,), (3, 1000, 17), (2, 26, 26, 16)]:
