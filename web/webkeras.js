@@ -9,7 +9,9 @@
 //
 // The model runs in Python (webkeras in Pyodide) in a Web Worker, on webkeras's WebGPU
 // kernels when the browser has a WebGPU adapter, else on NumPy. URLs may name a TF.js
-// layers model.json (shards are fetched beside it), a .keras or an .h5 file.
+// layers model.json (shards are fetched beside it), a .keras or an .h5 file. On NumPy, a model
+// whose traced predict is all WASM kernel calls predicts on this page's thread instead
+// (web/cpu_replay.js), after the first call.
 //
 //   const value = await webkeras.runPython(`${model.pythonName}.count_params()`);
 //
@@ -274,7 +276,9 @@ export class Model {
     this.device = info.device;
     this.disposed = false;
     this.predictsOnPage = false;
-    this.pagePredictUnavailable = null;
+    // Only the NumPy backend's kernels run on the page (WebGPU's device is the worker's).
+    this.pagePredictUnavailable = info.backend === "numpy" ? null
+      : `the ${info.backend} backend predicts in the worker`;
   }
 
   /**
