@@ -127,14 +127,18 @@ def test_page_copy_follows_the_weights_after_fit_and_run_python(page, mnist_imag
     x = mnist_images[:8]
     (before, _, _), (page_before, _, on_page) = predict(page, "fitted", [x, x])
     assert on_page
-    page.evaluate(
+    # A predict made while fit runs (not awaited) waits for it, as in the worker: the page asks
+    # the worker for the weights version after the calls made before it.
+    after, on_page = page.evaluate(
         """async ([data, labels]) => {
              const m = window.fitted;
              await m.compile({ optimizer: "sgd", loss: "sparse_categorical_crossentropy" });
-             await m.fit({ data: new Float32Array(data), shape: [8, 28, 28, 1] }, labels,
-                         { epochs: 2, batchSize: 4, shuffle: false });
+             const x = { data: new Float32Array(data), shape: [8, 28, 28, 1] };
+             const fitting = m.fit(x, labels, { epochs: 2, batchSize: 4, shuffle: false });
+             const y = await m.predict(new Float32Array(data), [8, 28, 28, 1]);
+             await fitting;
+             return [Array.from(y.data), m.predictsOnPage];
            }""", [x.ravel().tolist(), [7, 2, 1, 0, 4, 1, 4, 9]])
-    [(after, _, on_page)] = predict(page, "fitted", [x])
     assert on_page
     after = np.reshape(after, (8, 10))
     assert np.max(np.abs(after - np.reshape(before, (8, 10)))) > 1e-4  # fit moved them
