@@ -33,6 +33,16 @@ def models_dir(tmp_path_factory):
                             keras.layers.Dense(10, activation="softmax", name="dense_1")],
                            name="page_mlp")
     mlp.save(root / "mlp.keras")
+    # padding="same" (zero padding on the page), average pooling, two convolutions.
+    same = keras.Sequential([keras.Input((28, 28, 1)),
+                             keras.layers.Conv2D(8, 3, padding="same", activation="relu",
+                                                 name="conv2d"),
+                             keras.layers.AveragePooling2D(2, name="pool"),
+                             keras.layers.Conv2D(4, 5, padding="same", name="conv2d_1"),
+                             keras.layers.Flatten(name="flatten"),
+                             keras.layers.Dense(10, activation="softmax", name="dense")],
+                            name="same_cnn")
+    same.save(root / "same.keras")
     # tanh has no kernel on the page: this one keeps predicting in the worker.
     tanh = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(name="flatten"),
                              keras.layers.Dense(16, activation="tanh", name="dense")],
@@ -108,11 +118,13 @@ def test_cnn_predicts_on_the_page_as_the_worker_does(page, mnist_images):
         assert_same(np.reshape(data, shape), worker_predict(page, "cnn", x))
 
 
-def test_mlp_predicts_on_the_page_and_a_tanh_model_falls_back(page, mnist_images):
-    load(page, "mlp", "/models/mlp.keras")
-    load(page, "tanh", "/models/tanh.keras")
+def test_mlp_and_padded_cnn_predict_on_the_page_and_a_tanh_model_falls_back(page,
+                                                                            mnist_images):
+    for name in ("mlp", "same", "tanh"):
+        load(page, name, f"/models/{name}.keras")
     batches = [mnist_images[:1], mnist_images[:5], mnist_images[5:6]]
-    for name, on_page in (("mlp", [False, True, True]), ("tanh", [False, False, False])):
+    for name, on_page in (("mlp", [False, True, True]), ("same", [False, True, True]),
+                          ("tanh", [False, False, False])):
         results = predict(page, name, batches)
         assert [r[2] for r in results] == on_page, (name, page.evaluate(
             f"window.{name}.pagePredictUnavailable"))

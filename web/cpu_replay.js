@@ -155,6 +155,10 @@ export class CpuReplay {
       : kind === "batch" ? v * batch : v);
     const calls = this.spec.ops.map((op) => {
       if (op.call) return { fn: this.exports[op.call], args: op.args.map(value) };
+      if (op.pad) {
+        const [source, target, ...shapes] = op.pad;
+        return { pad: [addresses.get(source), addresses.get(target), batch, ...shapes] };
+      }
       const [source, target, cols] = op.softmax;
       const rows = (this.spec.buffers[source].sample * batch) / cols;
       return { softmax: [addresses.get(source), addresses.get(target), rows, cols] };
@@ -172,6 +176,7 @@ export class CpuReplay {
     heap.set(data.subarray(0, batch * this.sampleSize), input / 4);
     for (const call of calls) {
       if (call.fn) call.fn(...call.args);
+      else if (call.pad) zeroPad(heap, ...call.pad);
       else softmax(heap, ...call.softmax);
     }
     heap = new Float32Array(this.memory.buffer);
@@ -198,5 +203,33 @@ function softmax(heap, source, target, rows, cols) {
       sum = f32(sum + heap[y + j]);
     }
     for (let j = 0; j < cols; j++) heap[y + j] = heap[y + j] / sum;
+  }
+}
+
+/**
+ * Each of `batch` samples of shape `from` (at byte address `source`) written into zeros of
+ * shape `to` (at `target`) at `offsets`: a convolution's padding="same".
+ */
+function zeroPad(heap, source, target, batch, from, to, offsets) {
+  const size = (shape) => shape.reduce((a, b) => a * b, 1);
+  // Trailing axes copied whole (same size, no offset) make one contiguous run.
+  let axes = from.length;
+  while (axes > 1 && from[axes - 1] === to[axes - 1] && offsets[axes - 1] === 0) axes -= 1;
+  const run = size(from.slice(axes - 1));
+  const outer = from.slice(0, axes - 1);
+  const strides = to.map((_, i) => size(to.slice(i + 1)));
+  const sampleFrom = size(from);
+  const sampleTo = size(to);
+  heap.fill(0, target / 4, target / 4 + batch * sampleTo);
+  const index = new Array(outer.length).fill(0);
+  for (let b = 0; b < batch; b++) {
+    let read = source / 4 + b * sampleFrom;
+    for (let r = 0; r < size(outer); r++) {
+      let write = target / 4 + b * sampleTo + offsets[axes - 1] * strides[axes - 1];
+      for (let i = 0; i < outer.length; i++) write += (index[i] + offsets[i]) * strides[i];
+      heap.copyWithin(write, read, read + run);
+      read += run;
+      for (let i = outer.length - 1; i >= 0 && ++index[i] === outer[i]; i--) index[i] = 0;
+    }
   }
 }

@@ -4,11 +4,12 @@ In the tab, a predict through the worker pays a message each way and the worker 
 wake-up (~0.3 ms on a loaded machine): more than the MNIST CNN's kernels take at batch 1
 (~0.1 ms). When every call of a model's predict plan is one the WASM kernels make (convolution
 with its bias and ReLU, pooling, a matrix product, bias addition, ReLU) or is trivial (a
-reshape is a view, softmax the page computes), `export_predict_plan` writes it out for
-web/cpu_replay.js, which instantiates the same side module on the page's thread:
+reshape is a view; zero padding and softmax the page computes), `export_predict_plan` writes
+it out for web/cpu_replay.js, which instantiates the same side module on the page's thread:
 
     {"ops": [{"call": "wk_conv_direct", "args": [["buffer", 0], ["batch", 1], ["int", 28], ...]},
-             {"softmax": [source buffer, target buffer, row length]}, ...],
+             {"softmax": [source buffer, target buffer, row length]},
+             {"pad": [source buffer, target buffer, source shape, target shape, offsets]}, ...],
      "buffers": [{"sample": floats per sample} or {"fixed": floats, "weight": index or None}],
      "input": {"buffer": 0, "shape": [28, 28, 1]}, "output": {"buffer": 7, "shape": [10]}}
 
@@ -221,6 +222,25 @@ def _matmul(program, args, kwargs, out):
                  weights.shape[1], transposed, y, n, False, program.workspace())
 
 
+def _slice_scatter(program, args, kwargs, out):
+    """Zero padding (a convolution's padding="same"): the input written into zeros at
+    per-sample offsets, the batch axis whole."""
+    (_, source), sample = program.input(args[0])
+    shape, slices = _constant(args[1]), _constant(args[2])
+    if len(shape) != len(sample) + 1 or shape[0] != program.batch or len(slices) != len(shape):
+        raise ValueError("expected the whole batch written into a larger array")
+    target, offsets = list(shape[1:]), []
+    for key, size, dim in zip(slices[1:], sample, target):
+        start, stop, step = key.indices(dim) if isinstance(key, slice) else (None,) * 3
+        if step != 1 or stop - start != size:
+            raise ValueError(f"the slice {key!r} is not a block of the input's size {size}")
+        offsets.append(start)
+    if not isinstance(slices[0], slice) or slices[0].indices(shape[0]) != (0, shape[0], 1):
+        raise ValueError("expected the whole batch axis")
+    buffer = program.output(out, target)[1]
+    program.ops.append({"pad": [source, buffer, list(sample), target, offsets]})
+
+
 def _softmax(program, args, kwargs, out):
     (_, source), sample = program.input(args[0])
     target = program.output(out, sample)[1]
@@ -229,4 +249,4 @@ def _softmax(program, args, kwargs, out):
 
 _EMITTERS = {"conv": _conv, "conv_bias_relu": _conv_bias_relu, "binary": _binary,
              "unary": _unary, "pool": _pool, "reshape": _reshape, "matmul": _matmul,
-             "softmax": _softmax}
+             "softmax": _softmax, "slice_scatter": _slice_scatter}
