@@ -241,13 +241,19 @@ def render(family, **spec):
     return program(family, **spec).source
 
 
+#: What an element-wise body calls its inputs, in order.
+ELEMENTWISE_INPUTS = ("a", "b", "c", "a3", "a4", "a5", "a6")
+
+
 def _elementwise(body, out, inputs, modes, scalar="f32", helpers="", workgroup=256):
     """out[i] = body(a, b, c) over inputs read contiguously, as a scalar, or by strides.
 
     inputs: WGSL storage types of the inputs; modes: one of layout.read_mode's modes each.
-    `scalar` is the type of params.x0 / x1 (clip bounds, fill value).
+    `scalar` is the type of params.x0 / x1 (clip bounds, fill value). Inputs are named `a`,
+    `b`, `c`, then `a3`, `a4`, ... (fused chains read more than three: see
+    backend/webgpu/elementwise_chains.py).
     """
-    names = "abc"
+    names = ELEMENTWISE_INPUTS
     fields = [("n", "u32"), ("rank", "u32"), ("x0", scalar), ("x1", scalar), ("shape", "dims")]
     fields += [(f"s{k}", "dims") for k in range(len(inputs))]
     strided = [k for k, mode in enumerate(modes) if mode == "strided"]

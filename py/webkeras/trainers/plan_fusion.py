@@ -13,6 +13,7 @@ temporaries), becomes one pass (`simd.relu_grad`) with the same bits.
 
 import numpy as np
 
+from webkeras.backend.base import MATH_UNARY_OPS
 from webkeras.trainers.plan_recording import CONST, SEQ, SLOT
 
 
@@ -151,3 +152,132 @@ def _read_counts(calls, output_specs):
     for _, spec in output_specs:
         count(spec)
     return counts
+
+
+# The element-wise primitives a chain may hold (each a step kind of
+# backend/webgpu/elementwise_chains.py).
+_CHAIN_STEPS = ("unary", "binary", "cast", "where", "clip")
+
+
+def fuse_elementwise_chains(calls, backend, output_specs):
+    """`calls`: a Plan's [(fn, args, kwargs, out)]; the same list with each tree of adjacent
+    element-wise calls (bias + activation, an activation's gradient times the incoming
+    gradient, ...) whose intermediate results only the next call of the tree reads replaced
+    by one `backend.elementwise_chain` call, where the backend has it (WebGPU)."""
+    if not hasattr(backend, "elementwise_chain"):
+        return calls
+    reads = _read_counts(calls, output_specs)
+    steps = [_chain_step(call, backend) for call in calls]
+    producers = {out: i for i, (_, _, _, out) in enumerate(calls) if type(out) is int}
+    # Calls between two non-element-wise calls form a run: nothing writes a variable inside
+    # one, so a call may move to a later position of its run.
+    runs, run = [], 0
+    for step in steps:
+        run += step is None
+        runs.append(run)
+    absorbed, members = {}, {}
+    for i, step in enumerate(steps):
+        if step is None:
+            continue
+        tree = _Tree(step, backend.chains.max_inputs)
+        for spec in step[2]:
+            child = producers.get(spec[1]) if spec[0] == SLOT else None
+            if child is None or child in absorbed or steps[child] is None \
+                    or runs[child] != runs[i] or reads.get(spec[1]) != 1:
+                continue
+            if tree.joined(members[child], spec):
+                absorbed[child] = i
+        members[i] = tree
+    fused = []
+    for i, call in enumerate(calls):
+        if i in absorbed:
+            continue
+        if steps[i] is None or members[i].calls == 1:
+            fused.append(call)
+            continue
+        chain, inputs = _chain(i, steps, absorbed, producers)
+        fused.append((_chain_call(backend, chain), inputs, None, call[3]))
+    return fused
+
+
+class _Tree:
+    """The calls one fused chain will hold, and what it reads: checked against the kernel's
+    limits as subtrees join."""
+
+    def __init__(self, step, max_inputs):
+        self.max_inputs = max_inputs
+        self.calls = 1
+        self.inputs = {_input_key(s) for s in step[2]}
+        self.clips = step[0] == "clip"
+
+    def joined(self, child, spec):
+        """Joins `child`, the tree computing this tree's operand `spec`, where the kernel
+        still takes the union; -> whether it did."""
+        inputs = (self.inputs - {_input_key(spec)}) | child.inputs
+        if len(inputs) > self.max_inputs or self.clips + child.clips > 1:
+            return False
+        self.calls += child.calls
+        self.inputs, self.clips = inputs, self.clips + child.clips
+        return True
+
+
+def _input_key(spec):
+    kind, payload = spec
+    return (SLOT, payload) if kind == SLOT else (CONST, id(payload))
+
+
+def _chain_step(call, backend):
+    """(kind, op, operand specs) of an element-wise call a chain can hold, else None."""
+    fn, args, kwargs, out = call
+    name = _name(fn)
+    if name not in _CHAIN_STEPS or kwargs or type(out) is not int \
+            or getattr(fn, "__self__", None) is not backend:
+        return None
+    kind = name
+    if kind == "clip":
+        if len(args) != 3 or any(k != CONST or hasattr(v, "shape") for k, v in args[1:]):
+            return None  # array bounds: a three-input kernel of its own
+        op, operands = (args[1][1], args[2][1]), args[:1]
+    elif kind == "where":
+        op, operands = None, args
+    else:
+        spec = args[1] if kind == "cast" else args[0]
+        op, operands = spec[1], args[:1] if kind == "cast" else args[1:]
+        # Ops with helpers of their own (rounding, trig) keep their kernels.
+        if spec[0] != CONST or not isinstance(op, str) or op in MATH_UNARY_OPS:
+            return None
+    if any(k != SLOT and not (k == CONST and hasattr(v, "shape")) for k, v in operands):
+        return None
+    return kind, op, operands
+
+
+def _chain(root, steps, absorbed, producers):
+    """The chain of the tree rooted at call `root` (children before parents) and its
+    input specs."""
+    chain, inputs, index = [], [], {}
+
+    def build(i):
+        kind, op, operands = steps[i]
+        codes = []
+        for spec in operands:
+            child = producers.get(spec[1]) if spec[0] == SLOT else None
+            if child is not None and absorbed.get(child) == i:
+                codes.append(-build(child) - 1)
+                continue
+            key = _input_key(spec)
+            if key not in index:
+                index[key] = len(inputs)
+                inputs.append(spec)
+            codes.append(index[key])
+        chain.append((kind, op, tuple(codes)))
+        return len(chain) - 1
+
+    build(root)
+    return tuple(chain), inputs
+
+
+def _chain_call(backend, chain):
+    def elementwise_chain(*arrays):
+        return backend.elementwise_chain(chain, arrays)
+
+    return elementwise_chain

@@ -24,6 +24,7 @@ they stay valid after the next replay; reading them (the logs) is the only readb
 import numpy as np
 
 from webkeras.ops import core
+from webkeras.trainers.plan_fusion import fuse_elementwise_chains
 from webkeras.trainers.plan_recording import DRAW, SEQ, SLOT
 from webkeras.utils import tree
 
@@ -93,6 +94,8 @@ class DevicePlan:
     """`plan` (a step_plan.Plan) replayed as driver programs on `backend` (WebGPU)."""
 
     def __init__(self, plan, backend):
+        # One dispatch per element-wise chain (bias + activation, an activation's gradient).
+        plan.calls = fuse_elementwise_chains(plan.calls, backend, plan.output_specs)
         self.plan, self.backend = plan, backend
         self.input_count = None
         self._built = None

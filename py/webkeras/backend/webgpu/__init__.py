@@ -24,9 +24,11 @@ from webkeras.backend.webgpu.array import (
     BufferPool,
     GPUArray,
     UniformCache,
+    device_dtype,
 )
 from webkeras.backend.webgpu.commands import DeviceCommands, capturing
 from webkeras.backend.webgpu.conv import WindowKernels
+from webkeras.backend.webgpu.elementwise_chains import ElementwiseChains
 from webkeras.backend.webgpu.gather_ops import GatherKernels
 from webkeras.backend.webgpu.host_fallback import HostPath
 from webkeras.backend.webgpu.kernel_source import LOOP_LIMIT, kernels
@@ -43,21 +45,6 @@ def default_driver():
     from webkeras.backend.webgpu.wgpu_driver import WgpuDriver
 
     return WgpuDriver()
-
-
-def _device_dtype(dtype):
-    """The stored dtype for a NumPy dtype: float64 -> float32, int64 -> int32, bool."""
-    if dtype == np.bool_:
-        return "bool"
-    if np.issubdtype(dtype, np.floating):
-        return "float32"
-    if np.issubdtype(dtype, np.integer):
-        return "int32"
-    raise TypeError(
-        f"The WebGPU backend stores float32, int32 and bool arrays; received dtype {dtype}."
-    )
-
-
 
 
 def _host_array(x, data):
@@ -131,6 +118,7 @@ class WebGPUBackend(OptimizerUpdates, Backend):
         self.gathers = GatherKernels(self, self.host)
         self.math = MathKernels(self)
         self.recurrences = RecurrenceKernels(self)
+        self.chains = ElementwiseChains(self)
 
     # -- plumbing ----------------------------------------------------------------------------
     def empty(self, shape, dtype):
@@ -191,7 +179,7 @@ class WebGPUBackend(OptimizerUpdates, Backend):
     # -- conversion --------------------------------------------------------------------------
     def from_numpy(self, array):
         array = np.asarray(array)
-        dtype = _device_dtype(array.dtype)
+        dtype = device_dtype(array.dtype)
         host = np.asarray(array, dtype=HOST_DTYPES[dtype], order="C")  # keeps 0-d shapes
         if host.size == 1:
             # A fill kernel is queued like any op; a write would flush the queue first.
@@ -255,7 +243,7 @@ class WebGPUBackend(OptimizerUpdates, Backend):
                                x0=cast(low), x1=cast(high), scalar=wgsl)
 
     def cast(self, x, dtype):
-        dtype = _device_dtype(np.dtype(dtype))
+        dtype = device_dtype(np.dtype(dtype))
         body = "a" if dtype == x.dtype else kernels.cast_body(x.dtype, dtype)
         return self.map_kernel(body, dtype, [(x, layout.contiguous_strides(x.shape))], x.shape)
 
@@ -360,6 +348,11 @@ class WebGPUBackend(OptimizerUpdates, Backend):
         return self.map_kernel("a", x.dtype, [(x, layout.broadcast_strides(x.shape, shape))], shape)
 
     # -- fused -------------------------------------------------------------------------------
+    def elementwise_chain(self, chain, arrays):
+        """A chain of element-wise primitives as one dispatch (what a traced plan fuses:
+        see `ElementwiseChains`)."""
+        return self.chains.run(chain, arrays)
+
     def _softmax(self, x, log):
         out = self.empty(x.shape, "float32")
         cols = x.shape[-1] if x.ndim else 1

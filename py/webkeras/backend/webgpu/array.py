@@ -15,6 +15,19 @@ ITEMSIZE = 4
 HOST_DTYPES = {"float32": np.float32, "int32": np.int32, "bool": np.uint32}
 
 
+def device_dtype(dtype):
+    """The stored dtype for a NumPy dtype: float64 -> float32, int64 -> int32, bool."""
+    if dtype == np.bool_:
+        return "bool"
+    if np.issubdtype(dtype, np.floating):
+        return "float32"
+    if np.issubdtype(dtype, np.integer):
+        return "int32"
+    raise TypeError(
+        f"The WebGPU backend stores float32, int32 and bool arrays; received dtype {dtype}."
+    )
+
+
 class DeviceBuffer:
     """One pooled storage buffer; returns itself to the pool when no view holds it.
 
